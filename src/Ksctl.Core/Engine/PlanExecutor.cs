@@ -1,0 +1,172 @@
+using System.Diagnostics;
+using Ksctl.Core.Diagnostics;
+using Ksctl.Core.Model;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Ksctl.Core.Engine;
+
+/// <summary>
+/// Runs a plan: every step whose dependencies are done, in parallel up to a bound; skips steps already done;
+/// checkpoints after every step; on failure lets running siblings finish and schedules nothing new; on
+/// cancellation stops scheduling, waits for running steps, checkpoints and throws.
+/// </summary>
+public sealed class PlanExecutor
+{
+    private readonly int _maxParallelism;
+    private readonly ILogger _logger;
+
+    public PlanExecutor(int maxParallelism = 8) : this(maxParallelism, NullLogger.Instance) { }
+
+    internal PlanExecutor(int maxParallelism, ILogger logger)
+    {
+        if (maxParallelism < 1) throw new ArgumentOutOfRangeException(nameof(maxParallelism), "At least one step must be able to run.");
+        _maxParallelism = maxParallelism;
+        _logger = logger;
+    }
+
+    public int MaxParallelism => _maxParallelism;
+
+    public async Task<PlanResult> ExecuteAsync(Plan plan, StateSession session, IProgress<KsctlEvent>? events, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var cluster = plan.Cluster.ToString();
+        var total = plan.Steps.Count;
+        var done = new HashSet<string>(StringComparer.Ordinal);
+        var completed = new List<string>();
+        var skipped = new List<string>();
+        var failed = new List<StepFailure>();
+        var durations = new Dictionary<string, TimeSpan>(StringComparer.Ordinal);
+        var started = new HashSet<string>(StringComparer.Ordinal);
+        var running = new Dictionary<Task<StepOutcomeReport>, PlanStep>();
+
+        session.Read(s =>
+        {
+            foreach (var step in plan.Steps)
+                if (s.Steps.TryGetValue(plan.RecordKey(step), out var r) && r.Outcome == StepOutcome.Done)
+                    done.Add(step.Name);
+            return 0;
+        });
+        foreach (var name in plan.TopologicalOrder().Select(s => s.Name).Where(done.Contains))
+        {
+            skipped.Add(name);
+            started.Add(name);
+            Emit(events, KsctlEventKind.StepSkipped, KsctlLogLevel.Debug, $"Step {name} was already done; skipping.", cluster, name, Percent(done.Count, total));
+        }
+
+        var order = plan.TopologicalOrder();
+        var stopScheduling = false;
+        while (true)
+        {
+            if (!stopScheduling && !cancellationToken.IsCancellationRequested)
+            {
+                foreach (var step in order)
+                {
+                    if (running.Count >= _maxParallelism) break;
+                    if (started.Contains(step.Name) || !step.DependsOn.All(done.Contains)) continue;
+                    started.Add(step.Name);
+                    running.Add(RunStepAsync(plan, step, session, events, cluster, () => Percent(done.Count, total), cancellationToken), step);
+                }
+            }
+            if (running.Count == 0) break;
+
+            var finished = await Task.WhenAny(running.Keys).ConfigureAwait(false);
+            var report = await finished.ConfigureAwait(false);
+            running.Remove(finished);
+            switch (report.Kind)
+            {
+                case ReportKind.Completed:
+                    done.Add(report.Step);
+                    completed.Add(report.Step);
+                    durations[report.Step] = report.Duration;
+                    Emit(events, KsctlEventKind.StepCompleted, KsctlLogLevel.Information, $"Step {report.Step} done in {report.Duration.TotalSeconds:0.0}s.", cluster, report.Step, Percent(done.Count, total));
+                    break;
+                case ReportKind.Skipped:
+                    done.Add(report.Step);
+                    skipped.Add(report.Step);
+                    Emit(events, KsctlEventKind.StepSkipped, KsctlLogLevel.Debug, $"Step {report.Step} found already done; skipping.", cluster, report.Step, Percent(done.Count, total));
+                    break;
+                case ReportKind.Cancelled:
+                    stopScheduling = true;
+                    break;
+                default:
+                    durations[report.Step] = report.Duration;
+                    failed.Add(new StepFailure(report.Step, report.Error!));
+                    stopScheduling = true;
+                    Emit(events, KsctlEventKind.StepFailed, KsctlLogLevel.Error, $"Step {report.Step} failed: {report.Error!.Message}", cluster, report.Step, Percent(done.Count, total));
+                    break;
+            }
+        }
+
+        var notRun = plan.Steps.Select(s => s.Name).Where(n => !done.Contains(n) && !failed.Any(f => f.Step == n)).ToList();
+        var result = new PlanResult
+        {
+            Completed = completed,
+            Skipped = skipped,
+            Failed = failed,
+            NotRun = notRun,
+            Cancelled = cancellationToken.IsCancellationRequested && notRun.Count > 0,
+            Durations = durations,
+            Elapsed = clock.Elapsed,
+        };
+        if (result.Cancelled)
+        {
+            _logger.LogWarning("Plan {Operation} for {Cluster} cancelled; {Remaining} step(s) left to resume.", plan.Operation, cluster, notRun.Count);
+            throw new OperationCanceledException($"{plan.Operation} of {cluster} was cancelled; re-run to resume.", cancellationToken);
+        }
+        return result;
+    }
+
+    private async Task<StepOutcomeReport> RunStepAsync(Plan plan, PlanStep step, StateSession session, IProgress<KsctlEvent>? events,
+        string cluster, Func<int> percent, CancellationToken cancellationToken)
+    {
+        // Yield first so that scheduling a batch of steps never runs one of them inline on the scheduler.
+        await Task.Yield();
+        using var scope = _logger.BeginScope(new Dictionary<string, object> { ["Cluster"] = cluster, ["Step"] = step.Name });
+        var context = new StepContext(session, step, _logger);
+        var key = plan.RecordKey(step);
+        var startedAt = DateTimeOffset.UtcNow;
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            if (step.IsAlreadyDone is not null && await step.IsAlreadyDone(context, cancellationToken).ConfigureAwait(false))
+            {
+                session.Mutate(s => s.Steps[key] = new StepRecord { Outcome = StepOutcome.Done, StartedAt = startedAt, FinishedAt = DateTimeOffset.UtcNow, Attempts = PreviousAttempts(s, key) });
+                await session.CheckpointAsync().ConfigureAwait(false);
+                return new StepOutcomeReport(step.Name, ReportKind.Skipped, clock.Elapsed, null);
+            }
+            Emit(events, KsctlEventKind.StepStarted, KsctlLogLevel.Information, $"Step {step.Name}: {(step.Description.Length > 0 ? step.Description : "running")}.", cluster, step.Name, percent());
+            _logger.LogDebug("Starting step {Step}", step.Name);
+            await step.Run(context, cancellationToken).ConfigureAwait(false);
+            var elapsed = clock.Elapsed;
+            session.Mutate(s => s.Steps[key] = new StepRecord { Outcome = StepOutcome.Done, StartedAt = startedAt, FinishedAt = DateTimeOffset.UtcNow, Attempts = PreviousAttempts(s, key) + 1 });
+            await session.CheckpointAsync().ConfigureAwait(false);
+            _logger.LogInformation("Step {Step} done in {Seconds:0.00}s", step.Name, elapsed.TotalSeconds);
+            return new StepOutcomeReport(step.Name, ReportKind.Completed, elapsed, null);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            session.Mutate(s => s.Steps[key] = new StepRecord { Outcome = StepOutcome.Failed, StartedAt = startedAt, FinishedAt = DateTimeOffset.UtcNow, Attempts = PreviousAttempts(s, key) + 1, Error = "cancelled" });
+            await session.CheckpointAsync().ConfigureAwait(false);
+            return new StepOutcomeReport(step.Name, ReportKind.Cancelled, clock.Elapsed, null);
+        }
+        catch (Exception ex)
+        {
+            session.Mutate(s => s.Steps[key] = new StepRecord { Outcome = StepOutcome.Failed, StartedAt = startedAt, FinishedAt = DateTimeOffset.UtcNow, Attempts = PreviousAttempts(s, key) + 1, Error = ex.Message });
+            await session.CheckpointAsync().ConfigureAwait(false);
+            _logger.LogError(ex, "Step {Step} failed", step.Name);
+            return new StepOutcomeReport(step.Name, ReportKind.Failed, clock.Elapsed, ex);
+        }
+    }
+
+    private static int PreviousAttempts(ClusterState s, string key) => s.Steps.TryGetValue(key, out var r) ? r.Attempts : 0;
+
+    private static int Percent(int done, int total) => total == 0 ? 100 : (int)(done * 100L / total);
+
+    private static void Emit(IProgress<KsctlEvent>? events, KsctlEventKind kind, KsctlLogLevel level, string message, string cluster, string step, int percent)
+        => events?.Report(new KsctlEvent { Kind = kind, Level = level, Component = "engine", Message = message, Cluster = cluster, Step = step, Percent = percent });
+
+    private enum ReportKind { Completed, Skipped, Failed, Cancelled }
+
+    private sealed record StepOutcomeReport(string Step, ReportKind Kind, TimeSpan Duration, Exception? Error);
+}

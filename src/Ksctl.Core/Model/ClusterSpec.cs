@@ -1,0 +1,27 @@
+namespace Ksctl.Core.Model;
+
+/// <summary>What the user asked for. Immutable; providers fill defaults through <c>with</c> expressions.</summary>
+public sealed record ClusterSpec
+{
+    public required ClusterId Id { get; init; }
+    public string? KubernetesVersion { get; init; }
+
+    // Managed clusters.
+    public int? NodeCount { get; init; }
+    public string? NodeSize { get; init; }
+
+    // Self-managed clusters.
+    public DistributionKind? Distribution { get; init; }
+    public int? ControlPlaneCount { get; init; }
+    public int? WorkerCount { get; init; }
+    public int? EtcdCount { get; init; }
+    public string? ControlPlaneSize { get; init; }
+    public string? WorkerSize { get; init; }
+    public string? EtcdSize { get; init; }
+    public string? LoadBalancerSize { get; init; }
+    public string? Cni { get; init; }
+    public IReadOnlyList<string> Applications { get; init; } = Array.Empty<string>();
+    public IReadOnlyList<MachineSpec> Machines { get; init; } = Array.Empty<MachineSpec>();
+    public bool TrustOnFirstUse { get; init; }
+    public string? ArtifactSource { get; init; }
+}

@@ -1,0 +1,1 @@
+Console.WriteLine("help generator: not yet");
