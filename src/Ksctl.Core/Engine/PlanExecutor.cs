@@ -136,7 +136,7 @@ public sealed class PlanExecutor
                 return new StepOutcomeReport(step.Name, ReportKind.Skipped, clock.Elapsed, null);
             }
             Emit(events, KsctlEventKind.StepStarted, KsctlLogLevel.Information, $"Step {step.Name}: {(step.Description.Length > 0 ? step.Description : "running")}.", cluster, step.Name, percent());
-            _logger.LogDebug("Starting step {Step}", step.Name);
+            _logger.LogInformation("Step {Step} started: {Description}", step.Name, step.Description.Length > 0 ? step.Description : "running");
             await step.Run(context, cancellationToken).ConfigureAwait(false);
             var elapsed = clock.Elapsed;
             session.Mutate(s => s.Steps[key] = new StepRecord { Outcome = StepOutcome.Done, StartedAt = startedAt, FinishedAt = DateTimeOffset.UtcNow, Attempts = PreviousAttempts(s, key) + 1 });

@@ -28,3 +28,10 @@ public interface IManagedClusterProvider : ICloudProvider
     /// <summary>Steps that remove everything <see cref="CreateSteps"/> may have created (each safe if already gone).</summary>
     IReadOnlyList<PlanStep> DeleteSteps(ClusterState state);
 }
+
+/// <summary>A provider that must check something outside Ksctl first (a CLI, an engine, credentials).</summary>
+public interface IPreflightProvider
+{
+    /// <summary>Throws <see cref="Diagnostics.PrerequisiteMissingException"/> (or an auth error) saying exactly what is missing.</summary>
+    Task PreflightAsync(ClusterSpec spec, CancellationToken cancellationToken);
+}

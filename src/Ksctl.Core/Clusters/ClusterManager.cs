@@ -1,0 +1,260 @@
+using System.Runtime.CompilerServices;
+using Ksctl.Core.Configuration;
+using Ksctl.Core.Diagnostics;
+using Ksctl.Core.Engine;
+using Ksctl.Core.Kube;
+using Ksctl.Core.Model;
+using Ksctl.Core.Processes;
+using Ksctl.Core.Providers;
+using Ksctl.Core.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Ksctl.Core.Clusters;
+
+/// <summary>
+/// The use cases: create, get, delete, switch. Validates before touching anything, composes providers (and
+/// distributions) into plans, runs them under the cluster's lock and keeps the status machine. The public
+/// surface uses Core and BCL types only: it is what the cmdlets call across the assembly-isolation bridge.
+/// </summary>
+public sealed class ClusterManager : IDisposable
+{
+    private readonly KsctlServices _services;
+    private readonly ProviderRegistry _providers;
+    private readonly ILogger _logger;
+    private readonly ILoggerFactory? _ownedLoggers;
+    private readonly IProgress<KsctlEvent>? _events;
+
+    /// <summary>Builds a manager on the configured store; log events go to <paramref name="events"/> and the log folder.</summary>
+    public ClusterManager(KsctlSettings settings, IProgress<KsctlEvent>? events = null)
+    {
+        _ownedLoggers = LoggerFactory.Create(b =>
+        {
+            b.SetMinimumLevel(LogLevel.Debug);
+            if (events is not null) b.AddProvider(new EventLoggerProvider(events));
+            b.AddProvider(new FileLoggerProvider(settings.LogPath));
+        });
+        _events = events;
+        _services = new KsctlServices(settings, _ownedLoggers, new ProcessRunner(), TimeProvider.System);
+        _providers = ProviderRegistry.CreateDefault(_services);
+        Store = CreateStore(settings);
+        _logger = _ownedLoggers.CreateLogger<ClusterManager>();
+    }
+
+    internal ClusterManager(KsctlServices services, ProviderRegistry providers, IStateStore store, IProgress<KsctlEvent>? events = null)
+    {
+        _events = events;
+        _services = services;
+        _providers = providers;
+        Store = store;
+        _logger = services.Loggers.CreateLogger<ClusterManager>();
+    }
+
+    public IStateStore Store { get; }
+    public KsctlSettings Settings => _services.Settings;
+
+    public static IStateStore CreateStore(KsctlSettings settings) => settings.StateStore switch
+    {
+        StateStoreKind.File => new FileStateStore(settings.StatePath),
+        _ => throw new KsctlException("KsctlConfigurationInvalid", KsctlErrorCategory.InvalidData, $"Unknown state store '{settings.StateStore}'."),
+    };
+
+    /// <summary>What each registered provider offers (for completion and validation messages).</summary>
+    public IReadOnlyList<ProviderDescriptor> Providers => _providers.All.Select(p => p.Descriptor).ToList();
+
+    /// <summary>Validates the spec and fills defaults. Throws <see cref="InvalidSpecException"/>; touches nothing.</summary>
+    public ClusterSpec Prepare(ClusterSpec spec)
+    {
+        var provider = _providers.Get(spec.Id.Provider);
+        if (!ClusterId.IsValidName(spec.Id.Name)) throw new InvalidSpecException("Name", $"'{spec.Id.Name}' is not a valid cluster name; use {ClusterId.NameRule}.");
+        if (!provider.Descriptor.SupportedTypes.Contains(spec.Id.Type))
+            throw new InvalidSpecException("Type", $"the {spec.Id.Provider} provider offers {string.Join(" and ", provider.Descriptor.SupportedTypes)} clusters, not {spec.Id.Type}.");
+        return provider.Prepare(spec);
+    }
+
+    /// <summary>The create plan for -WhatIf: validated, nothing touched. Steps already done by an earlier attempt are marked by <see cref="Plan.Render"/>.</summary>
+    public async Task<(Plan Plan, ClusterState? Existing)> PlanCreateAsync(ClusterSpec spec, CancellationToken cancellationToken)
+    {
+        var prepared = Prepare(spec);
+        var existing = await Store.ReadAsync(prepared.Id, cancellationToken).ConfigureAwait(false);
+        if (existing is not null) EnsureAllowed(existing, ClusterOperation.Create);
+        return (BuildCreatePlan(existing?.Spec ?? prepared), existing);
+    }
+
+    public async Task<ClusterState> CreateAsync(ClusterSpec spec, OperationOptions options, CancellationToken cancellationToken)
+    {
+        var prepared = Prepare(spec);
+        var provider = _providers.Get(prepared.Id.Provider);
+        // Prerequisites (a CLI, credentials) are checked before any state exists: a failure here changes nothing.
+        if (provider is IPreflightProvider preflight) await preflight.PreflightAsync(prepared, cancellationToken).ConfigureAwait(false);
+
+        await using var clusterLock = await Store.AcquireLockAsync(prepared.Id, "create", options.BreakStaleLock, cancellationToken).ConfigureAwait(false);
+        var existing = await Store.ReadAsync(prepared.Id, cancellationToken).ConfigureAwait(false);
+        ClusterState state;
+        if (existing is null)
+        {
+            var now = _services.Time.GetUtcNow();
+            state = new ClusterState { Id = prepared.Id, Spec = prepared, CreatedAt = now, UpdatedAt = now };
+        }
+        else
+        {
+            EnsureAllowed(existing, ClusterOperation.Create);
+            if (existing.Spec != prepared)
+                _logger.LogWarning("Resuming {Cluster} with the spec recorded when it was first created; the parameters given now differ and are ignored.", prepared.Id);
+            state = existing;
+        }
+
+        var plan = BuildCreatePlan(state.Spec);
+        var session = new StateSession(state, Store);
+        session.Mutate(s =>
+        {
+            s.Status = ClusterStatus.Creating;
+            s.LastErrors.Clear();
+            s.KubernetesVersion = s.Spec.KubernetesVersion;
+            s.Distribution = s.Spec.Distribution?.ToString() ?? provider.Descriptor.ManagedDistributionName;
+        });
+        await session.CheckpointAsync().ConfigureAwait(false);
+        _logger.LogInformation("Creating {Cluster}: {Steps} step(s).", prepared.Id, plan.Steps.Count);
+        await RunAsync(plan, session, options, ClusterStatus.Running, ClusterStatus.CreationFailed, "KsctlCreationFailed", cancellationToken).ConfigureAwait(false);
+        _logger.LogInformation("Cluster {Cluster} is running.", prepared.Id);
+        return state;
+    }
+
+    public async IAsyncEnumerable<ClusterState> ListAsync(ClusterQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var state in Store.ListAsync(query, cancellationToken).ConfigureAwait(false))
+            yield return state;
+    }
+
+    public async Task<ClusterState> GetAsync(ClusterId id, CancellationToken cancellationToken) =>
+        await Store.ReadAsync(id, cancellationToken).ConfigureAwait(false) ?? throw new ClusterNotFoundException(id.ToString());
+
+    /// <summary>
+    /// Finds the one cluster a name (plus optional provider, type, region) designates. Throws
+    /// <see cref="ClusterNotFoundException"/> or, when several match, an error listing them.
+    /// </summary>
+    public async Task<ClusterState> ResolveAsync(string name, CloudProvider? provider, ClusterType? type, string? region, CancellationToken cancellationToken)
+    {
+        var query = new ClusterQuery { Provider = provider, Type = type, Region = region, NameMatches = n => n == name };
+        var matches = new List<ClusterState>();
+        await foreach (var s in Store.ListAsync(query, cancellationToken).ConfigureAwait(false)) matches.Add(s);
+        return matches.Count switch
+        {
+            1 => matches[0],
+            0 => throw new ClusterNotFoundException(Describe(name, provider, type, region)),
+            _ => throw new KsctlException("KsctlAmbiguousCluster", KsctlErrorCategory.InvalidArgument,
+                $"'{name}' names {matches.Count} clusters: {string.Join("; ", matches.Select(m => m.Id))}. Add -Provider, -Type or -Region to choose one.", name),
+        };
+    }
+
+    public async Task<Plan> PlanDeleteAsync(ClusterId id, CancellationToken cancellationToken)
+    {
+        var state = await GetAsync(id, cancellationToken).ConfigureAwait(false);
+        EnsureAllowed(state, ClusterOperation.Delete);
+        return BuildDeletePlan(state);
+    }
+
+    public async Task DeleteAsync(ClusterId id, OperationOptions options, CancellationToken cancellationToken)
+    {
+        await using var clusterLock = await Store.AcquireLockAsync(id, "delete", options.BreakStaleLock, cancellationToken).ConfigureAwait(false);
+        var state = await GetAsync(id, cancellationToken).ConfigureAwait(false);
+        EnsureAllowed(state, ClusterOperation.Delete);
+        var session = new StateSession(state, Store);
+        var resuming = state.Status == ClusterStatus.DeletionFailed;
+        session.Mutate(s =>
+        {
+            // A fresh delete starts from scratch; a failed one resumes from its checkpoints.
+            if (!resuming) foreach (var key in s.Steps.Keys.Where(k => k.StartsWith("delete/", StringComparison.Ordinal)).ToList()) s.Steps.Remove(key);
+            s.Status = ClusterStatus.Deleting;
+            s.LastErrors.Clear();
+        });
+        await session.CheckpointAsync().ConfigureAwait(false);
+        var plan = BuildDeletePlan(state);
+        _logger.LogInformation("Deleting {Cluster}: {Steps} step(s).", id, plan.Steps.Count);
+        await RunAsync(plan, session, options, ClusterStatus.Deleting, ClusterStatus.DeletionFailed, "KsctlDeletionFailed", cancellationToken).ConfigureAwait(false);
+        // The state goes last: until here a failure leaves a record to resume from.
+        await Store.DeleteAsync(id, CancellationToken.None).ConfigureAwait(false);
+        _logger.LogInformation("Cluster {Cluster} deleted.", id);
+    }
+
+    /// <summary>Merges the cluster's kubeconfig into the user's kubeconfig (or writes <paramref name="path"/>) and makes it current.</summary>
+    public async Task<KubeconfigWriteResult> SwitchContextAsync(ClusterId id, string? path, CancellationToken cancellationToken)
+    {
+        var state = await GetAsync(id, cancellationToken).ConfigureAwait(false);
+        EnsureAllowed(state, ClusterOperation.Switch);
+        if (!state.Secrets.TryGetValue(ClusterState.KubeconfigSecret, out var kubeconfig) || string.IsNullOrWhiteSpace(kubeconfig))
+            throw new KsctlException("KsctlKubeconfigMissing", KsctlErrorCategory.ObjectNotFound, $"Cluster {id} has no kubeconfig in its state.", id.Name);
+        var result = path is null
+            ? KubeconfigFile.MergeIntoUserConfig(kubeconfig, state.ContextName ?? id.DefaultContextName)
+            : KubeconfigFile.WriteStandalone(kubeconfig, state.ContextName ?? id.DefaultContextName, path);
+        _logger.LogInformation("Context {Context} is now current in {Path}.", result.ContextName, result.Path);
+        return result;
+    }
+
+    /// <summary>Reads a YAML spec file (camelCase fields of <see cref="ClusterSpec"/> plus name/provider/type/region).</summary>
+    public static SpecFile LoadSpecFile(string path) => SpecFile.Load(path);
+
+    private Plan BuildCreatePlan(ClusterSpec spec)
+    {
+        var provider = _providers.Get(spec.Id.Provider);
+        return spec.Id.Type switch
+        {
+            ClusterType.Managed when provider is IManagedClusterProvider managed => new Plan("create", spec.Id, managed.CreateSteps(spec)),
+            _ => throw new ProviderNotAvailableException(spec.Id.Provider.ToString(), $"{spec.Id.Type} clusters on {spec.Id.Provider} are not available in this version of Ksctl."),
+        };
+    }
+
+    private Plan BuildDeletePlan(ClusterState state)
+    {
+        var provider = _providers.Get(state.Id.Provider);
+        return state.Id.Type switch
+        {
+            ClusterType.Managed when provider is IManagedClusterProvider managed => new Plan("delete", state.Id, managed.DeleteSteps(state)),
+            _ => throw new ProviderNotAvailableException(state.Id.Provider.ToString(), $"{state.Id.Type} clusters on {state.Id.Provider} are not available in this version of Ksctl."),
+        };
+    }
+
+    private async Task RunAsync(Plan plan, StateSession session, OperationOptions options, ClusterStatus success, ClusterStatus failure, string errorId, CancellationToken cancellationToken)
+    {
+        var executor = new PlanExecutor(options.MaxParallelism, _services.Loggers.CreateLogger<PlanExecutor>());
+        PlanResult result;
+        try
+        {
+            result = await executor.ExecuteAsync(plan, session, _events, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            session.Mutate(s => { s.Status = failure; s.LastErrors.Add($"{plan.Operation} was cancelled; re-run to resume."); });
+            await session.CheckpointAsync().ConfigureAwait(false);
+            throw;
+        }
+        if (!result.Succeeded)
+        {
+            var errors = result.Failed.Select(f => f.ToString()).ToList();
+            session.Mutate(s => { s.Status = failure; s.LastErrors.Clear(); s.LastErrors.AddRange(errors); });
+            await session.CheckpointAsync().ConfigureAwait(false);
+            throw new PlanFailedException(errorId, plan.Cluster.ToString(), plan.Operation, errors, result.Failed.FirstOrDefault()?.Error);
+        }
+        if (success != session.State.Status)
+        {
+            session.Mutate(s => s.Status = success);
+            await session.CheckpointAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static void EnsureAllowed(ClusterState state, ClusterOperation operation)
+    {
+        if (!StatusRules.Allows(state.Status, operation))
+            throw new OperationNotAllowedException(state.Id.ToString(), operation.ToString().ToLowerInvariant(), state.Status.ToString());
+    }
+
+    private static string Describe(string name, CloudProvider? provider, ClusterType? type, string? region)
+    {
+        var parts = new List<string> { $"name '{name}'" };
+        if (provider is not null) parts.Add($"provider {provider}");
+        if (type is not null) parts.Add($"type {type}");
+        if (region is not null) parts.Add($"region {region}");
+        return string.Join(", ", parts);
+    }
+
+    public void Dispose() => _ownedLoggers?.Dispose();
+}

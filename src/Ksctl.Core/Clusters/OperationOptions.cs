@@ -1,0 +1,12 @@
+namespace Ksctl.Core.Clusters;
+
+/// <summary>How to run one mutating operation.</summary>
+public sealed record OperationOptions
+{
+    public static readonly OperationOptions Default = new();
+
+    /// <summary>Steps run at once (bounded fan-out).</summary>
+    public int MaxParallelism { get; init; } = 8;
+    /// <summary>Take over a lock left by a process that no longer runs (-Force).</summary>
+    public bool BreakStaleLock { get; init; }
+}

@@ -1,0 +1,152 @@
+using Ksctl.Core.Diagnostics;
+using Ksctl.Core.Model;
+using YamlDotNet.Serialization;
+using YamlDotNet.Serialization.NamingConventions;
+
+namespace Ksctl.Core.Clusters;
+
+/// <summary>
+/// A cluster spec as the user writes it, in a YAML file (-SpecPath) or as cmdlet parameters: every field optional
+/// so that parameters can override the file field by field. Enums are strings here so that a typo gets an error
+/// naming the field and the allowed values.
+/// </summary>
+public sealed class SpecFile
+{
+    public string? Name { get; set; }
+    public string? Provider { get; set; }
+    public string? Type { get; set; }
+    public string? Region { get; set; }
+    public string? KubernetesVersion { get; set; }
+    public int? NodeCount { get; set; }
+    public string? NodeSize { get; set; }
+    public string? Distribution { get; set; }
+    public int? ControlPlaneCount { get; set; }
+    public int? WorkerCount { get; set; }
+    public int? EtcdCount { get; set; }
+    public string? ControlPlaneSize { get; set; }
+    public string? WorkerSize { get; set; }
+    public string? EtcdSize { get; set; }
+    public string? LoadBalancerSize { get; set; }
+    public string? Cni { get; set; }
+    public List<string>? Applications { get; set; }
+    public List<MachineEntry>? Machines { get; set; }
+    public bool? TrustOnFirstUse { get; set; }
+    public string? ArtifactSource { get; set; }
+
+    /// <summary>One machine of a BareMetal inventory.</summary>
+    public sealed class MachineEntry
+    {
+        public string? Address { get; set; }
+        public int? Port { get; set; }
+        public string? User { get; set; }
+        public string? KeyPath { get; set; }
+        public string? HostKey { get; set; }
+        public string? Role { get; set; }
+        public string? PrivateAddress { get; set; }
+    }
+
+    public static SpecFile Load(string path)
+    {
+        string text;
+        try { text = File.ReadAllText(path); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidSpecException("SpecPath", $"cannot read '{path}': {ex.Message}");
+        }
+        return Parse(text, path);
+    }
+
+    public static SpecFile Parse(string yaml, string source)
+    {
+        var deserializer = new DeserializerBuilder().WithNamingConvention(CamelCaseNamingConvention.Instance).Build();
+        try
+        {
+            return deserializer.Deserialize<SpecFile?>(yaml) ?? new SpecFile();
+        }
+        catch (YamlDotNet.Core.YamlException ex)
+        {
+            var inner = ex.InnerException?.Message is { } m ? $" ({m})" : "";
+            throw new InvalidSpecException("SpecPath", $"'{source}' is not a valid spec at line {ex.Start.Line}, column {ex.Start.Column}: {ex.Message}{inner}");
+        }
+    }
+
+    /// <summary>A copy where every field set in <paramref name="overrides"/> replaces this file's value.</summary>
+    public SpecFile OverrideWith(SpecFile overrides) => new()
+    {
+        Name = overrides.Name ?? Name,
+        Provider = overrides.Provider ?? Provider,
+        Type = overrides.Type ?? Type,
+        Region = overrides.Region ?? Region,
+        KubernetesVersion = overrides.KubernetesVersion ?? KubernetesVersion,
+        NodeCount = overrides.NodeCount ?? NodeCount,
+        NodeSize = overrides.NodeSize ?? NodeSize,
+        Distribution = overrides.Distribution ?? Distribution,
+        ControlPlaneCount = overrides.ControlPlaneCount ?? ControlPlaneCount,
+        WorkerCount = overrides.WorkerCount ?? WorkerCount,
+        EtcdCount = overrides.EtcdCount ?? EtcdCount,
+        ControlPlaneSize = overrides.ControlPlaneSize ?? ControlPlaneSize,
+        WorkerSize = overrides.WorkerSize ?? WorkerSize,
+        EtcdSize = overrides.EtcdSize ?? EtcdSize,
+        LoadBalancerSize = overrides.LoadBalancerSize ?? LoadBalancerSize,
+        Cni = overrides.Cni ?? Cni,
+        Applications = overrides.Applications ?? Applications,
+        Machines = overrides.Machines ?? Machines,
+        TrustOnFirstUse = overrides.TrustOnFirstUse ?? TrustOnFirstUse,
+        ArtifactSource = overrides.ArtifactSource ?? ArtifactSource,
+    };
+
+    /// <summary>
+    /// The typed spec. Region may be left empty: the provider's default is filled in by
+    /// <see cref="ClusterManager.Prepare"/>, which also checks every value against the provider's rules.
+    /// </summary>
+    public ClusterSpec ToClusterSpec(Func<CloudProvider, string> defaultRegion)
+    {
+        if (string.IsNullOrWhiteSpace(Name)) throw new InvalidSpecException("Name", "a cluster name is required (parameter -Name or 'name' in the spec file).");
+        if (string.IsNullOrWhiteSpace(Provider)) throw new InvalidSpecException("Provider", $"a provider is required: one of {string.Join(", ", Enum.GetNames<CloudProvider>())}.");
+        var provider = ParseEnum<CloudProvider>(Provider, "Provider");
+        var type = Type is null ? ClusterType.Managed : ParseEnum<ClusterType>(Type, "Type");
+        var region = string.IsNullOrWhiteSpace(Region) ? defaultRegion(provider) : Region.Trim();
+        return new ClusterSpec
+        {
+            Id = new ClusterId(provider, type, Name.Trim(), region),
+            KubernetesVersion = KubernetesVersion?.Trim().TrimStart('v'),
+            NodeCount = NodeCount,
+            NodeSize = NodeSize,
+            Distribution = Distribution is null ? null : ParseEnum<DistributionKind>(Distribution, "Distribution"),
+            ControlPlaneCount = ControlPlaneCount,
+            WorkerCount = WorkerCount,
+            EtcdCount = EtcdCount,
+            ControlPlaneSize = ControlPlaneSize,
+            WorkerSize = WorkerSize,
+            EtcdSize = EtcdSize,
+            LoadBalancerSize = LoadBalancerSize,
+            Cni = Cni,
+            Applications = Applications?.ToArray() ?? [],
+            Machines = (Machines ?? []).Select((m, i) => ToMachine(m, i)).ToArray(),
+            TrustOnFirstUse = TrustOnFirstUse ?? false,
+            ArtifactSource = ArtifactSource,
+        };
+    }
+
+    private static MachineSpec ToMachine(MachineEntry m, int index)
+    {
+        if (string.IsNullOrWhiteSpace(m.Address)) throw new InvalidSpecException("Machine", $"machine #{index} has no Address.");
+        if (string.IsNullOrWhiteSpace(m.Role)) throw new InvalidSpecException("Machine", $"machine {m.Address} has no Role ({string.Join(", ", Enum.GetNames<NodeRole>())}).");
+        if (m.Port is { } port && (port < 1 || port > 65535)) throw new InvalidSpecException("Machine", $"machine {m.Address} has port {port}; a port is 1-65535.");
+        return new MachineSpec
+        {
+            Address = m.Address.Trim(),
+            Port = m.Port ?? 22,
+            User = string.IsNullOrWhiteSpace(m.User) ? "root" : m.User,
+            KeyPath = m.KeyPath,
+            HostKey = m.HostKey,
+            Role = ParseEnum<NodeRole>(m.Role, "Machine"),
+            PrivateAddress = m.PrivateAddress,
+        };
+    }
+
+    private static T ParseEnum<T>(string value, string parameter) where T : struct, Enum =>
+        Enum.TryParse<T>(value.Trim(), ignoreCase: true, out var result) && Enum.IsDefined(result)
+            ? result
+            : throw new InvalidSpecException(parameter, $"'{value}' is not one of {string.Join(", ", Enum.GetNames<T>())}.");
+}

@@ -1,0 +1,14 @@
+using Ksctl.Core.Configuration;
+using Ksctl.Core.Processes;
+using Microsoft.Extensions.Logging;
+
+namespace Ksctl.Core;
+
+/// <summary>What providers and distributions are built with (internal: these types must not cross the bridge).</summary>
+internal sealed class KsctlServices(KsctlSettings settings, ILoggerFactory loggers, IProcessRunner processes, TimeProvider time)
+{
+    public KsctlSettings Settings { get; } = settings;
+    public ILoggerFactory Loggers { get; } = loggers;
+    public IProcessRunner Processes { get; } = processes;
+    public TimeProvider Time { get; } = time;
+}

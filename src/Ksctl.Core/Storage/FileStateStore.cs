@@ -1,0 +1,119 @@
+using System.Runtime.CompilerServices;
+using Ksctl.Core.Model;
+
+namespace Ksctl.Core.Storage;
+
+/// <summary>
+/// State in a folder: <c>&lt;root&gt;/&lt;provider&gt;/&lt;managed|selfmanaged&gt;/&lt;name&gt; &lt;region&gt;/state.json</c>.
+/// Writes are atomic (temp, flush, rename); files are 0600 and folders 0700 on Unix. Listing filters on the
+/// folder names before it reads any document.
+/// </summary>
+public sealed class FileStateStore : IStateStore
+{
+    public const string DocumentName = "state.json";
+    internal const string LockName = "lock";
+
+    public FileStateStore(string root)
+    {
+        Root = Path.GetFullPath(root);
+    }
+
+    public string Root { get; }
+    public string Description => $"File: {Root}";
+
+    public string ClusterDirectory(ClusterId id) =>
+        Path.Combine(Root, id.Provider.ToString().ToLowerInvariant(), id.TypeSegment, $"{id.Name} {id.Region}");
+
+    public string DocumentPath(ClusterId id) => Path.Combine(ClusterDirectory(id), DocumentName);
+
+    public async Task<ClusterState?> ReadAsync(ClusterId id, CancellationToken cancellationToken)
+    {
+        var path = DocumentPath(id);
+        byte[] bytes;
+        try { bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false); }
+        catch (FileNotFoundException) { return null; }
+        catch (DirectoryNotFoundException) { return null; }
+        return StateSerializer.Deserialize(bytes, path);
+    }
+
+    public Task WriteAsync(ClusterState state, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var dir = ClusterDirectory(state.Id);
+        EnsureTree(dir);
+        SecureFile.WriteAtomic(Path.Combine(dir, DocumentName), StateSerializer.Serialize(state));
+        return Task.CompletedTask;
+    }
+
+    public Task DeleteAsync(ClusterId id, CancellationToken cancellationToken)
+    {
+        var path = DocumentPath(id);
+        if (File.Exists(path)) File.Delete(path);
+        TryRemoveEmptyTree(ClusterDirectory(id));
+        return Task.CompletedTask;
+    }
+
+    public async IAsyncEnumerable<ClusterState> ListAsync(ClusterQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (!Directory.Exists(Root)) yield break;
+        foreach (var provider in Enum.GetValues<CloudProvider>())
+        {
+            if (query.Provider is { } p && p != provider) continue;
+            foreach (var type in Enum.GetValues<ClusterType>())
+            {
+                if (query.Type is { } t && t != type) continue;
+                var typeDir = Path.Combine(Root, provider.ToString().ToLowerInvariant(), type == ClusterType.Managed ? "managed" : "selfmanaged");
+                if (!Directory.Exists(typeDir)) continue;
+                foreach (var clusterDir in Directory.EnumerateDirectories(typeDir))
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var folder = Path.GetFileName(clusterDir);
+                    var space = folder.IndexOf(' ');
+                    if (space <= 0) continue;
+                    var id = new ClusterId(provider, type, folder[..space], folder[(space + 1)..]);
+                    if (!query.Matches(id)) continue;
+                    var state = await ReadAsync(id, cancellationToken).ConfigureAwait(false);
+                    // A folder holding only a lock (an operation that never checkpointed) is not a cluster.
+                    if (state is not null) yield return state;
+                }
+            }
+        }
+    }
+
+    public Task<IClusterLock> AcquireLockAsync(ClusterId id, string operation, bool breakStale, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var dir = ClusterDirectory(id);
+        EnsureTree(dir);
+        return Task.FromResult<IClusterLock>(FileClusterLock.Acquire(id, Path.Combine(dir, LockName), operation, breakStale, () => TryRemoveEmptyTree(dir)));
+    }
+
+    private void EnsureTree(string dir)
+    {
+        // Create each level ourselves so every folder we make is 0700, not just the leaf.
+        var relative = Path.GetRelativePath(Root, dir);
+        var current = Root;
+        SecureFile.EnsureDirectory(current);
+        foreach (var part in relative.Split(Path.DirectorySeparatorChar))
+        {
+            current = Path.Combine(current, part);
+            SecureFile.EnsureDirectory(current);
+        }
+    }
+
+    private void TryRemoveEmptyTree(string dir)
+    {
+        var current = dir;
+        while (current.Length > Root.Length && current.StartsWith(Root, StringComparison.Ordinal))
+        {
+            try
+            {
+                if (Directory.EnumerateFileSystemEntries(current).Any()) return;
+                Directory.Delete(current);
+            }
+            catch (IOException) { return; }
+            catch (UnauthorizedAccessException) { return; }
+            current = Path.GetDirectoryName(current)!;
+        }
+    }
+}
