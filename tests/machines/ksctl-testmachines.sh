@@ -1,0 +1,359 @@
+#!/usr/bin/env bash
+# ksctl-testmachines.sh - throwaway SSH "machines" for testing the self-managed (HA) path.
+#
+# A machine is an OpenSSH sshd running in its own network namespace (own address on a test
+# bridge, own 127.0.0.1) and its own mount namespace (private tmpfs copies of the paths our
+# bootstrap scripts write). Nothing is ever routed beyond the test bridge.
+#
+# Usage:
+#   ksctl-testmachines.sh start N [--prefix NAME] [--subnet A.B.C] [--state-dir DIR]
+#   ksctl-testmachines.sh inventory      [--prefix NAME] [--state-dir DIR]
+#   ksctl-testmachines.sh stop-machine I [--prefix NAME] [--state-dir DIR]
+#   ksctl-testmachines.sh start-machine I [--prefix NAME] [--state-dir DIR]
+#   ksctl-testmachines.sh stop|cleanup   [--prefix NAME] [--state-dir DIR]
+#
+# Defaults: prefix "ks" (bridge ks-br0 10.251.0.1/24, namespaces ks-m1.., veths ks-v1..,
+# machine I at 10.251.0.(10+I)), state under /tmp/ksctl-testmachines/<prefix>.
+# "start" is idempotent: running healthy machines are kept, leftovers of a crashed run with the
+# same prefix are repaired or removed, machines above N are removed. It prints the inventory, a
+# JSON array of {name, address, port, user, keyPath, rsaKeyPath, hostKey, index}.
+# Requires root, iproute2, util-linux (unshare, nsenter, setsid) and openssh-server.
+
+set -euo pipefail
+
+PREFIX="ks"
+SUBNET=""
+STATE_ROOT="${KSCTL_TESTMACHINES_STATE:-/tmp/ksctl-testmachines}"
+SSHD="${KSCTL_TESTMACHINES_SSHD:-/usr/sbin/sshd}"
+# Paths every machine gets a private, empty tmpfs copy of.
+PRIVATE_DIRS=(/var/lib/etcd /etc/etcd /etc/haproxy /usr/local/bin /etc/rancher /var/lib/rancher
+  /etc/systemd/system /etc/kubernetes /var/lib/kubelet /opt /var/lib/ksctl /var/log/ksctl /run/ksctl)
+
+die() { echo "ksctl-testmachines: $*" >&2; exit 1; }
+log() { echo "ksctl-testmachines: $*" >&2; }
+
+usage() {
+  sed -n '2,/^$/p' "$0" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+
+# ---- naming -------------------------------------------------------------------------------
+bridge_name() { echo "${PREFIX}-br0"; }
+netns_name() { echo "${PREFIX}-m$1"; }
+veth_name() { echo "${PREFIX}-v$1"; }
+machine_dir() { echo "$STATE_DIR/m$1"; }
+machine_addr() { echo "$SUBNET.$((10 + $1))"; }
+
+# ---- helpers ------------------------------------------------------------------------------
+pid_alive() {
+  local pid="$1"
+  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null
+}
+
+read_pid() {
+  local f="$1"
+  if [[ -s "$f" ]]; then tr -d '[:space:]' <"$f"; fi
+}
+
+# Poll a condition against a deadline with a growing interval (no fixed sleeps in loops).
+wait_for() {
+  local timeout_s="$1"; shift
+  local deadline=$((SECONDS + timeout_s)) delay=0.02
+  until "$@"; do
+    if ((SECONDS >= deadline)); then return 1; fi
+    sleep "$delay"
+    delay=$(awk -v d="$delay" 'BEGIN { d = d * 2; if (d > 0.5) d = 0.5; print d }')
+  done
+}
+
+kill_pidfile() {
+  local f="$1" pid
+  pid=$(read_pid "$f")
+  if pid_alive "$pid"; then
+    kill "$pid" 2>/dev/null || true
+    if ! wait_for 5 bash -c "! kill -0 $pid 2>/dev/null"; then kill -9 "$pid" 2>/dev/null || true; fi
+  fi
+  rm -f "$f"
+}
+
+port_open() {
+  local ns="$1" addr="$2"
+  ip netns exec "$ns" bash -c "exec 3<>/dev/tcp/$addr/22" 2>/dev/null
+}
+
+fingerprint() { ssh-keygen -lf "$1" | awk '{print $2}'; }
+
+require_root_and_tools() {
+  [[ $EUID -eq 0 ]] || die "must run as root (network and mount namespaces)"
+  local t
+  for t in ip unshare nsenter setsid ssh-keygen awk "$SSHD"; do
+    command -v "$t" >/dev/null 2>&1 || die "missing '$t' (apt-get install -y iproute2 util-linux openssh-server)"
+  done
+}
+
+load_subnet() {
+  if [[ -z "$SUBNET" && -s "$STATE_DIR/subnet" ]]; then SUBNET=$(<"$STATE_DIR/subnet"); fi
+  if [[ -z "$SUBNET" ]]; then SUBNET="10.251.0"; fi
+  [[ "$SUBNET" =~ ^[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$ ]] || die "bad --subnet '$SUBNET' (want A.B.C)"
+}
+
+# ---- keys ---------------------------------------------------------------------------------
+ensure_client_keys() {
+  mkdir -p "$STATE_DIR"
+  chmod 700 "$STATE_DIR"
+  [[ -s "$STATE_DIR/id_ed25519" ]] || ssh-keygen -q -t ed25519 -N "" -C "ksctl-test-client" -f "$STATE_DIR/id_ed25519"
+  [[ -s "$STATE_DIR/id_rsa" ]] || ssh-keygen -q -t rsa -b 3072 -m PEM -N "" -C "ksctl-test-client-rsa" -f "$STATE_DIR/id_rsa"
+  cat "$STATE_DIR/id_ed25519.pub" "$STATE_DIR/id_rsa.pub" >"$STATE_DIR/authorized_keys"
+  chmod 600 "$STATE_DIR/authorized_keys"
+}
+
+ensure_host_key() {
+  local dir="$1"
+  mkdir -p "$dir"
+  [[ -s "$dir/ssh_host_ed25519_key" ]] || ssh-keygen -q -t ed25519 -N "" -C "ksctl-test-host" -f "$dir/ssh_host_ed25519_key"
+}
+
+write_sshd_config() {
+  local i="$1" dir
+  dir=$(machine_dir "$i")
+  cat >"$dir/sshd_config" <<EOF
+Port 22
+ListenAddress 0.0.0.0
+HostKey $dir/ssh_host_ed25519_key
+AuthorizedKeysFile $STATE_DIR/authorized_keys
+StrictModes no
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+PidFile $dir/sshd.pid
+Subsystem sftp internal-sftp
+MaxStartups 100:30:200
+MaxSessions 50
+LoginGraceTime 30
+LogLevel INFO
+EOF
+}
+
+# ---- network ------------------------------------------------------------------------------
+ensure_bridge() {
+  local br
+  br=$(bridge_name)
+  if ! ip link show "$br" >/dev/null 2>&1; then
+    ip link add "$br" type bridge
+  fi
+  if ! ip -4 addr show dev "$br" | grep -q "inet $SUBNET.1/24"; then
+    if ip -4 route show | grep -v "dev $br" | grep -q "^$SUBNET\.0/24"; then
+      die "subnet $SUBNET.0/24 is already routed elsewhere; pick another with --subnet"
+    fi
+    ip addr add "$SUBNET.1/24" dev "$br"
+  fi
+  ip link set "$br" up
+  # Bridged traffic between machines must not be dropped by the host's iptables FORWARD
+  # policy (e.g. Docker's) when br_netfilter is loaded.
+  if command -v iptables >/dev/null 2>&1 && iptables -S FORWARD >/dev/null 2>&1; then
+    iptables -C FORWARD -i "$br" -o "$br" -j ACCEPT 2>/dev/null || iptables -I FORWARD -i "$br" -o "$br" -j ACCEPT
+  fi
+}
+
+ensure_netns() {
+  local i="$1" ns veth addr br
+  ns=$(netns_name "$i"); veth=$(veth_name "$i"); addr=$(machine_addr "$i"); br=$(bridge_name)
+  ip netns list | awk '{print $1}' | grep -qx "$ns" || ip netns add "$ns"
+  if ! ip netns exec "$ns" ip link show eth0 >/dev/null 2>&1; then
+    ip link del "$veth" 2>/dev/null || true
+    ip link add "$veth" type veth peer name eth0 netns "$ns"
+  fi
+  ip link set "$veth" master "$br" up
+  ip netns exec "$ns" ip link set lo up
+  ip netns exec "$ns" ip link set eth0 up
+  ip netns exec "$ns" sh -c "ip -4 addr show dev eth0 | grep -q 'inet $addr/24' || ip addr add $addr/24 dev eth0"
+  ip netns exec "$ns" sh -c "ip route show default | grep -q . || ip route add default via $SUBNET.1"
+}
+
+# ---- the machine: a holder process owning the mount namespace, and sshd inside it ---------
+holder_alive() {
+  local dir pid
+  dir=$(machine_dir "$1")
+  pid=$(read_pid "$dir/holder.pid")
+  pid_alive "$pid" && [[ -e "$dir/holder.ready" ]]
+}
+
+ensure_holder() {
+  local i="$1" ns dir
+  ns=$(netns_name "$i"); dir=$(machine_dir "$i")
+  if holder_alive "$i"; then return 0; fi
+  kill_pidfile "$dir/sshd.pid"
+  kill_pidfile "$dir/holder.pid"
+  rm -f "$dir/holder.ready"
+  # The holder keeps the private mount namespace alive while sshd is stopped and started again.
+  # shellcheck disable=SC2016 # expanded by the inner shell
+  setsid ip netns exec "$ns" unshare --mount --propagation private sh -c '
+      dir="$1"; shift
+      echo $$ > "$dir/holder.pid"
+      for d in "$@"; do mkdir -p "$d" && mount -t tmpfs -o mode=0755 tmpfs "$d" || exit 1; done
+      mkdir -p /run/sshd
+      : > "$dir/holder.ready"
+      exec sleep infinity' holder "$dir" "${PRIVATE_DIRS[@]}" \
+    </dev/null >"$dir/holder.log" 2>&1 &
+  wait_for 10 test -e "$dir/holder.ready" || die "machine $i: namespace holder did not start: $(cat "$dir/holder.log")"
+}
+
+sshd_alive() {
+  local dir pid
+  dir=$(machine_dir "$1")
+  pid=$(read_pid "$dir/sshd.pid")
+  pid_alive "$pid"
+}
+
+start_sshd() {
+  local i="$1" ns dir holder addr
+  ns=$(netns_name "$i"); dir=$(machine_dir "$i"); addr=$(machine_addr "$i")
+  if sshd_alive "$i" && port_open "$ns" "$addr"; then return 0; fi
+  kill_pidfile "$dir/sshd.pid"
+  holder=$(read_pid "$dir/holder.pid")
+  "$SSHD" -t -f "$dir/sshd_config" || die "machine $i: sshd_config invalid"
+  # sshd logs to sshd.log (-E); its own stderr goes to sshd.err.
+  setsid nsenter --target "$holder" --mount --net "$SSHD" -D -f "$dir/sshd_config" -E "$dir/sshd.log" \
+    </dev/null >/dev/null 2>>"$dir/sshd.err" &
+  wait_for 10 port_open "$ns" "$addr" || die "machine $i: sshd did not listen on $addr:22: $(tail -5 "$dir/sshd.log" "$dir/sshd.err" 2>/dev/null)"
+}
+
+write_machine_json() {
+  local i="$1" dir
+  dir=$(machine_dir "$i")
+  printf '{"name":"%s","index":%d,"address":"%s","port":22,"user":"root","keyPath":"%s","rsaKeyPath":"%s","hostKey":"%s"}\n' \
+    "$(netns_name "$i")" "$i" "$(machine_addr "$i")" "$STATE_DIR/id_ed25519" "$STATE_DIR/id_rsa" \
+    "$(fingerprint "$dir/ssh_host_ed25519_key.pub")" >"$dir/machine.json"
+}
+
+start_machine() {
+  local i="$1"
+  ensure_netns "$i"
+  ensure_host_key "$(machine_dir "$i")"
+  write_sshd_config "$i"
+  ensure_holder "$i"
+  start_sshd "$i"
+  write_machine_json "$i"
+}
+
+remove_machine() {
+  local i="$1" dir ns
+  dir=$(machine_dir "$i"); ns=$(netns_name "$i")
+  # Everything started inside the machine (sshd, daemons our scripts launched) goes with it.
+  if ip netns list | awk '{print $1}' | grep -qx "$ns"; then
+    local pids
+    pids=$(ip netns pids "$ns" 2>/dev/null || true)
+    if [[ -n "$pids" ]]; then
+      # shellcheck disable=SC2086 # a list of pids
+      kill $pids 2>/dev/null || true
+      wait_for 5 bash -c "[[ -z \"\$(ip netns pids $ns 2>/dev/null)\" ]]" || {
+        pids=$(ip netns pids "$ns" 2>/dev/null || true)
+        # shellcheck disable=SC2086
+        [[ -z "$pids" ]] || kill -9 $pids 2>/dev/null || true
+      }
+    fi
+  fi
+  if [[ -d "$dir" ]]; then
+    kill_pidfile "$dir/sshd.pid"
+    kill_pidfile "$dir/holder.pid"
+  fi
+  ip link del "$(veth_name "$i")" 2>/dev/null || true
+  ip netns del "$ns" 2>/dev/null || true
+  rm -rf "$dir"
+}
+
+# Indices of every machine of this prefix that exists in any form (state dir, netns or veth).
+existing_indices() {
+  {
+    local d
+    if [[ -d "$STATE_DIR" ]]; then
+      for d in "$STATE_DIR"/m*; do [[ -d "$d" ]] && echo "${d##*/m}"; done
+    fi
+    ip netns list 2>/dev/null | awk '{print $1}' | sed -n "s/^${PREFIX}-m\([0-9][0-9]*\)$/\1/p"
+    ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | sed -n "s/^${PREFIX}-v\([0-9][0-9]*\)$/\1/p"
+  } | sort -un
+}
+
+print_inventory() {
+  local first=1 i f
+  echo "["
+  for i in $(existing_indices); do
+    f="$(machine_dir "$i")/machine.json"
+    [[ -s "$f" ]] || continue
+    if ((first)); then first=0; else echo ","; fi
+    printf '  %s' "$(<"$f")"
+  done
+  echo
+  echo "]"
+}
+
+cmd_start() {
+  local n="$1" i
+  if ! [[ "$n" =~ ^[0-9]+$ ]] || ((n < 1 || n > 200)); then die "start needs a machine count 1..200"; fi
+  require_root_and_tools
+  mkdir -p "$STATE_DIR"
+  load_subnet
+  if [[ -s "$STATE_DIR/subnet" && "$(<"$STATE_DIR/subnet")" != "$SUBNET" ]]; then
+    log "subnet changed: removing the machines of prefix $PREFIX first"
+    cmd_stop
+    mkdir -p "$STATE_DIR"
+  fi
+  echo "$SUBNET" >"$STATE_DIR/subnet"
+  for i in $(existing_indices); do
+    if ((i > n)); then remove_machine "$i"; fi
+  done
+  ensure_client_keys
+  ensure_bridge
+  for ((i = 1; i <= n; i++)); do start_machine "$i"; done
+  print_inventory
+}
+
+cmd_stop() {
+  local i br
+  require_root_and_tools
+  load_subnet
+  for i in $(existing_indices); do remove_machine "$i"; done
+  br=$(bridge_name)
+  if command -v iptables >/dev/null 2>&1; then
+    while iptables -D FORWARD -i "$br" -o "$br" -j ACCEPT 2>/dev/null; do :; done
+  fi
+  ip link del "$br" 2>/dev/null || true
+  rm -rf "$STATE_DIR"
+}
+
+machine_index_arg() {
+  [[ "${1:-}" =~ ^[0-9]+$ ]] || die "expected a machine index"
+  [[ -d "$(machine_dir "$1")" ]] || die "machine $1 of prefix $PREFIX does not exist"
+}
+
+main() {
+  (($# >= 1)) || usage
+  local cmd="$1"; shift
+  local args=()
+  while (($#)); do
+    case "$1" in
+      --prefix) PREFIX="${2:?--prefix needs a value}"; shift 2 ;;
+      --subnet) SUBNET="${2:?--subnet needs a value}"; shift 2 ;;
+      --state-dir) STATE_ROOT="${2:?--state-dir needs a value}"; shift 2 ;;
+      -h|--help) usage ;;
+      *) args+=("$1"); shift ;;
+    esac
+  done
+  [[ "$PREFIX" =~ ^[a-z][a-z0-9]{0,7}$ ]] || die "--prefix must be 1-8 lowercase letters/digits starting with a letter"
+  STATE_DIR="$STATE_ROOT/$PREFIX"
+  case "$cmd" in
+    start) cmd_start "${args[0]:-}" ;;
+    inventory) load_subnet; print_inventory ;;
+    stop|cleanup) cmd_stop ;;
+    stop-machine)
+      require_root_and_tools; load_subnet; machine_index_arg "${args[0]:-}"
+      kill_pidfile "$(machine_dir "${args[0]}")/sshd.pid" ;;
+    start-machine)
+      require_root_and_tools; load_subnet; machine_index_arg "${args[0]:-}"
+      ensure_netns "${args[0]}"; ensure_holder "${args[0]}"; start_sshd "${args[0]}" ;;
+    *) usage ;;
+  esac
+}
+
+main "$@"
