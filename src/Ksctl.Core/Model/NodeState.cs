@@ -15,6 +15,8 @@ public sealed class NodeState
     public string? ResourceId { get; set; }
     /// <summary>Pinned SSH host key fingerprint ("SHA256:...").</summary>
     public string? HostKey { get; set; }
+    /// <summary>The machine's hostname, which is also its Kubernetes Node name.</summary>
+    public string? Hostname { get; set; }
     public string? SshUser { get; set; }
     public int SshPort { get; set; } = 22;
     /// <summary>Private key file for SSH (BareMetal); cloud providers keep a generated key in the state's secrets.</summary>

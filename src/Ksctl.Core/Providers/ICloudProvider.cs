@@ -35,3 +35,25 @@ public interface IPreflightProvider
     /// <summary>Throws <see cref="Diagnostics.PrerequisiteMissingException"/> (or an auth error) saying exactly what is missing.</summary>
     Task PreflightAsync(ClusterSpec spec, CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// A provider that supplies machines for self-managed clusters. It makes every machine of the topology reachable
+/// over SSH with a pinned host key; the ClusterManager then runs the distribution's bootstrap on them.
+/// </summary>
+public interface ISelfManagedProvider : ICloudProvider
+{
+    /// <summary>
+    /// Network, SSH key, firewalls and machines. Must contain one step named <see cref="Distributions.TopologyNode.MachineStep"/>
+    /// per node, which leaves a <see cref="NodeState"/> with that node's <see cref="NodeState.Key"/>, addresses and host key.
+    /// </summary>
+    IReadOnlyList<PlanStep> MachineSteps(ClusterSpec spec, Distributions.SelfManagedTopology topology);
+
+    /// <summary>Steps that remove what <see cref="MachineSteps"/> created (after the distribution's teardown).</summary>
+    IReadOnlyList<PlanStep> MachineDeleteSteps(ClusterState state);
+
+    /// <summary>How to reach a recorded node over SSH (pinned host key from state).</summary>
+    Remote.RemoteMachine Connection(ClusterState state, NodeState node);
+
+    /// <summary>Whether machine deletion removes them (clouds) or leaves them, so the distribution must uninstall (BareMetal).</summary>
+    bool KeepsMachines { get; }
+}
