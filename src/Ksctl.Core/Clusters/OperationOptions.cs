@@ -9,4 +9,6 @@ public sealed record OperationOptions
     public int MaxParallelism { get; init; } = 8;
     /// <summary>Take over a lock left by a process that no longer runs (-Force).</summary>
     public bool BreakStaleLock { get; init; }
+    /// <summary>How long to keep trying to reach a machine over SSH (new cloud machines need time to boot).</summary>
+    public TimeSpan ConnectDeadline { get; init; } = TimeSpan.FromMinutes(3);
 }

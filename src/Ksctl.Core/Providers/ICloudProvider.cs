@@ -46,7 +46,7 @@ public interface ISelfManagedProvider : ICloudProvider
     /// Network, SSH key, firewalls and machines. Must contain one step named <see cref="Distributions.TopologyNode.MachineStep"/>
     /// per node, which leaves a <see cref="NodeState"/> with that node's <see cref="NodeState.Key"/>, addresses and host key.
     /// </summary>
-    IReadOnlyList<PlanStep> MachineSteps(ClusterSpec spec, Distributions.SelfManagedTopology topology);
+    IReadOnlyList<PlanStep> MachineSteps(ClusterSpec spec, Distributions.SelfManagedTopology topology, Distributions.MachineAccess access);
 
     /// <summary>Steps that remove what <see cref="MachineSteps"/> created (after the distribution's teardown).</summary>
     IReadOnlyList<PlanStep> MachineDeleteSteps(ClusterState state);

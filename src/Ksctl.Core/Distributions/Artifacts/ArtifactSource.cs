@@ -35,35 +35,39 @@ public sealed class ArtifactSource
     }
 
     /// <summary>
-    /// Installs one file of a component on the machine at <paramref name="target"/> (mode 0755), unless the same
-    /// content is already there. <paramref name="officialUrl"/> is used when no folder or mirror is configured.
+    /// Installs a component's files into <c>/usr/local/bin</c> (mode 0755), skipping files whose content is already
+    /// there. From a folder they are uploaded; from a mirror each is downloaded by the machine; from the official
+    /// location <paramref name="officialScript"/> (which knows the upstream packaging, e.g. a tarball) runs instead.
     /// </summary>
-    public async Task InstallAsync(IRemoteShell shell, string component, string version, string file, string target, string officialUrl, CancellationToken cancellationToken)
+    public async Task InstallAsync(IRemoteShell shell, string component, string version, IReadOnlyList<string> files, string officialScript, CancellationToken cancellationToken)
     {
-        if (Folder is not null)
+        if (IsOfficial)
         {
-            var local = Path.Combine(Folder, component, version, file);
-            if (!File.Exists(local))
-                throw new KsctlException("KsctlArtifactMissing", KsctlErrorCategory.ObjectNotFound,
-                    $"The artifact folder has no {component}/{version}/{file} (looked for '{local}').", local);
-            var bytes = await File.ReadAllBytesAsync(local, cancellationToken).ConfigureAwait(false);
-            var hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(bytes)).ToLowerInvariant();
-            var check = await shell.RunAsync(new RemoteScript($"{component}:check-{file}",
-                $"if [ -f {ShellQuote.Quote(target)} ] && sha256sum {ShellQuote.Quote(target)} | grep -q '^{hash} '; then echo same; else echo different; fi\n"),
-                cancellationToken).ConfigureAwait(false);
-            if (check.StandardOutput.Trim() == "same") return;
-            await shell.UploadAsync(bytes, target, (UnixFileMode)0b111_101_101, cancellationToken).ConfigureAwait(false);
+            await shell.RunAsync(new RemoteScript($"{component}:download", "set -euo pipefail\n" + officialScript, retries: 2), cancellationToken).ConfigureAwait(false);
             return;
         }
-        var url = Mirror is not null ? new Uri(Mirror, $"{component}/{Uri.EscapeDataString(version)}/{file}").AbsoluteUri : officialUrl;
-        var t = ShellQuote.Quote(target);
-        await shell.RunAsync(new RemoteScript($"{component}:download-{file}",
-            $"""
-            set -euo pipefail
-            tmp={t}.ksctl-download
-            curl -fsSL --retry 3 --connect-timeout 20 -o "$tmp" {ShellQuote.Quote(url)}
-            chmod 0755 "$tmp"
-            mv -f "$tmp" {t}
-            """ + "\n", retries: 2), cancellationToken).ConfigureAwait(false);
+        foreach (var file in files)
+        {
+            var target = ShellQuote.Quote($"/usr/local/bin/{file}");
+            if (Folder is not null)
+            {
+                var local = Path.Combine(Folder, component, version, file);
+                if (!File.Exists(local))
+                    throw new KsctlException("KsctlArtifactMissing", KsctlErrorCategory.ObjectNotFound,
+                        $"The artifact folder has no {component}/{version}/{file} (looked for '{local}').", local);
+                var bytes = await File.ReadAllBytesAsync(local, cancellationToken).ConfigureAwait(false);
+                var hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(bytes)).ToLowerInvariant();
+                var check = await shell.RunAsync(new RemoteScript($"{component}:check-{file}",
+                    $"if [ -f {target} ] && sha256sum {target} | grep -q '^{hash} '; then echo same; else echo different; fi\n"),
+                    cancellationToken).ConfigureAwait(false);
+                if (check.StandardOutput.Trim() != "same")
+                    await shell.UploadAsync(bytes, $"/usr/local/bin/{file}", (UnixFileMode)0b111_101_101, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            var url = new Uri(Mirror!, $"{component}/{Uri.EscapeDataString(version)}/{file}").AbsoluteUri;
+            await shell.RunAsync(new RemoteScript($"{component}:download-{file}",
+                $"set -euo pipefail\ncurl -fsSL --retry 3 --connect-timeout 20 -o {target}.ksctl-download {ShellQuote.Quote(url)}\nchmod 0755 {target}.ksctl-download\nmv -f {target}.ksctl-download {target}\n",
+                retries: 2), cancellationToken).ConfigureAwait(false);
+        }
     }
 }

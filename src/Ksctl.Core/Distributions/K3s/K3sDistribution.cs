@@ -145,11 +145,12 @@ internal sealed class K3sDistribution : IDistribution
         rm -rf /etc/rancher/k3s /var/lib/rancher/k3s {{TokenFile}} {{DatastoreSecrets.RemoteFolder}} /usr/local/bin/k3s
         """ + "\n";
 
-    private static async Task InstallBinaryAsync(StepContext ctx, ClusterSpec spec, IRemoteShell shell, CancellationToken ct)
+    private static Task InstallBinaryAsync(ClusterSpec spec, IRemoteShell shell, CancellationToken ct)
     {
         var version = K3sVersion(spec.KubernetesVersion!);
-        await ArtifactSource.Parse(spec.ArtifactSource).InstallAsync(shell, "k3s", version, "k3s", "/usr/local/bin/k3s",
-            $"https://github.com/k3s-io/k3s/releases/download/{Uri.EscapeDataString(version)}/k3s", ct).ConfigureAwait(false);
+        var url = $"https://github.com/k3s-io/k3s/releases/download/{Uri.EscapeDataString(version)}/k3s";
+        return ArtifactSource.Parse(spec.ArtifactSource).InstallAsync(shell, "k3s", version, ["k3s"],
+            $"curl -fsSL --retry 3 -o /usr/local/bin/k3s.ksctl-download {ShellQuote.Quote(url)}\nchmod 0755 /usr/local/bin/k3s.ksctl-download\nmv -f /usr/local/bin/k3s.ksctl-download /usr/local/bin/k3s\n", ct);
     }
 
     private static async Task InstallServerAsync(StepContext ctx, ClusterSpec spec, SelfManagedTopology topology, MachineAccess access, TopologyNode node, bool first, CancellationToken ct)
@@ -164,7 +165,7 @@ internal sealed class K3sDistribution : IDistribution
             s.Secrets.GetValueOrDefault(TokenSecret)
         ));
         var shell = await access.ShellAsync(ctx, node.Key, ct).ConfigureAwait(false);
-        await InstallBinaryAsync(ctx, spec, shell, ct).ConfigureAwait(false);
+        await InstallBinaryAsync(spec, shell, ct).ConfigureAwait(false);
         await shell.UploadAsync(Encoding.UTF8.GetBytes(ca), $"{DatastoreSecrets.RemoteFolder}/ca.crt", Private, ct).ConfigureAwait(false);
         await shell.UploadAsync(Encoding.UTF8.GetBytes(cert), $"{DatastoreSecrets.RemoteFolder}/client.crt", Private, ct).ConfigureAwait(false);
         await shell.UploadAsync(Encoding.UTF8.GetBytes(key), $"{DatastoreSecrets.RemoteFolder}/client.key", Private, ct).ConfigureAwait(false);
@@ -192,7 +193,7 @@ internal sealed class K3sDistribution : IDistribution
         var (lb, token) = ctx.Session.Read(s => (s.Nodes.First(n => n.Key == topology.LoadBalancer.Key), s.Secrets.GetValueOrDefault(TokenSecret)));
         if (token is null) throw new KsctlException("KsctlJoinTokenMissing", KsctlErrorCategory.InvalidData, "The K3s join token is not in the state; control plane 0 must be installed first.", node.Key);
         var shell = await access.ShellAsync(ctx, node.Key, ct).ConfigureAwait(false);
-        await InstallBinaryAsync(ctx, spec, shell, ct).ConfigureAwait(false);
+        await InstallBinaryAsync(spec, shell, ct).ConfigureAwait(false);
         await shell.UploadAsync(Encoding.UTF8.GetBytes(token), TokenFile, Private, ct).ConfigureAwait(false);
         await shell.UploadAsync(Encoding.UTF8.GetBytes(AgentUnit($"https://{lb.PrivateIP}:6443")), "/etc/systemd/system/k3s-agent.service.ksctl-new", (UnixFileMode)0b110_100_100, ct).ConfigureAwait(false);
         await shell.RunAsync(new RemoteScript($"k3s:agent-{node.Key}", StartScript("k3s-agent", "/var/lib/rancher/k3s/agent/client-kubelet.crt"), retries: 1) { Secrets = [token] }, ct).ConfigureAwait(false);
