@@ -37,7 +37,7 @@ public static class MamlWriter
                 Description(c.Synopsis)),
             Description(c.Description),
             Syntax(c),
-            new XElement(Command + "parameters", c.Parameters.Select(p => Parameter(p, p.Primary, forSyntax: false))),
+            new XElement(Command + "parameters", AllParameters(c).Select(p => Parameter(p, p.Primary, forSyntax: false))),
             new XElement(Command + "inputTypes", c.Inputs.Select(t => TypeElement("inputType", t))),
             new XElement(Command + "returnValues", c.Outputs.Select(t => TypeElement("returnValue", t))),
             new XElement(Maml + "alertSet",
@@ -70,18 +70,41 @@ public static class MamlWriter
         return sets;
     }
 
+    /// <summary>The documented parameters plus -WhatIf/-Confirm when the syntax shows them and the page does not document them.</summary>
+    public static List<ParameterHelp> AllParameters(CommandHelp c)
+    {
+        var all = c.Parameters.ToList();
+        if (!c.SupportsShouldProcess) return all;
+        foreach (var (name, alias, text) in new[]
+        {
+            ("WhatIf", "wi", "Shows what would happen if the cmdlet runs. The cmdlet is not run."),
+            ("Confirm", "cf", "Prompts you for confirmation before running the cmdlet."),
+        })
+        {
+            if (all.Any(p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase))) continue;
+            var p = new ParameterHelp { Name = name };
+            p.Description.Add(text);
+            var m = new ParameterMetadata { Type = "SwitchParameter", Aliases = alias, DefaultValue = "False" };
+            m.ParameterSets.Add("(All)");
+            p.Metadata.Add(m);
+            all.Add(p);
+        }
+        return all;
+    }
+
     private static XElement Syntax(CommandHelp c)
     {
         var syntax = new XElement(Command + "syntax");
         var sets = ParameterSets(c);
+        var parameters = AllParameters(c);
         if (sets.Count == 0)
         {
-            syntax.Add(SyntaxItem(c.Name, c.Parameters.Select(p => (p, p.Primary))));
+            syntax.Add(SyntaxItem(c.Name, parameters.Select(p => (p, p.Primary))));
             return syntax;
         }
         foreach (var set in sets)
         {
-            var members = c.Parameters
+            var members = parameters
                 .Select(p => (p, m: p.ForSet(set)))
                 .Where(x => x.m != null)
                 .Select(x => (x.p, x.m!));

@@ -77,6 +77,7 @@ public static partial class MarkdownHelpParser
 
     private static void ParseSyntax(List<Block> body, CommandHelp help)
     {
+        help.SupportsShouldProcess = body.Any(b => b.Kind == BlockKind.Code && WhatIf().IsMatch(b.Text));
         foreach (var b in body.Where(b => b.Kind == BlockKind.Heading && b.Level == 3))
         {
             var text = b.Text.Trim();
@@ -363,6 +364,9 @@ public static partial class MarkdownHelpParser
 
     [GeneratedRegex(@"^\[(?<text>[^\]]*)\]\((?<uri>[^)]*)\)")]
     private static partial Regex MdLink();
+
+    [GeneratedRegex(@"\[-(WhatIf|Confirm)\]", RegexOptions.IgnoreCase)]
+    private static partial Regex WhatIf();
 
     [GeneratedRegex(@"^([-*+]\s|\d+\.\s)")]
     private static partial Regex ListItem();

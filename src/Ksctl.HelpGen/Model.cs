@@ -14,6 +14,11 @@ public sealed class CommandHelp
     public List<ExampleHelp> Examples { get; } = new();
     public List<ParameterHelp> Parameters { get; } = new();
     public bool HasCommonParameters { get; set; }
+    /// <summary>
+    /// True when the SYNTAX blocks show -WhatIf/-Confirm. Those are not documented as parameters on the page
+    /// (they are risk-mitigation parameters, like the common ones), but Get-Help should show them in the syntax.
+    /// </summary>
+    public bool SupportsShouldProcess { get; set; }
     public List<TypeHelp> Inputs { get; } = new();
     public List<TypeHelp> Outputs { get; } = new();
     public List<string> Notes { get; } = new();

@@ -32,7 +32,7 @@ public class HelpGenTests
 
         ### InputObject
         ```
-        Remove-Widget -InputObject <Widget> [-Force] [<CommonParameters>]
+        Remove-Widget -InputObject <Widget> [-Force] [-WhatIf] [-Confirm] [<CommonParameters>]
         ```
 
         ## DESCRIPTION
@@ -185,8 +185,8 @@ public class HelpGenTests
         Assert.Equal(2, items.Count);
         string[] Names(XElement item) => item.Elements(Cmd + "parameter").Select(p => p.Element(Maml + "name")!.Value).ToArray();
         Assert.All(items, i => Assert.Equal("Remove-Widget", i.Element(Maml + "name")!.Value));
-        Assert.Equal(new[] { "Name", "Kind", "Force" }, Names(items[0]));
-        Assert.Equal(new[] { "InputObject", "Kind", "Force" }, Names(items[1]));
+        Assert.Equal(new[] { "Name", "Kind", "Force", "WhatIf", "Confirm" }, Names(items[0]));
+        Assert.Equal(new[] { "InputObject", "Kind", "Force", "WhatIf", "Confirm" }, Names(items[1]));
     }
 
     [Fact]
@@ -204,7 +204,8 @@ public class HelpGenTests
     public void Parameters_carry_yaml_metadata()
     {
         var ps = CommandOf(Convert(SamplePage)).Element(Cmd + "parameters")!.Elements(Cmd + "parameter").ToList();
-        Assert.Equal(new[] { "Name", "InputObject", "Kind", "Force" }, ps.Select(p => p.Element(Maml + "name")!.Value));
+        Assert.Equal(new[] { "Name", "InputObject", "Kind", "Force", "WhatIf", "Confirm" }, ps.Select(p => p.Element(Maml + "name")!.Value));
+        Assert.Equal("wi", ps[4].Attribute("aliases")!.Value);
         var name = ps[0];
         Assert.Equal("true", name.Attribute("required")!.Value);
         Assert.Equal("0", name.Attribute("position")!.Value);
@@ -316,6 +317,14 @@ public class HelpGenTests
         var doc = MamlWriter.Build(new[] { MarkdownHelpParser.Parse(page, "Get-Thing.md") });
         var item = Assert.Single(CommandOf(doc).Element(Cmd + "syntax")!.Elements(Cmd + "syntaxItem"));
         Assert.Empty(item.Elements(Cmd + "parameter"));
+    }
+
+    [Fact]
+    public void No_WhatIf_in_syntax_means_no_risk_mitigation_parameters()
+    {
+        var page = SamplePage.Replace(" [-WhatIf] [-Confirm]", "");
+        var names = CommandOf(Convert(page)).Element(Cmd + "parameters")!.Elements(Cmd + "parameter").Select(p => p.Element(Maml + "name")!.Value);
+        Assert.DoesNotContain("WhatIf", names);
     }
 
     [Fact]
