@@ -226,9 +226,15 @@ public static partial class MarkdownHelpParser
                 var line = raw.Trim().TrimStart('-', '*').Trim();
                 if (line.Length == 0) continue;
                 var m = MdLink().Match(line);
-                help.RelatedLinks.Add(m.Success
-                    ? new LinkHelp { Text = m.Groups["text"].Value.Trim(), Uri = m.Groups["uri"].Value.Trim() }
-                    : new LinkHelp { Text = line });
+                if (!m.Success)
+                {
+                    help.RelatedLinks.Add(new LinkHelp { Text = line });
+                    continue;
+                }
+                // Relative links (Get-KsctlCluster.md) help on GitHub but mean nothing to Get-Help -Online.
+                var uri = m.Groups["uri"].Value.Trim();
+                bool absolute = Uri.TryCreate(uri, UriKind.Absolute, out var parsed) && (parsed.Scheme == "http" || parsed.Scheme == "https");
+                help.RelatedLinks.Add(new LinkHelp { Text = m.Groups["text"].Value.Trim(), Uri = absolute ? uri : "" });
             }
         }
     }

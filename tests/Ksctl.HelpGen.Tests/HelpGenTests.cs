@@ -140,6 +140,8 @@ public class HelpGenTests
 
         [Get-Widget](https://example.com/get-widget)
 
+        [Add-Widget](Add-Widget.md)
+
         about_Widgets
         """;
 
@@ -244,10 +246,12 @@ public class HelpGenTests
         Assert.Equal("Removes w1 without asking.", string.Join("|", examples[0].Element(Dev + "remarks")!.Elements(Maml + "para").Select(p => p.Value)));
 
         var links = cmd.Element(Cmd + "relatedLinks")!.Elements(Maml + "navigationLink").ToList();
-        Assert.Equal(2, links.Count);
+        Assert.Equal(3, links.Count);
         Assert.Equal("Get-Widget", links[0].Element(Maml + "linkText")!.Value);
         Assert.Equal("https://example.com/get-widget", links[0].Element(Maml + "uri")!.Value);
-        Assert.Equal("about_Widgets", links[1].Element(Maml + "linkText")!.Value);
+        Assert.Equal("Add-Widget", links[1].Element(Maml + "linkText")!.Value);
+        Assert.Equal("", links[1].Element(Maml + "uri")!.Value);
+        Assert.Equal("about_Widgets", links[2].Element(Maml + "linkText")!.Value);
     }
 
     [Fact]
