@@ -20,6 +20,7 @@ public sealed class ClusterManager : IDisposable
 {
     private readonly KsctlServices _services;
     private readonly ProviderRegistry _providers;
+    private readonly PlanComposer _composer;
     private readonly ILogger _logger;
     private readonly ILoggerFactory? _ownedLoggers;
     private readonly IProgress<KsctlEvent>? _events;
@@ -36,6 +37,7 @@ public sealed class ClusterManager : IDisposable
         _events = events;
         _services = new KsctlServices(settings, _ownedLoggers, new ProcessRunner(), TimeProvider.System);
         _providers = ProviderRegistry.CreateDefault(_services);
+        _composer = new PlanComposer(_providers, _services);
         Store = CreateStore(settings);
         _logger = _ownedLoggers.CreateLogger<ClusterManager>();
     }
@@ -45,6 +47,7 @@ public sealed class ClusterManager : IDisposable
         _events = events;
         _services = services;
         _providers = providers;
+        _composer = new PlanComposer(providers, services);
         Store = store;
         _logger = services.Loggers.CreateLogger<ClusterManager>();
     }
@@ -77,7 +80,8 @@ public sealed class ClusterManager : IDisposable
         var prepared = Prepare(spec);
         var existing = await Store.ReadAsync(prepared.Id, cancellationToken).ConfigureAwait(false);
         if (existing is not null) EnsureAllowed(existing, ClusterOperation.Create);
-        return (BuildCreatePlan(existing?.Spec ?? prepared), existing);
+        await using var build = _composer.Create(existing?.Spec ?? prepared, OperationOptions.Default);
+        return (build.Plan, existing);
     }
 
     public async Task<ClusterState> CreateAsync(ClusterSpec spec, OperationOptions options, CancellationToken cancellationToken)
@@ -98,12 +102,13 @@ public sealed class ClusterManager : IDisposable
         else
         {
             EnsureAllowed(existing, ClusterOperation.Create);
-            if (existing.Spec != prepared)
+            if (!SameSpec(existing.Spec, prepared))
                 _logger.LogWarning("Resuming {Cluster} with the spec recorded when it was first created; the parameters given now differ and are ignored.", prepared.Id);
             state = existing;
         }
 
-        var plan = BuildCreatePlan(state.Spec);
+        await using var build = _composer.Create(state.Spec, options);
+        var plan = build.Plan;
         var session = new StateSession(state, Store);
         session.Mutate(s =>
         {
@@ -150,7 +155,8 @@ public sealed class ClusterManager : IDisposable
     {
         var state = await GetAsync(id, cancellationToken).ConfigureAwait(false);
         EnsureAllowed(state, ClusterOperation.Delete);
-        return BuildDeletePlan(state);
+        await using var build = _composer.Delete(state, OperationOptions.Default);
+        return build.Plan;
     }
 
     public async Task DeleteAsync(ClusterId id, OperationOptions options, CancellationToken cancellationToken)
@@ -168,12 +174,57 @@ public sealed class ClusterManager : IDisposable
             s.LastErrors.Clear();
         });
         await session.CheckpointAsync().ConfigureAwait(false);
-        var plan = BuildDeletePlan(state);
+        await using var build = _composer.Delete(state, options);
+        var plan = build.Plan;
         _logger.LogInformation("Deleting {Cluster}: {Steps} step(s).", id, plan.Steps.Count);
         await RunAsync(plan, session, options, ClusterStatus.Deleting, ClusterStatus.DeletionFailed, "KsctlDeletionFailed", cancellationToken).ConfigureAwait(false);
         // The state goes last: until here a failure leaves a record to resume from.
         await Store.DeleteAsync(id, CancellationToken.None).ConfigureAwait(false);
         _logger.LogInformation("Cluster {Cluster} deleted.", id);
+    }
+
+    /// <summary>The resize plan for -WhatIf (validated, nothing touched).</summary>
+    public async Task<Plan> PlanResizeAsync(ClusterId id, int workerCount, CancellationToken cancellationToken)
+    {
+        var state = await GetAsync(id, cancellationToken).ConfigureAwait(false);
+        var resized = PrepareResize(state, workerCount);
+        await using var build = _composer.Resize(state, resized, OperationOptions.Default);
+        return build.Plan;
+    }
+
+    /// <summary>
+    /// Sets the number of workers of a self-managed cluster: new highest indices are joined; the highest ones are
+    /// drained, their Nodes deleted and then uninstalled (or their machines deleted).
+    /// </summary>
+    public async Task<ClusterState> ResizeAsync(ClusterId id, int workerCount, OperationOptions options, CancellationToken cancellationToken)
+    {
+        await using var clusterLock = await Store.AcquireLockAsync(id, "resize", options.BreakStaleLock, cancellationToken).ConfigureAwait(false);
+        var state = await GetAsync(id, cancellationToken).ConfigureAwait(false);
+        var resized = PrepareResize(state, workerCount);
+        var session = new StateSession(state, Store);
+        var resuming = state.Status == ClusterStatus.ConfiguringFailed;
+        session.Mutate(s =>
+        {
+            if (!resuming) foreach (var key in s.Steps.Keys.Where(k => k.StartsWith("resize/", StringComparison.Ordinal)).ToList()) s.Steps.Remove(key);
+            s.Status = ClusterStatus.Configuring;
+            s.LastErrors.Clear();
+        });
+        await session.CheckpointAsync().ConfigureAwait(false);
+        await using var build = _composer.Resize(state, resized, options);
+        _logger.LogInformation("Resizing {Cluster} to {Workers} worker(s): {Steps} step(s).", id, workerCount, build.Plan.Steps.Count);
+        await RunAsync(build.Plan, session, options, ClusterStatus.Running, ClusterStatus.ConfiguringFailed, "KsctlResizeFailed", cancellationToken).ConfigureAwait(false);
+        session.Mutate(s => s.Spec = resized);
+        await session.CheckpointAsync().ConfigureAwait(false);
+        return state;
+    }
+
+    private ClusterSpec PrepareResize(ClusterState state, int workerCount)
+    {
+        EnsureAllowed(state, ClusterOperation.Resize);
+        if (state.Id.Type != ClusterType.SelfManaged)
+            throw new OperationNotAllowedException(state.Id.ToString(), "resize", $"{state.Status} ({state.Id.Type} clusters are resized by their cloud's node pool, not by Ksctl in this version)");
+        if (workerCount < 0) throw new InvalidSpecException("WorkerCount", $"{workerCount} is negative; give the total number of workers wanted (0 or more).");
+        return _providers.Get(state.Id.Provider).Prepare(state.Spec with { WorkerCount = workerCount });
     }
 
     /// <summary>Merges the cluster's kubeconfig into the user's kubeconfig (or writes <paramref name="path"/>) and makes it current.</summary>
@@ -192,26 +243,6 @@ public sealed class ClusterManager : IDisposable
 
     /// <summary>Reads a YAML spec file (camelCase fields of <see cref="ClusterSpec"/> plus name/provider/type/region).</summary>
     public static SpecFile LoadSpecFile(string path) => SpecFile.Load(path);
-
-    private Plan BuildCreatePlan(ClusterSpec spec)
-    {
-        var provider = _providers.Get(spec.Id.Provider);
-        return spec.Id.Type switch
-        {
-            ClusterType.Managed when provider is IManagedClusterProvider managed => new Plan("create", spec.Id, managed.CreateSteps(spec)),
-            _ => throw new ProviderNotAvailableException(spec.Id.Provider.ToString(), $"{spec.Id.Type} clusters on {spec.Id.Provider} are not available in this version of Ksctl."),
-        };
-    }
-
-    private Plan BuildDeletePlan(ClusterState state)
-    {
-        var provider = _providers.Get(state.Id.Provider);
-        return state.Id.Type switch
-        {
-            ClusterType.Managed when provider is IManagedClusterProvider managed => new Plan("delete", state.Id, managed.DeleteSteps(state)),
-            _ => throw new ProviderNotAvailableException(state.Id.Provider.ToString(), $"{state.Id.Type} clusters on {state.Id.Provider} are not available in this version of Ksctl."),
-        };
-    }
 
     private async Task RunAsync(Plan plan, StateSession session, OperationOptions options, ClusterStatus success, ClusterStatus failure, string errorId, CancellationToken cancellationToken)
     {
@@ -240,6 +271,9 @@ public sealed class ClusterManager : IDisposable
             await session.CheckpointAsync().ConfigureAwait(false);
         }
     }
+
+    private static bool SameSpec(ClusterSpec a, ClusterSpec b) =>
+        System.Text.Json.JsonSerializer.Serialize(a, StateSerializer.Options) == System.Text.Json.JsonSerializer.Serialize(b, StateSerializer.Options);
 
     private static void EnsureAllowed(ClusterState state, ClusterOperation operation)
     {

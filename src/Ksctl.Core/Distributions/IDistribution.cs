@@ -19,4 +19,7 @@ internal interface IDistribution
 
     /// <summary>Remove what the distribution installed on the given nodes (machines that are kept, or workers scaled down).</summary>
     IReadOnlyList<PlanStep> UninstallSteps(IReadOnlyList<NodeState> nodes, MachineAccess access);
+
+    /// <summary>Drain each node and delete its Kubernetes Node object (through control plane 0) before it is removed.</summary>
+    IReadOnlyList<PlanStep> RemoveNodeSteps(ClusterState state, IReadOnlyList<NodeState> nodes, MachineAccess access);
 }

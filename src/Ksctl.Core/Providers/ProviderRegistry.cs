@@ -23,5 +23,6 @@ internal sealed class ProviderRegistry
                 $"The {provider} provider is not available in this version of Ksctl. Available: {string.Join(", ", _providers.Keys)}.");
 
     public static ProviderRegistry CreateDefault(KsctlServices services) => new ProviderRegistry()
-        .Register(new Local.LocalProvider(services));
+        .Register(new Local.LocalProvider(services))
+        .Register(new BareMetal.BareMetalProvider());
 }

@@ -97,4 +97,14 @@ internal static class HAProxyLoadBalancer
             Description = $"configure HAProxy on the load balancer: TCP :6443 round-robin to {topology.ControlPlanes.Count} control plane(s)",
             Resources = ["haproxy frontend *:6443"],
         };
+
+    public static PlanStep UninstallStep(NodeState node, MachineAccess access) =>
+        new($"lb-uninstall:{node.Key}", async (ctx, ct) =>
+        {
+            var shell = await access.ShellAsync(ctx, node.Key!, ct).ConfigureAwait(false);
+            await shell.RunAsync(new RemoteScript("haproxy:uninstall", UninstallScript(), retries: 2), ct).ConfigureAwait(false);
+        })
+        {
+            Description = $"remove the ksctl HAProxy unit and configuration from {node.Key}",
+        };
 }

@@ -75,6 +75,27 @@ internal sealed class K3sDistribution : IDistribution
                 Description = $"uninstall K3s from {n.Key}",
             }).ToArray();
 
+    public IReadOnlyList<PlanStep> RemoveNodeSteps(ClusterState state, IReadOnlyList<NodeState> nodes, MachineAccess access) =>
+        nodes.Select(n => new PlanStep($"drain:{n.Key}", async (ctx, ct) =>
+        {
+            var cp0 = ctx.Session.Read(s => s.Nodes.First(x => x.Role == NodeRole.ControlPlane && x.Index == 0)).Key!;
+            var shell = await access.ShellAsync(ctx, cp0, ct).ConfigureAwait(false);
+            await shell.RunAsync(new RemoteScript($"k3s:drain-{n.Key}", DrainScript(n.Hostname ?? n.Name), retries: 1), ct).ConfigureAwait(false);
+        })
+        {
+            Description = $"drain {n.Key} and delete its Node",
+        }).ToArray();
+
+    /// <summary>Drains and deletes a Node; a Node that is already gone is not an error (the step may run again).</summary>
+    internal static string DrainScript(string node) => $$"""
+        set -euo pipefail
+        node={{ShellQuote.Quote(node)}}
+        if k3s kubectl get node "$node" >/dev/null 2>&1; then
+          k3s kubectl drain "$node" --ignore-daemonsets --delete-emptydir-data --force --timeout=300s
+          k3s kubectl delete node "$node" --ignore-not-found
+        fi
+        """ + "\n";
+
     internal static string ServerUnit(IReadOnlyList<string> endpoints, string lbPublic, string lbPrivate, string? joinServer, string? cni)
     {
         var args = new List<string>

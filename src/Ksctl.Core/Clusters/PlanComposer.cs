@@ -1,0 +1,133 @@
+using Ksctl.Core.Diagnostics;
+using Ksctl.Core.Distributions;
+using Ksctl.Core.Distributions.Etcd;
+using Ksctl.Core.Distributions.HAProxy;
+using Ksctl.Core.Distributions.K3s;
+using Ksctl.Core.Engine;
+using Ksctl.Core.Model;
+using Ksctl.Core.Providers;
+using Ksctl.Core.Remote;
+
+namespace Ksctl.Core.Clusters;
+
+/// <summary>A plan and the SSH connections its steps share; disposing closes them.</summary>
+internal sealed record PlanBuild(Plan Plan, MachineAccess? Access) : IAsyncDisposable
+{
+    public ValueTask DisposeAsync() => Access?.DisposeAsync() ?? ValueTask.CompletedTask;
+}
+
+/// <summary>
+/// Composes providers and distributions into plans (they never call each other). Self-managed order:
+/// machines → (LB ∥ etcd members) → CP0 → (other CPs ∥ workers) → kubeconfig; deletion in reverse.
+/// </summary>
+internal sealed class PlanComposer(ProviderRegistry providers, KsctlServices services)
+{
+    private static readonly IReadOnlyDictionary<DistributionKind, IDistribution> Distributions =
+        new IDistribution[] { new K3sDistribution() }.ToDictionary(d => d.Kind);
+
+    public PlanBuild Create(ClusterSpec spec, OperationOptions options)
+    {
+        var provider = providers.Get(spec.Id.Provider);
+        if (spec.Id.Type == ClusterType.Managed)
+            return provider is IManagedClusterProvider managed
+                ? new PlanBuild(new Plan("create", spec.Id, managed.CreateSteps(spec)), null)
+                : throw NotOffered(spec.Id);
+        var (machines, distribution, access) = SelfManaged(provider, spec, options);
+        var topology = SelfManagedTopology.From(spec);
+        var steps = new List<PlanStep>(machines.MachineSteps(spec, topology, access))
+        {
+            HAProxyLoadBalancer.CreateStep(topology, access),
+        };
+        steps.AddRange(EtcdDatastore.CreateSteps(spec, topology, access));
+        steps.AddRange(distribution.CreateSteps(spec, topology, access, [HAProxyLoadBalancer.Step, EtcdDatastore.HealthStep]));
+        return new PlanBuild(new Plan("create", spec.Id, steps), access);
+    }
+
+    public PlanBuild Delete(ClusterState state, OperationOptions options)
+    {
+        var provider = providers.Get(state.Id.Provider);
+        if (state.Id.Type == ClusterType.Managed)
+            return provider is IManagedClusterProvider managed
+                ? new PlanBuild(new Plan("delete", state.Id, managed.DeleteSteps(state)), null)
+                : throw NotOffered(state.Id);
+        var (machines, distribution, access) = SelfManaged(provider, state.Spec, options);
+        var steps = new List<PlanStep>();
+        if (machines.KeepsMachines)
+        {
+            // The machines stay: take off everything ksctl put on them (only nodes that were reached are recorded).
+            steps.AddRange(distribution.UninstallSteps(state.Nodes, access));
+            steps.AddRange(EtcdDatastore.UninstallSteps(state.Nodes, access));
+            steps.AddRange(state.Nodes.Where(n => n.Role == NodeRole.LoadBalancer).Select(n => HAProxyLoadBalancer.UninstallStep(n, access)));
+        }
+        var uninstall = steps.Select(s => s.Name).ToArray();
+        steps.AddRange(machines.MachineDeleteSteps(state).Select(s => uninstall.Length == 0 ? s : WithDependencies(s, uninstall)));
+        return new PlanBuild(new Plan("delete", state.Id, steps), access);
+    }
+
+    /// <summary>Worker count change: join new highest indices, or drain, delete and remove the highest ones.</summary>
+    public PlanBuild Resize(ClusterState state, ClusterSpec resized, OperationOptions options)
+    {
+        var provider = providers.Get(state.Id.Provider);
+        var (machines, distribution, access) = SelfManaged(provider, resized, options);
+        var current = state.Nodes.Where(n => n.Role == NodeRole.Worker).OrderBy(n => n.Index).ToList();
+        var target = resized.WorkerCount!.Value;
+        var topology = SelfManagedTopology.From(resized);
+        var steps = new List<PlanStep>();
+        if (target > current.Count)
+        {
+            var added = topology.Workers.Where(w => w.Index >= current.Count).ToList();
+            var names = added.Select(w => w.MachineStep).ToHashSet();
+            steps.AddRange(machines.MachineSteps(resized, topology, access).Where(s => names.Contains(s.Name)));
+            steps.AddRange(distribution.JoinWorkerSteps(resized, added, access));
+        }
+        else if (target < current.Count)
+        {
+            var removed = current.Where(w => w.Index >= target).ToList();
+            var drains = distribution.RemoveNodeSteps(state, removed, access);
+            steps.AddRange(drains);
+            var after = drains.Select(d => d.Name).ToArray();
+            var teardown = machines.KeepsMachines ? distribution.UninstallSteps(removed, access) : machines.MachineDeleteSteps(WithOnly(state, removed));
+            steps.AddRange(teardown.Select(s => WithDependencies(s, after)));
+            steps.Add(new PlanStep("forget-workers", (ctx, _) =>
+            {
+                ctx.Mutate(s => s.Nodes.RemoveAll(n => n.Role == NodeRole.Worker && n.Index >= target));
+                return Task.CompletedTask;
+            })
+            {
+                DependsOn = teardown.Count > 0 ? teardown.Select(s => s.Name).ToArray() : after,
+                Description = $"drop the removed worker(s) from the state",
+            });
+        }
+        return new PlanBuild(new Plan("resize", state.Id, steps), access);
+    }
+
+    private (ISelfManagedProvider Machines, IDistribution Distribution, MachineAccess Access) SelfManaged(ICloudProvider provider, ClusterSpec spec, OperationOptions options)
+    {
+        if (provider is not ISelfManagedProvider machines) throw NotOffered(spec.Id);
+        var kind = spec.Distribution ?? DistributionKind.K3s;
+        if (!Distributions.TryGetValue(kind, out var distribution))
+            throw new ProviderNotAvailableException(kind.ToString(), $"The {kind} distribution is not available in this version of Ksctl; use K3s.");
+        var factory = services.RemoteShells(new RemoteShellOptions
+        {
+            AllowTrustOnFirstUse = spec.TrustOnFirstUse,
+            MaxParallelism = options.MaxParallelism,
+            ConnectDeadline = options.ConnectDeadline,
+        });
+        return (machines, distribution, new MachineAccess(factory, machines.Connection));
+    }
+
+    private static ClusterState WithOnly(ClusterState state, IReadOnlyList<NodeState> nodes) =>
+        new() { Id = state.Id, Spec = state.Spec, Nodes = nodes.ToList(), Resources = state.Resources, Secrets = state.Secrets };
+
+    private static PlanStep WithDependencies(PlanStep step, IEnumerable<string> extra) =>
+        new(step.Name, step.Run)
+        {
+            DependsOn = step.DependsOn.Concat(extra).Distinct().ToArray(),
+            Description = step.Description,
+            Resources = step.Resources,
+            IsAlreadyDone = step.IsAlreadyDone,
+        };
+
+    private static ProviderNotAvailableException NotOffered(ClusterId id) =>
+        new(id.Provider.ToString(), $"{id.Type} clusters on {id.Provider} are not available in this version of Ksctl.");
+}

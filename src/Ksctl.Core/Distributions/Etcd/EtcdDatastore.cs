@@ -1,0 +1,163 @@
+using System.Text;
+using Ksctl.Core.Distributions.Artifacts;
+using Ksctl.Core.Engine;
+using Ksctl.Core.Model;
+using Ksctl.Core.Remote;
+
+namespace Ksctl.Core.Distributions.Etcd;
+
+/// <summary>
+/// The external datastore: members infra0..N-1 as a systemd unit each, TLS for clients and peers with client-cert
+/// auth, data in /var/lib/etcd. Members start in parallel (a new cluster needs a quorum to come up), then one step
+/// checks the whole cluster's health over TLS with the client certificate.
+/// </summary>
+internal static class EtcdDatastore
+{
+    public const string Version = "v3.5.21";
+    public const string PkiStep = "etcd:pki";
+    public const string HealthStep = "etcd:health";
+    public const string ServerCertificate = "etcd:server.crt";
+    public const string ServerKey = "etcd:server.key";
+    private const string Pki = "/etc/etcd/pki";
+    private static readonly UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    public static string MemberStep(TopologyNode node) => $"etcd:{node.Key}";
+
+    public static IReadOnlyList<PlanStep> CreateSteps(ClusterSpec spec, SelfManagedTopology topology, MachineAccess access)
+    {
+        var steps = new List<PlanStep>
+        {
+            new(PkiStep, (ctx, ct) => { CreatePki(ctx, topology); return Task.CompletedTask; })
+            {
+                DependsOn = topology.Datastores.Select(d => d.MachineStep).ToArray(),
+                Description = "generate the etcd CA, member and client certificates (SANs: 127.0.0.1, localhost, every member's private address)",
+                Resources = ["etcd CA (2 years)", "etcd member certificate (1 year)", "etcd client certificate (1 year)"],
+            },
+        };
+        steps.AddRange(topology.Datastores.Select(d => new PlanStep(MemberStep(d), (ctx, ct) => InstallMemberAsync(ctx, spec, topology, access, d, ct))
+        {
+            DependsOn = [PkiStep],
+            Description = $"install etcd member infra{d.Index} on {d.Key} as a systemd unit",
+            Resources = [$"etcd member infra{d.Index} on {d.ResourceName(spec.Id.Name)}"],
+        }));
+        steps.Add(new PlanStep(HealthStep, (ctx, ct) => CheckHealthAsync(ctx, topology, access, ct))
+        {
+            DependsOn = topology.Datastores.Select(MemberStep).ToArray(),
+            Description = "check every etcd member is healthy over TLS with the client certificate",
+        });
+        return steps;
+    }
+
+    public static IReadOnlyList<PlanStep> UninstallSteps(IReadOnlyList<NodeState> nodes, MachineAccess access) =>
+        nodes.Where(n => n.Role == NodeRole.Datastore).Select(n => new PlanStep($"etcd-uninstall:{n.Key}", async (ctx, ct) =>
+        {
+            var shell = await access.ShellAsync(ctx, n.Key!, ct).ConfigureAwait(false);
+            await shell.RunAsync(new RemoteScript("etcd:uninstall", UninstallScript(), retries: 2), ct).ConfigureAwait(false);
+        })
+        {
+            Description = $"stop etcd on {n.Key} and remove its unit, data and certificates",
+        }).ToArray();
+
+    internal static string Unit(int index, string address, IEnumerable<(int Index, string Address)> members, string clusterToken) => $"""
+        [Unit]
+        Description=etcd datastore member infra{index} (ksctl)
+        After=network-online.target
+
+        [Service]
+        ExecStart=/usr/local/bin/etcd --name infra{index} --data-dir /var/lib/etcd --listen-peer-urls https://{address}:2380 --initial-advertise-peer-urls https://{address}:2380 --listen-client-urls https://{address}:2379,https://127.0.0.1:2379 --advertise-client-urls https://{address}:2379 --initial-cluster {string.Join(',', members.Select(m => $"infra{m.Index}=https://{m.Address}:2380"))} --initial-cluster-state new --initial-cluster-token {clusterToken} --client-cert-auth --trusted-ca-file {Pki}/ca.crt --cert-file {Pki}/server.crt --key-file {Pki}/server.key --peer-client-cert-auth --peer-trusted-ca-file {Pki}/ca.crt --peer-cert-file {Pki}/server.crt --peer-key-file {Pki}/server.key
+        Restart=always
+        Type=notify
+
+        [Install]
+        WantedBy=multi-user.target
+
+        """.Replace("\r\n", "\n");
+
+    internal static string StartScript() => """
+        set -euo pipefail
+        unit=/etc/systemd/system/etcd.service
+        mkdir -p /var/lib/etcd
+        chmod 0700 /var/lib/etcd
+        if ! cmp -s "$unit.ksctl-new" "$unit" || ! systemctl is-active --quiet etcd; then
+          mv -f "$unit.ksctl-new" "$unit"
+          systemctl daemon-reload
+          systemctl enable etcd >/dev/null 2>&1
+          systemctl restart etcd
+        else
+          rm -f "$unit.ksctl-new"
+        fi
+
+        """.Replace("\r\n", "\n");
+
+    internal static string HealthScript(IEnumerable<string> endpoints) => $$"""
+        set -euo pipefail
+        deadline=$((SECONDS + 180))
+        until ETCDCTL_API=3 etcdctl --endpoints={{string.Join(',', endpoints)}} --cacert=/etc/ksctl/etcd-check/ca.crt --cert=/etc/ksctl/etcd-check/client.crt --key=/etc/ksctl/etcd-check/client.key endpoint health; do
+          if [ "$SECONDS" -ge "$deadline" ]; then
+            echo "etcd did not become healthy within 180 s" >&2
+            exit 1
+          fi
+          sleep 2
+        done
+        rm -rf /etc/ksctl/etcd-check
+
+        """.Replace("\r\n", "\n");
+
+    internal static string UninstallScript() => """
+        set -euo pipefail
+        systemctl disable --now etcd >/dev/null 2>&1 || true
+        rm -f /etc/systemd/system/etcd.service /usr/local/bin/etcd /usr/local/bin/etcdctl
+        systemctl daemon-reload >/dev/null 2>&1 || true
+        rm -rf /etc/etcd/pki /etc/ksctl/etcd-check
+        # The data folder may be a mount point: empty it rather than remove it.
+        if [ -d /var/lib/etcd ]; then find /var/lib/etcd -mindepth 1 -delete; fi
+
+        """.Replace("\r\n", "\n");
+
+    private static void CreatePki(StepContext ctx, SelfManagedTopology topology)
+    {
+        var (addresses, name) = ctx.Session.Read(s => (topology.Datastores.Select(d => s.Nodes.First(n => n.Key == d.Key).PrivateIP!).ToList(), s.Id.Name));
+        var now = DateTimeOffset.UtcNow;
+        var ca = EtcdCertificateAuthority.CreateCa(name, now);
+        var server = EtcdCertificateAuthority.CreateServer(ca, addresses, now);
+        var client = EtcdCertificateAuthority.CreateClient(ca, now);
+        ctx.Mutate(s =>
+        {
+            s.Secrets[DatastoreSecrets.CaCertificate] = ca.Certificate;
+            s.Secrets[DatastoreSecrets.CaKey] = ca.PrivateKey;
+            s.Secrets[ServerCertificate] = server.Certificate;
+            s.Secrets[ServerKey] = server.PrivateKey;
+            s.Secrets[DatastoreSecrets.ClientCertificate] = client.Certificate;
+            s.Secrets[DatastoreSecrets.ClientKey] = client.PrivateKey;
+        });
+    }
+
+    private static async Task InstallMemberAsync(StepContext ctx, ClusterSpec spec, SelfManagedTopology topology, MachineAccess access, TopologyNode node, CancellationToken ct)
+    {
+        var (members, ca, cert, key, name) = ctx.Session.Read(s => (
+            topology.Datastores.Select(d => (d.Index, s.Nodes.First(n => n.Key == d.Key).PrivateIP!)).ToList(),
+            s.Secrets[DatastoreSecrets.CaCertificate], s.Secrets[ServerCertificate], s.Secrets[ServerKey], s.Id.Name));
+        var shell = await access.ShellAsync(ctx, node.Key, ct).ConfigureAwait(false);
+        var url = $"https://github.com/etcd-io/etcd/releases/download/{Version}/etcd-{Version}-linux-amd64.tar.gz";
+        await ArtifactSource.Parse(spec.ArtifactSource).InstallAsync(shell, "etcd", Version, ["etcd", "etcdctl"],
+            $"curl -fsSL --retry 3 {ShellQuote.Quote(url)} | tar -xz --strip-components=1 -C /usr/local/bin etcd-{Version}-linux-amd64/etcd etcd-{Version}-linux-amd64/etcdctl\n", ct).ConfigureAwait(false);
+        await shell.UploadAsync(Encoding.UTF8.GetBytes(ca), $"{Pki}/ca.crt", Private, ct).ConfigureAwait(false);
+        await shell.UploadAsync(Encoding.UTF8.GetBytes(cert), $"{Pki}/server.crt", Private, ct).ConfigureAwait(false);
+        await shell.UploadAsync(Encoding.UTF8.GetBytes(key), $"{Pki}/server.key", Private, ct).ConfigureAwait(false);
+        var address = members.First(m => m.Index == node.Index).Item2;
+        await shell.UploadAsync(Encoding.UTF8.GetBytes(Unit(node.Index, address, members, $"{name}-etcd")), "/etc/systemd/system/etcd.service.ksctl-new", (UnixFileMode)0b110_100_100, ct).ConfigureAwait(false);
+        await shell.RunAsync(new RemoteScript($"etcd:start-infra{node.Index}", StartScript(), retries: 2), ct).ConfigureAwait(false);
+    }
+
+    private static async Task CheckHealthAsync(StepContext ctx, SelfManagedTopology topology, MachineAccess access, CancellationToken ct)
+    {
+        var (endpoints, ca, cert, key) = ctx.Session.Read(s => (DatastoreSecrets.Endpoints(s, topology),
+            s.Secrets[DatastoreSecrets.CaCertificate], s.Secrets[DatastoreSecrets.ClientCertificate], s.Secrets[DatastoreSecrets.ClientKey]));
+        var first = topology.Datastores[0].Key;
+        var shell = await access.ShellAsync(ctx, first, ct).ConfigureAwait(false);
+        await shell.UploadAsync(Encoding.UTF8.GetBytes(ca), "/etc/ksctl/etcd-check/ca.crt", Private, ct).ConfigureAwait(false);
+        await shell.UploadAsync(Encoding.UTF8.GetBytes(cert), "/etc/ksctl/etcd-check/client.crt", Private, ct).ConfigureAwait(false);
+        await shell.UploadAsync(Encoding.UTF8.GetBytes(key), "/etc/ksctl/etcd-check/client.key", Private, ct).ConfigureAwait(false);
+        await shell.RunAsync(new RemoteScript("etcd:health", HealthScript(endpoints)), ct).ConfigureAwait(false);
+    }
+}
