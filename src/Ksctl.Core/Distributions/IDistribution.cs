@@ -5,7 +5,7 @@ namespace Ksctl.Core.Distributions;
 
 /// <summary>
 /// Turns machines into Kubernetes (K3s, Kubeadm). The load balancer and the etcd datastore are shared components
-/// the ClusterManager adds before; the distribution's control plane 0 depends on <paramref name="ready"/>.
+/// the ClusterManager adds before; the distribution's control plane 0 depends on the steps named in <c>ready</c>.
 /// </summary>
 internal interface IDistribution
 {

@@ -43,7 +43,7 @@ internal sealed class K3sDistribution : IDistribution
                 Description = $"join K3s server {cp.Key} through the load balancer",
                 Resources = [$"k3s server on {cp.ResourceName(spec.Id.Name)}"],
             });
-        steps.AddRange(JoinWorkerSteps(spec, topology.Workers, access, topology));
+        steps.AddRange(AgentSteps(spec, topology.Workers, access, topology, after: [$"k3s:{cp0.Key}"]));
         steps.Add(new("kubeconfig", (ctx, ct) => CaptureKubeconfigAsync(ctx, topology, access, ct))
         {
             DependsOn = [$"k3s:{cp0.Key}"],
@@ -53,13 +53,14 @@ internal sealed class K3sDistribution : IDistribution
         return steps;
     }
 
+    /// <summary>Resize: the control planes already run, so each agent waits only for its machine.</summary>
     public IReadOnlyList<PlanStep> JoinWorkerSteps(ClusterSpec spec, IReadOnlyList<TopologyNode> workers, MachineAccess access) =>
-        JoinWorkerSteps(spec, workers, access, SelfManagedTopology.From(spec));
+        AgentSteps(spec, workers, access, SelfManagedTopology.From(spec), after: []);
 
-    private IReadOnlyList<PlanStep> JoinWorkerSteps(ClusterSpec spec, IReadOnlyList<TopologyNode> workers, MachineAccess access, SelfManagedTopology topology) =>
+    private static IReadOnlyList<PlanStep> AgentSteps(ClusterSpec spec, IReadOnlyList<TopologyNode> workers, MachineAccess access, SelfManagedTopology topology, IReadOnlyList<string> after) =>
         workers.Select(w => new PlanStep($"k3s:{w.Key}", (ctx, ct) => InstallAgentAsync(ctx, spec, topology, access, w, ct))
         {
-            DependsOn = [$"k3s:{topology.ControlPlanes[0].Key}", w.MachineStep],
+            DependsOn = [.. after, w.MachineStep],
             Description = $"join K3s agent {w.Key} through the load balancer",
             Resources = [$"k3s agent on {w.ResourceName(spec.Id.Name)}"],
         }).ToArray();

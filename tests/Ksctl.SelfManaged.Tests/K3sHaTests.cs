@@ -1,0 +1,105 @@
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using Ksctl.Core.Clusters;
+using Ksctl.Core.Configuration;
+using Ksctl.Core.Diagnostics;
+using Ksctl.Core.Model;
+
+namespace Ksctl.SelfManaged.Tests;
+
+/// <summary>
+/// The self-managed path end to end on real SSH machines: BareMetal + K3s HA (1 LB, 3 etcd, 3 CP, workers) with
+/// Debian's etcd over TLS from our certificates, real HAProxy, and the k3s stand-in that checks tokens and datastore access.
+/// </summary>
+[Collection(HaMachinesCollection.Name)]
+public sealed class K3sHaTests(HaMachinesFixture machines) : IDisposable
+{
+    private readonly string _home = Directory.CreateTempSubdirectory("ksctl-ha-home-").FullName;
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_home, true); } catch (IOException) { }
+    }
+
+    private ClusterSpec Spec(string name, int workers = 2) => new()
+    {
+        Id = new ClusterId(CloudProvider.BareMetal, ClusterType.SelfManaged, name, "lab"),
+        Distribution = DistributionKind.K3s,
+        Machines = machines.Inventory(),
+        WorkerCount = workers,
+        ArtifactSource = machines.ArtifactFolder,
+    };
+
+    private static readonly OperationOptions Options = new() { ConnectDeadline = TimeSpan.FromSeconds(20) };
+
+    [Fact]
+    public async Task Create_resize_and_remove_a_K3s_HA_cluster()
+    {
+        using var manager = new ClusterManager(KsctlSettings.Load(_home));
+        var state = await manager.CreateAsync(Spec("ha"), Options, CancellationToken.None);
+
+        Assert.Equal(ClusterStatus.Running, state.Status);
+        Assert.Equal(1 + 3 + 3 + 2, state.Nodes.Count);
+        var lb = machines.Machines[0].Address;
+        Assert.Equal($"https://{lb}:6443", state.Endpoint);
+        Assert.Equal("ha-lab-selfmanaged-baremetal-ksctl", state.ContextName);
+        Assert.Contains($"server: https://{lb}:6443", state.Secrets[ClusterState.KubeconfigSecret]);
+        Assert.StartsWith("K10", state.Secrets["k3s:token"]);
+        Assert.All(state.Nodes, n => Assert.StartsWith("SHA256:", n.HostKey));
+
+        // The etcd cluster is healthy over TLS with our certificates.
+        var pki = Directory.CreateTempSubdirectory("ksctl-etcd-client-").FullName;
+        File.WriteAllText(Path.Combine(pki, "ca.crt"), state.Secrets["etcd:ca.crt"]);
+        File.WriteAllText(Path.Combine(pki, "client.crt"), state.Secrets["etcd:client.crt"]);
+        File.WriteAllText(Path.Combine(pki, "client.key"), state.Secrets["etcd:client.key"]);
+        var endpoints = string.Join(',', machines.Machines.Skip(1).Take(3).Select(m => $"https://{m.Address}:2379"));
+        var (code, stdout, stderr) = HaMachinesFixture.Run("etcdctl", TimeSpan.FromSeconds(30),
+            $"--endpoints={endpoints}", $"--cacert={pki}/ca.crt", $"--cert={pki}/client.crt", $"--key={pki}/client.key", "endpoint", "health");
+        Assert.True(code == 0, $"etcdctl endpoint health failed: {stdout} {stderr}");
+        Assert.Equal(3, (stdout + stderr).Split('\n').Count(l => l.Contains("is healthy")));
+
+        // The load balancer's :6443 really reaches a control plane (the stand-in's certificate names it).
+        var cpAddresses = machines.Machines.Skip(4).Take(3).Select(m => m.Address).ToList();
+        Assert.Contains(await PeerCommonNameAsync(lb, 6443), cpAddresses.Select(a => $"k3s-standin-{a}"));
+
+        // Every joiner went through the LB's private address with the token CP0 made.
+        foreach (var i in new[] { 5, 6 })
+            Assert.Contains($"--server=https://{lb}:6443", await machines.RunOnAsync(i, "cat /var/lib/rancher/k3s/server/standin-args"));
+        foreach (var i in new[] { 7, 8 })
+            Assert.Contains($"--server=https://{lb}:6443", await machines.RunOnAsync(i, "cat /var/lib/rancher/k3s/agent/standin-args"));
+        Assert.Contains("--datastore-endpoint=https://", await machines.RunOnAsync(4, "cat /var/lib/rancher/k3s/server/standin-args"));
+
+        // Resize 2 → 3 → 1 workers.
+        state = await manager.ResizeAsync(state.Id, 3, Options, CancellationToken.None);
+        Assert.Equal(3, state.Nodes.Count(n => n.Role == NodeRole.Worker));
+        Assert.Contains("client-kubelet.crt", await machines.RunOnAsync(9, "ls /var/lib/rancher/k3s/agent"));
+        state = await manager.ResizeAsync(state.Id, 1, Options, CancellationToken.None);
+        Assert.Equal([0], state.Nodes.Where(n => n.Role == NodeRole.Worker).Select(n => n.Index));
+        var kubectl = await machines.RunOnAsync(4, "cat /var/lib/rancher/k3s/server/kubectl.log");
+        Assert.Equal(2, kubectl.Split('\n').Count(l => l.StartsWith("drain ")));
+        Assert.Equal("", (await machines.RunOnAsync(8, "find /var/lib/rancher /etc/systemd/system -mindepth 1 2>/dev/null; true")).Trim());
+
+        // Remove: nothing of ours is left on any machine, and no unit of ours still runs.
+        await manager.DeleteAsync(state.Id, Options, CancellationToken.None);
+        Assert.Null(await manager.Store.ReadAsync(state.Id, CancellationToken.None));
+        for (var i = 0; i < 10; i++)
+        {
+            var left = await machines.RunOnAsync(i,
+                "find /etc/systemd/system /var/lib/rancher /etc/rancher /etc/etcd /var/lib/etcd /etc/ksctl -mindepth 1 2>/dev/null; " +
+                "ls /usr/local/bin/k3s /usr/local/bin/etcd /usr/local/bin/etcdctl /etc/haproxy/ksctl-haproxy.cfg 2>/dev/null; " +
+                "for f in /run/ksctl/units/*.pid; do if [ -f \"$f\" ] && kill -0 \"$(cat \"$f\")\" 2>/dev/null; then echo \"running $f\"; fi; done; true");
+            Assert.True(left.Trim().Length == 0, $"machine {i} still has: {left}");
+        }
+    }
+
+    private static async Task<string> PeerCommonNameAsync(string host, int port)
+    {
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(host, port);
+        await using var tls = new SslStream(tcp.GetStream(), false, (_, _, _, _) => true);
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = host });
+        var cert = new X509Certificate2(tls.RemoteCertificate!);
+        return cert.GetNameInfo(X509NameType.SimpleName, false);
+    }
+}
