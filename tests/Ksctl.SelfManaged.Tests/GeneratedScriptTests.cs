@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Ksctl.Core.Distributions.Etcd;
 using Ksctl.Core.Distributions.HAProxy;
 using Ksctl.Core.Distributions.K3s;
+using Ksctl.Core.Distributions.Kubeadm;
 
 namespace Ksctl.SelfManaged.Tests;
 
@@ -18,6 +19,15 @@ public sealed class GeneratedScriptTests
         { "k3s-start", K3sDistribution.StartScript("k3s", "/var/lib/rancher/k3s/server/token") },
         { "k3s-uninstall", K3sDistribution.UninstallScript() },
         { "k3s-drain", K3sDistribution.DrainScript("worker-'1'") },
+        { "kubeadm-prepare", KubeadmScripts.Prepare() },
+        { "kubeadm-apt", KubeadmScripts.InstallFromApt("1.33.1") },
+        { "kubeadm-kubelet-unit", KubeadmScripts.KubeletUnit() },
+        { "kubeadm-init", KubeadmScripts.Init() },
+        { "kubeadm-join-cp", KubeadmScripts.Join("10.0.0.1:6443", controlPlane: true, "10.0.0.6") },
+        { "kubeadm-join-worker", KubeadmScripts.Join("10.0.0.1:6443", controlPlane: false, "10.0.0.7") },
+        { "kubeadm-refresh", KubeadmScripts.RefreshToken(2) },
+        { "kubeadm-drain", KubeadmScripts.Drain("node-1") },
+        { "kubeadm-uninstall", KubeadmScripts.Uninstall() },
     };
 
     [Theory]

@@ -45,16 +45,27 @@ public sealed class HaMachinesFixture : IAsyncLifetime
         var standins = Path.Combine(RepoRoot, "tests", "tools", "standins");
         var k3s = Directory.CreateDirectory(Path.Combine(ArtifactFolder, "k3s", "v1.33.1+k3s1")).FullName;
         File.Copy(Path.Combine(standins, "k3s"), Path.Combine(k3s, "k3s"), true);
+        var kubeadm = Directory.CreateDirectory(Path.Combine(ArtifactFolder, "kubeadm", "v1.33.1")).FullName;
+        foreach (var tool in new[] { "kubeadm", "kubelet", "kubectl" }) File.Copy(Path.Combine(standins, tool), Path.Combine(kubeadm, tool), true);
         var etcd = Directory.CreateDirectory(Path.Combine(ArtifactFolder, "etcd", "v3.5.21")).FullName;
         File.Copy("/usr/bin/etcd", Path.Combine(etcd, "etcd"), true);
         File.Copy("/usr/bin/etcdctl", Path.Combine(etcd, "etcdctl"), true);
 
-        var shim = await File.ReadAllBytesAsync(Path.Combine(standins, "systemctl"));
+        // What an Ubuntu machine has and these namespaces lack: systemd (a shim), a containerd package, and kernel
+        // tools that would act on the host's kernel (recorders).
+        var systemctl = await File.ReadAllBytesAsync(Path.Combine(standins, "systemctl"));
+        var containerd = await File.ReadAllBytesAsync(Path.Combine(standins, "containerd"));
+        var nodeTool = await File.ReadAllBytesAsync(Path.Combine(standins, "node-tool"));
+        var containerdUnit = "[Unit]\nDescription=containerd stand-in\n\n[Service]\nExecStart=/usr/local/bin/containerd\n"u8.ToArray();
         var factory = new SshRemoteShellFactory(new RemoteShellOptions { ConnectDeadline = TimeSpan.FromSeconds(30) });
+        var executable = (UnixFileMode)0b111_101_101;
         await Parallel.ForEachAsync(Machines, async (m, ct) =>
         {
             await using var shell = await factory.ConnectAsync(Remote(m), ct);
-            await shell.UploadAsync(shim, "/usr/local/bin/systemctl", (UnixFileMode)0b111_101_101, ct);
+            await shell.UploadAsync(systemctl, "/usr/local/bin/systemctl", executable, ct);
+            await shell.UploadAsync(containerd, "/usr/local/bin/containerd", executable, ct);
+            foreach (var tool in new[] { "swapoff", "modprobe", "sysctl" }) await shell.UploadAsync(nodeTool, $"/usr/local/bin/{tool}", executable, ct);
+            await shell.UploadAsync(containerdUnit, "/etc/systemd/system/containerd.service", (UnixFileMode)0b110_100_100, ct);
         });
     }
 

@@ -27,7 +27,8 @@ STATE_ROOT="${KSCTL_TESTMACHINES_STATE:-/tmp/ksctl-testmachines}"
 SSHD="${KSCTL_TESTMACHINES_SSHD:-/usr/sbin/sshd}"
 # Paths every machine gets a private, empty tmpfs copy of.
 PRIVATE_DIRS=(/var/lib/etcd /etc/etcd /etc/haproxy /usr/local/bin /etc/rancher /var/lib/rancher
-  /etc/systemd/system /etc/kubernetes /var/lib/kubelet /opt /var/lib/ksctl /var/log/ksctl /run/ksctl)
+  /etc/systemd/system /etc/kubernetes /var/lib/kubelet /opt /var/lib/ksctl /var/log/ksctl /run/ksctl
+  /etc/ksctl /etc/containerd /etc/modules-load.d /etc/sysctl.d /var/lib/kubeadm-standin)
 
 die() { echo "ksctl-testmachines: $*" >&2; exit 1; }
 log() { echo "ksctl-testmachines: $*" >&2; }
@@ -188,13 +189,17 @@ ensure_holder() {
   rm -f "$dir/holder.ready"
   # The holder keeps the private mount namespace alive while sshd is stopped and started again.
   # shellcheck disable=SC2016 # expanded by the inner shell
-  setsid ip netns exec "$ns" unshare --mount --propagation private sh -c '
-      dir="$1"; shift
+  # Its own hostname too (UTS namespace): a machine's hostname is its Kubernetes Node name.
+  setsid ip netns exec "$ns" unshare --mount --uts --propagation private sh -c '
+      dir="$1"; name="$2"; shift 2
       echo $$ > "$dir/holder.pid"
+      hostname "$name"
       for d in "$@"; do mkdir -p "$d" && mount -t tmpfs -o mode=0755 tmpfs "$d" || exit 1; done
+      # A private /etc/fstab: node preparation comments out swap lines.
+      cp /etc/fstab "$dir/fstab" && mount --bind "$dir/fstab" /etc/fstab || exit 1
       mkdir -p /run/sshd
       : > "$dir/holder.ready"
-      exec sleep infinity' holder "$dir" "${PRIVATE_DIRS[@]}" \
+      exec sleep infinity' holder "$dir" "$ns" "${PRIVATE_DIRS[@]}" \
     </dev/null >"$dir/holder.log" 2>&1 &
   wait_for 10 test -e "$dir/holder.ready" || die "machine $i: namespace holder did not start: $(cat "$dir/holder.log")"
 }
@@ -214,7 +219,7 @@ start_sshd() {
   holder=$(read_pid "$dir/holder.pid")
   "$SSHD" -t -f "$dir/sshd_config" || die "machine $i: sshd_config invalid"
   # sshd logs to sshd.log (-E); its own stderr goes to sshd.err.
-  setsid nsenter --target "$holder" --mount --net "$SSHD" -D -f "$dir/sshd_config" -E "$dir/sshd.log" \
+  setsid nsenter --target "$holder" --mount --uts --net "$SSHD" -D -f "$dir/sshd_config" -E "$dir/sshd.log" \
     </dev/null >/dev/null 2>>"$dir/sshd.err" &
   wait_for 10 port_open "$ns" "$addr" || die "machine $i: sshd did not listen on $addr:22: $(tail -5 "$dir/sshd.log" "$dir/sshd.err" 2>/dev/null)"
 }

@@ -22,8 +22,8 @@ internal sealed record PlanBuild(Plan Plan, MachineAccess? Access) : IAsyncDispo
 /// </summary>
 internal sealed class PlanComposer(ProviderRegistry providers, KsctlServices services)
 {
-    private static readonly IReadOnlyDictionary<DistributionKind, IDistribution> Distributions =
-        new IDistribution[] { new K3sDistribution() }.ToDictionary(d => d.Kind);
+    private readonly IReadOnlyDictionary<DistributionKind, IDistribution> _distributions =
+        new IDistribution[] { new K3sDistribution(), new Distributions.Kubeadm.KubeadmDistribution(services.Time) }.ToDictionary(d => d.Kind);
 
     public PlanBuild Create(ClusterSpec spec, OperationOptions options)
     {
@@ -105,7 +105,7 @@ internal sealed class PlanComposer(ProviderRegistry providers, KsctlServices ser
     {
         if (provider is not ISelfManagedProvider machines) throw NotOffered(spec.Id);
         var kind = spec.Distribution ?? DistributionKind.K3s;
-        if (!Distributions.TryGetValue(kind, out var distribution))
+        if (!_distributions.TryGetValue(kind, out var distribution))
             throw new ProviderNotAvailableException(kind.ToString(), $"The {kind} distribution is not available in this version of Ksctl; use K3s.");
         var factory = services.RemoteShells(new RemoteShellOptions
         {

@@ -13,19 +13,29 @@ namespace Ksctl.SelfManaged.Tests;
 /// Debian's etcd over TLS from our certificates, real HAProxy, and the k3s stand-in that checks tokens and datastore access.
 /// </summary>
 [Collection(HaMachinesCollection.Name)]
-public sealed class K3sHaTests(HaMachinesFixture machines) : IDisposable
+public sealed class HaClusterTests(HaMachinesFixture machines) : IDisposable
 {
     private readonly string _home = Directory.CreateTempSubdirectory("ksctl-ha-home-").FullName;
 
+    /// <summary>A failed test must not leave its cluster on the shared machines: remove whatever is still in its store.</summary>
     public void Dispose()
     {
+        using (var manager = new ClusterManager(KsctlSettings.Load(_home)))
+        {
+            var left = manager.ListAsync(Ksctl.Core.Storage.ClusterQuery.All, CancellationToken.None).ToBlockingEnumerable().ToList();
+            foreach (var cluster in left)
+            {
+                try { manager.DeleteAsync(cluster.Id, Options with { BreakStaleLock = true }, CancellationToken.None).GetAwaiter().GetResult(); }
+                catch (KsctlException) { /* the test already failed; the next fixture start resets the machines */ }
+            }
+        }
         try { Directory.Delete(_home, true); } catch (IOException) { }
     }
 
-    private ClusterSpec Spec(string name, int workers = 2) => new()
+    private ClusterSpec Spec(string name, int workers = 2, DistributionKind distribution = DistributionKind.K3s) => new()
     {
         Id = new ClusterId(CloudProvider.BareMetal, ClusterType.SelfManaged, name, "lab"),
-        Distribution = DistributionKind.K3s,
+        Distribution = distribution,
         Machines = machines.Inventory(),
         WorkerCount = workers,
         ArtifactSource = machines.ArtifactFolder,
@@ -48,20 +58,8 @@ public sealed class K3sHaTests(HaMachinesFixture machines) : IDisposable
         Assert.StartsWith("K10", state.Secrets["k3s:token"]);
         Assert.All(state.Nodes, n => Assert.StartsWith("SHA256:", n.HostKey));
 
-        // The etcd cluster is healthy over TLS with our certificates.
-        var pki = Directory.CreateTempSubdirectory("ksctl-etcd-client-").FullName;
-        File.WriteAllText(Path.Combine(pki, "ca.crt"), state.Secrets["etcd:ca.crt"]);
-        File.WriteAllText(Path.Combine(pki, "client.crt"), state.Secrets["etcd:client.crt"]);
-        File.WriteAllText(Path.Combine(pki, "client.key"), state.Secrets["etcd:client.key"]);
-        var endpoints = string.Join(',', machines.Machines.Skip(1).Take(3).Select(m => $"https://{m.Address}:2379"));
-        var (code, stdout, stderr) = HaMachinesFixture.Run("etcdctl", TimeSpan.FromSeconds(30),
-            $"--endpoints={endpoints}", $"--cacert={pki}/ca.crt", $"--cert={pki}/client.crt", $"--key={pki}/client.key", "endpoint", "health");
-        Assert.True(code == 0, $"etcdctl endpoint health failed: {stdout} {stderr}");
-        Assert.Equal(3, (stdout + stderr).Split('\n').Count(l => l.Contains("is healthy")));
-
-        // The load balancer's :6443 really reaches a control plane (the stand-in's certificate names it).
-        var cpAddresses = machines.Machines.Skip(4).Take(3).Select(m => m.Address).ToList();
-        Assert.Contains(await PeerCommonNameAsync(lb, 6443), cpAddresses.Select(a => $"k3s-standin-{a}"));
+        AssertEtcdHealthy(state);
+        Assert.Contains(await PeerCommonNameAsync(lb, 6443), ControlPlaneAddresses.Select(a => $"k3s-standin-{a}"));
 
         // Every joiner went through the LB's private address with the token CP0 made.
         foreach (var i in new[] { 5, 6 })
@@ -78,17 +76,73 @@ public sealed class K3sHaTests(HaMachinesFixture machines) : IDisposable
         Assert.Equal([0], state.Nodes.Where(n => n.Role == NodeRole.Worker).Select(n => n.Index));
         var kubectl = await machines.RunOnAsync(4, "cat /var/lib/rancher/k3s/server/kubectl.log");
         Assert.Equal(2, kubectl.Split('\n').Count(l => l.StartsWith("drain ")));
-        Assert.Equal("", (await machines.RunOnAsync(8, "find /var/lib/rancher /etc/systemd/system -mindepth 1 2>/dev/null; true")).Trim());
+        Assert.Equal("", (await machines.RunOnAsync(8, "find /var/lib/rancher /etc/systemd/system -mindepth 1 ! -name containerd.service 2>/dev/null; true")).Trim());
 
         // Remove: nothing of ours is left on any machine, and no unit of ours still runs.
         await manager.DeleteAsync(state.Id, Options, CancellationToken.None);
         Assert.Null(await manager.Store.ReadAsync(state.Id, CancellationToken.None));
-        for (var i = 0; i < 10; i++)
+        await AssertMachinesCleanAsync();
+    }
+
+    [Fact]
+    public async Task Create_and_remove_a_Kubeadm_HA_cluster()
+    {
+        using var manager = new ClusterManager(KsctlSettings.Load(_home));
+        var state = await manager.CreateAsync(Spec("kha", distribution: DistributionKind.Kubeadm), Options, CancellationToken.None);
+
+        Assert.Equal(ClusterStatus.Running, state.Status);
+        Assert.Equal("Kubeadm", state.Distribution);
+        var lb = machines.Machines[0].Address;
+        Assert.Contains($"server: https://{lb}:6443", state.Secrets[ClusterState.KubeconfigSecret]);
+        Assert.Matches("^[a-z0-9]{6}\\.[a-z0-9]{16}$", state.Secrets["kubeadm:token"]);
+        Assert.Matches("^[0-9a-f]{64}$", state.Secrets["kubeadm:ca-hash"]);
+        Assert.True(DateTimeOffset.Parse(state.Resources["kubeadm:token-expiry"]) > DateTimeOffset.UtcNow.AddMinutes(100));
+        AssertEtcdHealthy(state);
+        Assert.Contains(await PeerCommonNameAsync(lb, 6443), ControlPlaneAddresses.Select(a => $"kube-apiserver-{a}"));
+
+        // CP0 was initialised with the external etcd and the LB as control plane endpoint; the others joined through it.
+        var init = await machines.RunOnAsync(4, "cat /var/lib/kubeadm-standin/init-config.yaml");
+        Assert.Contains($"controlPlaneEndpoint: \"{lb}:6443\"", init);
+        Assert.Contains("podSubnet: 10.244.0.0/16", init);
+        foreach (var i in new[] { 5, 6 })
+            Assert.Equal($"join {lb}:6443 control-plane=true", (await machines.RunOnAsync(i, "cat /var/lib/kubeadm-standin/joined")).Trim());
+        foreach (var i in new[] { 7, 8 })
+            Assert.Equal($"join {lb}:6443 control-plane=false", (await machines.RunOnAsync(i, "cat /var/lib/kubeadm-standin/joined")).Trim());
+        Assert.Contains("SystemdCgroup = true", await machines.RunOnAsync(7, "cat /etc/containerd/config.toml"));
+        var tools = await machines.RunOnAsync(7, "cat /var/log/ksctl/node-tools.log");
+        Assert.Contains("swapoff -a", tools);
+        Assert.Contains("modprobe br_netfilter", tools);
+
+        await manager.DeleteAsync(state.Id, Options, CancellationToken.None);
+        await AssertMachinesCleanAsync();
+    }
+
+    private IEnumerable<string> ControlPlaneAddresses => machines.Machines.Skip(4).Take(3).Select(m => m.Address);
+
+    /// <summary>The etcd cluster is healthy over TLS with the certificates ksctl generated.</summary>
+    private void AssertEtcdHealthy(ClusterState state)
+    {
+        var pki = Directory.CreateTempSubdirectory("ksctl-etcd-client-").FullName;
+        File.WriteAllText(Path.Combine(pki, "ca.crt"), state.Secrets["etcd:ca.crt"]);
+        File.WriteAllText(Path.Combine(pki, "client.crt"), state.Secrets["etcd:client.crt"]);
+        File.WriteAllText(Path.Combine(pki, "client.key"), state.Secrets["etcd:client.key"]);
+        var endpoints = string.Join(',', machines.Machines.Skip(1).Take(3).Select(m => $"https://{m.Address}:2379"));
+        var (code, stdout, stderr) = HaMachinesFixture.Run("etcdctl", TimeSpan.FromSeconds(30),
+            $"--endpoints={endpoints}", $"--cacert={pki}/ca.crt", $"--cert={pki}/client.crt", $"--key={pki}/client.key", "endpoint", "health");
+        Directory.Delete(pki, true);
+        Assert.True(code == 0, $"etcdctl endpoint health failed: {stdout} {stderr}");
+        Assert.Equal(3, (stdout + stderr).Split('\n').Count(l => l.Contains("is healthy")));
+    }
+
+    /// <summary>Nothing ksctl installed is left on any machine, and no unit of ours still runs.</summary>
+    private async Task AssertMachinesCleanAsync()
+    {
+        for (var i = 0; i < machines.Machines.Count; i++)
         {
             var left = await machines.RunOnAsync(i,
-                "find /etc/systemd/system /var/lib/rancher /etc/rancher /etc/etcd /var/lib/etcd /etc/ksctl -mindepth 1 2>/dev/null; " +
-                "ls /usr/local/bin/k3s /usr/local/bin/etcd /usr/local/bin/etcdctl /etc/haproxy/ksctl-haproxy.cfg 2>/dev/null; " +
-                "for f in /run/ksctl/units/*.pid; do if [ -f \"$f\" ] && kill -0 \"$(cat \"$f\")\" 2>/dev/null; then echo \"running $f\"; fi; done; true");
+                "find /etc/systemd/system /var/lib/rancher /etc/rancher /etc/etcd /var/lib/etcd /etc/ksctl /etc/kubernetes /var/lib/kubelet -mindepth 1 ! -name containerd.service 2>/dev/null; " +
+                "ls /usr/local/bin/k3s /usr/local/bin/etcd /usr/local/bin/etcdctl /usr/local/bin/kubeadm /usr/local/bin/kubelet /etc/haproxy/ksctl-haproxy.cfg 2>/dev/null; " +
+                "for f in /run/ksctl/units/*.pid; do case $f in *containerd*) continue ;; esac; if [ -f \"$f\" ] && kill -0 \"$(cat \"$f\")\" 2>/dev/null; then echo \"running $f\"; fi; done; true");
             Assert.True(left.Trim().Length == 0, $"machine {i} still has: {left}");
         }
     }
@@ -156,7 +210,7 @@ public sealed class K3sHaTests(HaMachinesFixture machines) : IDisposable
         var error = await Assert.ThrowsAsync<PlanFailedException>(() => manager.CreateAsync(spec, Options, CancellationToken.None));
         Assert.IsType<HostKeyMismatchException>(error.InnerException);
         Assert.Contains("hostkey-vm-db-1", error.Message);
-        Assert.Equal("", (await machines.RunOnAsync(2, "find /var/lib/etcd /etc/etcd /etc/systemd/system -mindepth 1 2>/dev/null; ls /usr/local/bin/etcd 2>/dev/null; true")).Trim());
+        Assert.Equal("", (await machines.RunOnAsync(2, "find /var/lib/etcd /etc/etcd /etc/systemd/system -mindepth 1 ! -name containerd.service 2>/dev/null; ls /usr/local/bin/etcd 2>/dev/null; true")).Trim());
         await manager.DeleteAsync(spec.Id, Options, CancellationToken.None);
         Assert.Null(await manager.Store.ReadAsync(spec.Id, CancellationToken.None));
     }

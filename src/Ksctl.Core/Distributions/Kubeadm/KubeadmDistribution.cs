@@ -1,0 +1,249 @@
+using System.Security.Cryptography;
+using System.Text;
+using Ksctl.Core.Diagnostics;
+using Ksctl.Core.Distributions.Artifacts;
+using Ksctl.Core.Engine;
+using Ksctl.Core.Kube;
+using Ksctl.Core.Model;
+using Ksctl.Core.Remote;
+
+namespace Ksctl.Core.Distributions.Kubeadm;
+
+/// <summary>
+/// Kubeadm HA on the external etcd datastore. Every node is prepared (swap, modules, sysctls, containerd, kubelet/
+/// kubeadm/kubectl) in parallel with the load balancer and datastore; CP0 runs <c>kubeadm init --upload-certs</c>
+/// with ksctl's bootstrap token and certificate key; the others join through the LB. The token's expiry is ours
+/// (creation time + TTL, by our clock): before a join that would outlive it, a fresh token is made and the
+/// control-plane certificates are uploaded again.
+/// </summary>
+internal sealed class KubeadmDistribution(TimeProvider time) : IDistribution
+{
+    public const string TokenSecret = "kubeadm:token";
+    public const string CertificateKeySecret = "kubeadm:certificate-key";
+    public const string CaHashSecret = "kubeadm:ca-hash";
+    public const string TokenExpiryResource = "kubeadm:token-expiry";
+    public const int TokenTtlHours = 2;
+    /// <summary>A join needs the token to stay valid for at least this long.</summary>
+    public static readonly TimeSpan RefreshMargin = TimeSpan.FromMinutes(15);
+    private static readonly UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    private readonly SemaphoreSlim _refresh = new(1, 1);
+
+    public DistributionKind Kind => DistributionKind.Kubeadm;
+
+    public IReadOnlyList<PlanStep> CreateSteps(ClusterSpec spec, SelfManagedTopology topology, MachineAccess access, IReadOnlyList<string> ready)
+    {
+        var cp0 = topology.ControlPlanes[0];
+        var steps = new List<PlanStep>();
+        steps.AddRange(PrepareSteps(spec, topology.ControlPlanes.Concat(topology.Workers), access));
+        steps.Add(new($"kubeadm:{cp0.Key}", (ctx, ct) => InitAsync(ctx, spec, topology, access, cp0, ct))
+        {
+            DependsOn = [.. ready, Prepare(cp0)],
+            Description = $"kubeadm init on {cp0.Key}: external etcd, control plane endpoint = load balancer, certificates uploaded",
+            Resources = [$"control plane on {cp0.ResourceName(spec.Id.Name)}", "bootstrap token (2 h)"],
+        });
+        steps.AddRange(topology.ControlPlanes.Skip(1).Select(cp => new PlanStep($"kubeadm:{cp.Key}", (ctx, ct) => JoinAsync(ctx, topology, access, cp, controlPlane: true, ct))
+        {
+            DependsOn = [$"kubeadm:{cp0.Key}", Prepare(cp)],
+            Description = $"kubeadm join {cp.Key} as a control plane through the load balancer",
+            Resources = [$"control plane on {cp.ResourceName(spec.Id.Name)}"],
+        }));
+        steps.AddRange(WorkerJoins(spec, topology, topology.Workers, access, after: [$"kubeadm:{cp0.Key}"]));
+        steps.Add(new("kubeconfig", (ctx, ct) => CaptureKubeconfigAsync(ctx, topology, access, ct))
+        {
+            DependsOn = [$"kubeadm:{cp0.Key}"],
+            Description = $"read admin.conf from {cp0.Key}, point it at the load balancer, context {spec.Id.DefaultContextName}",
+            Resources = [$"context {spec.Id.DefaultContextName}"],
+        });
+        return steps;
+    }
+
+    public IReadOnlyList<PlanStep> JoinWorkerSteps(ClusterSpec spec, IReadOnlyList<TopologyNode> workers, MachineAccess access) =>
+        [.. PrepareSteps(spec, workers, access), .. WorkerJoins(spec, SelfManagedTopology.From(spec), workers, access, after: [])];
+
+    public IReadOnlyList<PlanStep> RemoveNodeSteps(ClusterState state, IReadOnlyList<NodeState> nodes, MachineAccess access) =>
+        nodes.Select(n => new PlanStep($"drain:{n.Key}", async (ctx, ct) =>
+        {
+            var cp0 = ctx.Session.Read(s => s.Nodes.First(x => x.Role == NodeRole.ControlPlane && x.Index == 0)).Key!;
+            var shell = await access.ShellAsync(ctx, cp0, ct).ConfigureAwait(false);
+            await shell.RunAsync(new RemoteScript($"kubeadm:drain-{n.Key}", KubeadmScripts.Drain(n.Hostname ?? n.Name), retries: 1), ct).ConfigureAwait(false);
+        })
+        {
+            Description = $"drain {n.Key} and delete its Node",
+        }).ToArray();
+
+    public IReadOnlyList<PlanStep> UninstallSteps(IReadOnlyList<NodeState> nodes, MachineAccess access) =>
+        nodes.Where(n => n.Role is NodeRole.ControlPlane or NodeRole.Worker)
+            .Select(n => new PlanStep($"kubeadm-uninstall:{n.Key}", async (ctx, ct) =>
+            {
+                var shell = await access.ShellAsync(ctx, n.Key!, ct).ConfigureAwait(false);
+                await shell.RunAsync(new RemoteScript("kubeadm:uninstall", KubeadmScripts.Uninstall(), retries: 2), ct).ConfigureAwait(false);
+            })
+            {
+                Description = $"kubeadm reset on {n.Key} and remove what ksctl installed",
+            }).ToArray();
+
+    private static string Prepare(TopologyNode node) => $"kubeadm-prepare:{node.Key}";
+
+    private static IEnumerable<PlanStep> PrepareSteps(ClusterSpec spec, IEnumerable<TopologyNode> nodes, MachineAccess access) =>
+        nodes.Select(n => new PlanStep(Prepare(n), (ctx, ct) => PrepareAsync(ctx, spec, access, n, ct))
+        {
+            DependsOn = [n.MachineStep],
+            Description = $"prepare {n.Key}: swap off, overlay/br_netfilter, sysctls, containerd (systemd cgroups), kubelet/kubeadm/kubectl {spec.KubernetesVersion}",
+        });
+
+    private IEnumerable<PlanStep> WorkerJoins(ClusterSpec spec, SelfManagedTopology topology, IEnumerable<TopologyNode> workers, MachineAccess access, IReadOnlyList<string> after) =>
+        workers.Select(w => new PlanStep($"kubeadm:{w.Key}", (ctx, ct) => JoinAsync(ctx, topology, access, w, controlPlane: false, ct))
+        {
+            DependsOn = [.. after, Prepare(w)],
+            Description = $"kubeadm join worker {w.Key} through the load balancer",
+            Resources = [$"worker on {w.ResourceName(spec.Id.Name)}"],
+        });
+
+    internal static string InitConfiguration(string version, string advertiseAddress, string lbPublic, string lbPrivate, IReadOnlyList<string> etcdEndpoints, string token, string certificateKey) => $"""
+        apiVersion: kubeadm.k8s.io/v1beta4
+        kind: InitConfiguration
+        bootstrapTokens:
+        - token: "{token}"
+          ttl: "{TokenTtlHours}h0m0s"
+          usages: [signing, authentication]
+          groups: [system:bootstrappers:kubeadm:default-node-token]
+        certificateKey: "{certificateKey}"
+        localAPIEndpoint:
+          advertiseAddress: "{advertiseAddress}"
+          bindPort: 6443
+        nodeRegistration:
+          criSocket: unix:///run/containerd/containerd.sock
+        ---
+        apiVersion: kubeadm.k8s.io/v1beta4
+        kind: ClusterConfiguration
+        kubernetesVersion: "v{version}"
+        controlPlaneEndpoint: "{lbPrivate}:6443"
+        apiServer:
+          certSANs: ["{lbPublic}", "{lbPrivate}", "127.0.0.1"]
+        etcd:
+          external:
+            endpoints: [{string.Join(", ", etcdEndpoints.Select(e => $"\"{e}\""))}]
+            caFile: {DatastoreSecrets.RemoteFolder}/ca.crt
+            certFile: {DatastoreSecrets.RemoteFolder}/client.crt
+            keyFile: {DatastoreSecrets.RemoteFolder}/client.key
+        networking:
+          podSubnet: 10.244.0.0/16
+          serviceSubnet: 10.96.0.0/12
+        ---
+        apiVersion: kubelet.config.k8s.io/v1beta1
+        kind: KubeletConfiguration
+        cgroupDriver: systemd
+
+        """.Replace("\r\n", "\n");
+
+    /// <summary>A bootstrap token in kubeadm's format: [a-z0-9]{6}.[a-z0-9]{16}.</summary>
+    internal static string NewToken()
+    {
+        const string alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+        string Part(int n) => new(RandomNumberGenerator.GetItems<char>(alphabet, n));
+        return $"{Part(6)}.{Part(16)}";
+    }
+
+    private static async Task PrepareAsync(StepContext ctx, ClusterSpec spec, MachineAccess access, TopologyNode node, CancellationToken ct)
+    {
+        var shell = await access.ShellAsync(ctx, node.Key, ct).ConfigureAwait(false);
+        await shell.RunAsync(new RemoteScript("kubeadm:prepare", KubeadmScripts.Prepare(), retries: 3), ct).ConfigureAwait(false);
+        var version = spec.KubernetesVersion!;
+        var source = ArtifactSource.Parse(spec.ArtifactSource);
+        if (source.IsOfficial)
+        {
+            await shell.RunAsync(new RemoteScript("kubeadm:install-packages", KubeadmScripts.InstallFromApt(version), retries: 3), ct).ConfigureAwait(false);
+            return;
+        }
+        await source.InstallAsync(shell, "kubeadm", $"v{version}", ["kubeadm", "kubelet", "kubectl"], officialScript: "", ct).ConfigureAwait(false);
+        await shell.RunAsync(new RemoteScript("kubeadm:kubelet-unit", KubeadmScripts.KubeletUnit(), retries: 1), ct).ConfigureAwait(false);
+    }
+
+    private async Task InitAsync(StepContext ctx, ClusterSpec spec, SelfManagedTopology topology, MachineAccess access, TopologyNode node, CancellationToken ct)
+    {
+        // The token and key are ours, made before init and kept in state, so a re-run reuses the same ones.
+        var token = ctx.Session.Read(s => s.Secrets.GetValueOrDefault(TokenSecret));
+        if (token is null)
+        {
+            var made = NewToken();
+            var key = Convert.ToHexString(RandomNumberGenerator.GetBytes(32)).ToLowerInvariant();
+            var expiry = time.GetUtcNow().AddHours(TokenTtlHours);
+            ctx.Mutate(s =>
+            {
+                s.Secrets[TokenSecret] = made;
+                s.Secrets[CertificateKeySecret] = key;
+                s.Resources[TokenExpiryResource] = expiry.ToString("O");
+            });
+            await ctx.Session.CheckpointAsync().ConfigureAwait(false);
+        }
+        var (endpoints, lb, self, ca, cert, keyPem, bootstrap, certificateKey) = ctx.Session.Read(s => (
+            DatastoreSecrets.Endpoints(s, topology),
+            s.Nodes.First(n => n.Key == topology.LoadBalancer.Key),
+            s.Nodes.First(n => n.Key == node.Key),
+            s.Secrets[DatastoreSecrets.CaCertificate], s.Secrets[DatastoreSecrets.ClientCertificate], s.Secrets[DatastoreSecrets.ClientKey],
+            s.Secrets[TokenSecret], s.Secrets[CertificateKeySecret]));
+        var shell = await access.ShellAsync(ctx, node.Key, ct).ConfigureAwait(false);
+        await shell.UploadAsync(Encoding.UTF8.GetBytes(ca), $"{DatastoreSecrets.RemoteFolder}/ca.crt", Private, ct).ConfigureAwait(false);
+        await shell.UploadAsync(Encoding.UTF8.GetBytes(cert), $"{DatastoreSecrets.RemoteFolder}/client.crt", Private, ct).ConfigureAwait(false);
+        await shell.UploadAsync(Encoding.UTF8.GetBytes(keyPem), $"{DatastoreSecrets.RemoteFolder}/client.key", Private, ct).ConfigureAwait(false);
+        var config = InitConfiguration(spec.KubernetesVersion!, self.PrivateIP!, lb.PublicIP ?? lb.PrivateIP!, lb.PrivateIP!, endpoints, bootstrap, certificateKey);
+        await shell.UploadAsync(Encoding.UTF8.GetBytes(config), KubeadmScripts.InitConfig, Private, ct).ConfigureAwait(false);
+        var result = await shell.RunAsync(new RemoteScript("kubeadm:init", KubeadmScripts.Init(), retries: 1) { Secrets = [bootstrap, certificateKey] }, ct).ConfigureAwait(false);
+        var hash = result.StandardOutput.Trim().Split('\n').Last().Trim();
+        if (hash.Length != 64) throw new KsctlException("KsctlKubeadmInitFailed", KsctlErrorCategory.InvalidResult, $"kubeadm init on {node.Key} did not leave a CA certificate to hash (got '{hash}').", node.Key);
+        ctx.Mutate(s => s.Secrets[CaHashSecret] = hash);
+    }
+
+    private async Task JoinAsync(StepContext ctx, SelfManagedTopology topology, MachineAccess access, TopologyNode node, bool controlPlane, CancellationToken ct)
+    {
+        await EnsureFreshTokenAsync(ctx, topology, access, ct).ConfigureAwait(false);
+        var (lb, self, token, hash, key) = ctx.Session.Read(s => (
+            s.Nodes.First(n => n.Key == topology.LoadBalancer.Key), s.Nodes.First(n => n.Key == node.Key),
+            s.Secrets[TokenSecret], s.Secrets[CaHashSecret], s.Secrets[CertificateKeySecret]));
+        var shell = await access.ShellAsync(ctx, node.Key, ct).ConfigureAwait(false);
+        await shell.UploadAsync(Encoding.UTF8.GetBytes(JoinEnvironment(token, hash, key)), "/etc/ksctl/kubeadm-join.env", Private, ct).ConfigureAwait(false);
+        await shell.RunAsync(new RemoteScript($"kubeadm:join-{node.Key}", KubeadmScripts.Join($"{lb.PrivateIP}:6443", controlPlane, self.PrivateIP!), retries: 1) { Secrets = [token, key] }, ct).ConfigureAwait(false);
+    }
+
+    private static string JoinEnvironment(string token, string hash, string key) =>
+        $"TOKEN={ShellQuote.Quote(token)}\nCA_HASH={ShellQuote.Quote(hash)}\nCERTIFICATE_KEY={ShellQuote.Quote(key)}\n";
+
+    /// <summary>Before a join, makes sure the bootstrap token outlives it; joins running in parallel refresh it once.</summary>
+    private async Task EnsureFreshTokenAsync(StepContext ctx, SelfManagedTopology topology, MachineAccess access, CancellationToken ct)
+    {
+        await _refresh.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            var expiry = ctx.Session.Read(s => s.Resources.TryGetValue(TokenExpiryResource, out var v) ? DateTimeOffset.Parse(v, System.Globalization.CultureInfo.InvariantCulture) : DateTimeOffset.MinValue);
+            if (expiry - time.GetUtcNow() > RefreshMargin) return;
+            var made = NewToken();
+            var key = ctx.Session.Read(s => s.Secrets[CertificateKeySecret]);
+            var shell = await access.ShellAsync(ctx, topology.ControlPlanes[0].Key, ct).ConfigureAwait(false);
+            await shell.UploadAsync(Encoding.UTF8.GetBytes(JoinEnvironment(made, "", key)), "/etc/ksctl/kubeadm-join.env", Private, ct).ConfigureAwait(false);
+            var newExpiry = time.GetUtcNow().AddHours(TokenTtlHours);
+            await shell.RunAsync(new RemoteScript("kubeadm:refresh-token", KubeadmScripts.RefreshToken(TokenTtlHours), retries: 1) { Secrets = [made, key] }, ct).ConfigureAwait(false);
+            ctx.Mutate(s =>
+            {
+                s.Secrets[TokenSecret] = made;
+                s.Resources[TokenExpiryResource] = newExpiry.ToString("O");
+            });
+            await ctx.Session.CheckpointAsync().ConfigureAwait(false);
+        }
+        finally { _refresh.Release(); }
+    }
+
+    private static async Task CaptureKubeconfigAsync(StepContext ctx, SelfManagedTopology topology, MachineAccess access, CancellationToken ct)
+    {
+        var shell = await access.ShellAsync(ctx, topology.ControlPlanes[0].Key, ct).ConfigureAwait(false);
+        var read = await shell.RunAsync(new RemoteScript("kubeadm:read-kubeconfig", $"cat {KubeadmScripts.AdminConf}\n"), ct).ConfigureAwait(false);
+        var (lb, id) = ctx.Session.Read(s => (s.Nodes.First(n => n.Key == topology.LoadBalancer.Key), s.Id));
+        var server = $"https://{lb.PublicIP ?? lb.PrivateIP}:6443";
+        var kubeconfig = KubeconfigFile.Normalize(read.StandardOutput, id.DefaultContextName, server);
+        ctx.Mutate(s =>
+        {
+            s.Secrets[ClusterState.KubeconfigSecret] = kubeconfig;
+            s.ContextName = id.DefaultContextName;
+            s.Endpoint = server;
+        });
+    }
+}
