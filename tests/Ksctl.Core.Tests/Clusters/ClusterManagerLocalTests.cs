@@ -160,6 +160,8 @@ public sealed class ClusterManagerLocalTests : IDisposable
         Assert.Single(KindCalls("get kubeconfig"));
         Assert.Equal(2, state.Steps["create/kind:cluster"].Attempts);
         Assert.Equal(1, state.Steps["create/kubeconfig"].Attempts);
+        // Resuming with the very same parameters is not "parameters differ".
+        Assert.DoesNotContain(_events.Events, e => e.Level == KsctlLogLevel.Warning && e.Message.Contains("differ"));
     }
 
     [Fact]

@@ -269,6 +269,50 @@ public class PlanExecutorTests
         Assert.All(events.Events, e => Assert.Equal("demo (Local/Managed, LOCAL)", e.Cluster));
     }
 
+    /// <summary>A store whose writes start failing (disk full, permissions) after some successful ones.</summary>
+    private sealed class FailingStore(int goodWrites) : Ksctl.Core.Storage.IStateStore
+    {
+        private int _writes;
+        public string Description => "failing";
+        public Task<ClusterState?> ReadAsync(ClusterId id, CancellationToken ct) => Task.FromResult<ClusterState?>(null);
+        public Task WriteAsync(ClusterState state, CancellationToken ct) =>
+            Interlocked.Increment(ref _writes) > goodWrites ? Task.FromException(new IOException("No space left on device")) : Task.CompletedTask;
+        public Task DeleteAsync(ClusterId id, CancellationToken ct) => Task.CompletedTask;
+        public IAsyncEnumerable<ClusterState> ListAsync(Ksctl.Core.Storage.ClusterQuery q, CancellationToken ct) => throw new NotSupportedException();
+        public Task<Ksctl.Core.Storage.IClusterLock> AcquireLockAsync(ClusterId id, string op, bool b, CancellationToken ct) => throw new NotSupportedException();
+    }
+
+    [Fact]
+    public async Task A_failing_checkpoint_fails_the_step_and_still_lets_running_siblings_finish_before_returning()
+    {
+        var counter = new Counter();
+        var slowStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var slowFinished = false;
+        var plan = NewPlan(
+            Step("fast", counter, async ct => await slowStarted.Task.WaitAsync(Patience, ct)),
+            Step("slow", counter, async ct =>
+            {
+                slowStarted.TrySetResult();
+                await Task.Delay(300, ct);
+                Volatile.Write(ref slowFinished, true);
+            }),
+            Step("after", counter, null, "fast"));
+        var session = new StateSession(Samples.State(), new FailingStore(goodWrites: 0));
+
+        PlanResult? result = null;
+        Exception? thrown = null;
+        try { result = await new PlanExecutor(2).ExecuteAsync(plan, session, null, CancellationToken.None); }
+        catch (Exception ex) { thrown = ex; }
+
+        // Whatever the executor reports, it must not return while a step it started is still running
+        // (the caller releases the cluster lock right after).
+        Assert.True(Volatile.Read(ref slowFinished), $"returned while 'slow' was still running ({thrown?.GetType().Name}: {thrown?.Message})");
+        Assert.Null(thrown);
+        Assert.Contains(result!.Failed, f => f.Step == "fast" && f.Error is IOException);
+        Assert.Equal(0, counter["after"]);
+        Assert.Contains("after", result.NotRun);
+    }
+
     /// <summary>
     /// Property: over random DAGs, random bounds and random failures, re-running until success runs every step
     /// successfully exactly once, never starts a step before its dependencies are done, and retries only the failed.

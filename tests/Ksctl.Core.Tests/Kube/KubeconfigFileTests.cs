@@ -114,6 +114,17 @@ public sealed class KubeconfigFileTests : IDisposable
     }
 
     [Fact]
+    public void Merge_into_an_empty_file_treats_it_as_an_empty_config()
+    {
+        var target = _dir.Combine("empty-config");
+        File.WriteAllText(target, ""); // `touch ~/.kube/config` is common; kubectl reads it as empty
+
+        KubeconfigFile.MergeIntoUserConfig(Samples.K3sKubeconfig, "kind-demo", target);
+
+        Assert.Equal("kind-demo", KubeconfigFile.Parse(File.ReadAllText(target), target).Contexts.Single().Name);
+    }
+
+    [Fact]
     public void Merge_without_a_target_writes_the_first_path_of_KUBECONFIG()
     {
         var first = _dir.Combine("first.yaml");
