@@ -71,7 +71,14 @@ public sealed class PlanExecutor
             if (running.Count == 0) break;
 
             var finished = await Task.WhenAny(running.Keys).ConfigureAwait(false);
-            var report = await finished.ConfigureAwait(false);
+            StepOutcomeReport report;
+            try { report = await finished.ConfigureAwait(false); }
+            catch (Exception ex)
+            {
+                // Only a failing checkpoint gets here (the store threw while recording the step's failure). Treat it
+                // as that step's failure rather than leaving with siblings still running outside the cluster's lock.
+                report = new StepOutcomeReport(running[finished].Name, ReportKind.Failed, TimeSpan.Zero, ex);
+            }
             running.Remove(finished);
             switch (report.Kind)
             {
