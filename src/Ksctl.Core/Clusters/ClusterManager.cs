@@ -98,7 +98,7 @@ public sealed class ClusterManager : IDisposable
         else
         {
             EnsureAllowed(existing, ClusterOperation.Create);
-            if (existing.Spec != prepared)
+            if (!SameSpec(existing.Spec, prepared))
                 _logger.LogWarning("Resuming {Cluster} with the spec recorded when it was first created; the parameters given now differ and are ignored.", prepared.Id);
             state = existing;
         }
@@ -240,6 +240,13 @@ public sealed class ClusterManager : IDisposable
             await session.CheckpointAsync().ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// Value comparison of two specs. Record equality is not enough: the list members (Applications, Machines) compare
+    /// by reference, so a spec read back from state never equals the one built from the same parameters.
+    /// </summary>
+    private static bool SameSpec(ClusterSpec a, ClusterSpec b) =>
+        System.Text.Json.JsonSerializer.Serialize(a, StateSerializer.Options) == System.Text.Json.JsonSerializer.Serialize(b, StateSerializer.Options);
 
     private static void EnsureAllowed(ClusterState state, ClusterOperation operation)
     {
