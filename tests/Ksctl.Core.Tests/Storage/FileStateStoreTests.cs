@@ -107,6 +107,13 @@ public class FileStateStoreTests : IDisposable
         Assert.Equal("KsctlStateCorrupt", ex.ErrorId);
         Assert.Contains(path, ex.Message);
 
+        foreach (var notAnObject in new[] { "[]", "42", "\"text\"", "" })
+        {
+            File.WriteAllText(path, notAnObject);
+            var wrongShape = await Assert.ThrowsAsync<StateCorruptException>(() => _store.ReadAsync(id, CancellationToken.None));
+            Assert.Contains(path, wrongShape.Message);
+        }
+
         File.WriteAllText(path, "{ \"id\": {} }");
         var noVersion = await Assert.ThrowsAsync<StateCorruptException>(() => _store.ReadAsync(id, CancellationToken.None));
         Assert.Contains("schemaVersion", noVersion.Message);
