@@ -165,6 +165,27 @@ public sealed class ClusterManagerLocalTests : IDisposable
     }
 
     [Fact]
+    public async Task A_kind_cluster_left_by_an_interrupted_attempt_is_adopted_not_recreated()
+    {
+        // An attempt that died after kind created the cluster but before the step's checkpoint.
+        var config = _home.Combine("left-over.yaml");
+        File.WriteAllText(config, "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n- role: worker\n");
+        var standin = System.Diagnostics.Process.Start(Path.Combine(Samples.StandinsDirectory(), "kind"), ["create", "cluster", "--name", "demo", "--config", config])!;
+        await standin.WaitForExitAsync();
+        Assert.Equal(0, standin.ExitCode);
+        using var manager = NewManager();
+
+        var state = await manager.CreateAsync(Spec(), OperationOptions.Default, CancellationToken.None);
+
+        Assert.Equal(ClusterStatus.Running, state.Status);
+        Assert.Single(KindCalls("create cluster")); // only the one made above
+        Assert.Single(KindCalls("get kubeconfig"));
+        Assert.Equal("kind-demo", state.ContextName);
+        Assert.Equal(2, state.Nodes.Count);
+        Assert.Contains(_events.Events, e => e.Level == KsctlLogLevel.Warning && e.Message.Contains("adopting"));
+    }
+
+    [Fact]
     public async Task Missing_kind_is_reported_before_any_state_exists()
     {
         UseTools("docker");

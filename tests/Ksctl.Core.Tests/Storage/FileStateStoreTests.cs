@@ -203,6 +203,24 @@ public class FileStateStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task An_unreadable_lock_left_by_a_crash_is_reported_as_stale_and_can_be_taken_over()
+    {
+        // A holder killed between creating the lock file and writing its record leaves an empty file.
+        var id = Samples.LocalId("torn-lock");
+        var lockPath = Path.Combine(_store.ClusterDirectory(id), "lock");
+        Directory.CreateDirectory(Path.GetDirectoryName(lockPath)!);
+        File.WriteAllText(lockPath, "");
+        File.SetLastWriteTimeUtc(lockPath, DateTime.UtcNow.AddMinutes(-5));
+
+        var ex = await Assert.ThrowsAsync<ClusterLockedException>(() => _store.AcquireLockAsync(id, "create", false, CancellationToken.None));
+        Assert.Contains("stale", ex.Message);
+        Assert.True(File.Exists(lockPath), "without -Force the lock is left alone");
+
+        await using var taken = await _store.AcquireLockAsync(id, "create", true, CancellationToken.None);
+        Assert.Contains($"pid {Environment.ProcessId} ", taken.Holder);
+    }
+
+    [Fact]
     public async Task A_writer_killed_mid_write_always_leaves_a_previous_complete_document()
     {
         var root = _dir.Combine("crash");
