@@ -30,7 +30,8 @@ foreach (var b in selected)
 }
 
 Console.WriteLine();
-Console.WriteLine($"Ksctl benchmarks — {DateTime.UtcNow:yyyy-MM-dd HH:mm}Z, {Environment.ProcessorCount} core(s), .NET {Environment.Version}, {(Debugger.IsAttached ? "debugger" : BenchmarkResult.Configuration)}");
+var load = File.Exists("/proc/loadavg") ? $", load average {string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3))}" : "";
+Console.WriteLine($"Ksctl benchmarks — {DateTime.UtcNow:yyyy-MM-dd HH:mm}Z, {Environment.ProcessorCount} core(s){load}, .NET {Environment.Version}, {(Debugger.IsAttached ? "debugger" : BenchmarkResult.Configuration)}");
 Console.WriteLine();
 Console.WriteLine("| Benchmark | Median | Min | Max | Runs | Allocated/run | Peak working set | Target | Result |");
 Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---|---|");

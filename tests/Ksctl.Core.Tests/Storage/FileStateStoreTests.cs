@@ -227,7 +227,7 @@ public class FileStateStoreTests : IDisposable
         var store = new FileStateStore(root);
         var random = new Random(42);
         var lastConfirmed = 0;
-        for (var round = 0; round < 6; round++)
+        for (var round = 0; round < 10; round++)
         {
             var firstVersion = (round + 1) * 100_000;
             using var child = ChildProcess.Start("writer", root, firstVersion.ToString());
