@@ -30,6 +30,7 @@ public sealed class ClusterManagerLocalTests : IDisposable
             .Set("KIND_STANDIN_LOG", _kindLog)
             .Set("KIND_STANDIN_STATE", _kindState)
             .Set("KIND_STANDIN_FAIL_CREATE", null)
+            .Set("KIND_STANDIN_CREATE_DELAY", null)
             .Set("DOCKER_STANDIN_DOWN", null);
     }
 
@@ -183,6 +184,67 @@ public sealed class ClusterManagerLocalTests : IDisposable
         Assert.Equal("kind-demo", state.ContextName);
         Assert.Equal(2, state.Nodes.Count);
         Assert.Contains(_events.Events, e => e.Level == KsctlLogLevel.Warning && e.Message.Contains("adopting"));
+    }
+
+    [Fact]
+    public async Task Cancelling_a_create_kills_kind_leaves_CreationFailed_and_a_rerun_completes()
+    {
+        _env.Set("KIND_STANDIN_CREATE_DELAY", "60");
+        using var manager = NewManager();
+        using var cts = new CancellationTokenSource();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var create = manager.CreateAsync(Spec(), OperationOptions.Default, cts.Token);
+        while (KindCalls("create cluster").Length == 0 && clock.Elapsed < TimeSpan.FromSeconds(20)) await Task.Delay(20);
+        Assert.Single(KindCalls("create cluster"));
+        cts.Cancel(); // Ctrl+C while kind is busy
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => create);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"took {clock.Elapsed}: kind was waited for, not stopped");
+        var stopped = await manager.Store.ReadAsync(Samples.LocalId(), CancellationToken.None);
+        Assert.Equal(ClusterStatus.CreationFailed, stopped!.Status);
+        Assert.Contains(stopped.LastErrors, e => e.Contains("cancelled"));
+        Assert.False(Directory.Exists(Path.Combine(_kindState, "clusters", "demo")), "the killed kind must not have finished");
+        Assert.False(File.Exists(Path.Combine(StateRoot, "local", "managed", "demo LOCAL", "lock")), "the lock is released");
+
+        _env.Set("KIND_STANDIN_CREATE_DELAY", null);
+        var state = await manager.CreateAsync(Spec(), OperationOptions.Default, CancellationToken.None);
+        Assert.Equal(ClusterStatus.Running, state.Status);
+        Assert.Equal(2, KindCalls("create cluster").Length);
+    }
+
+    [Fact]
+    public async Task WhatIf_planning_validates_and_describes_without_touching_anything()
+    {
+        using var manager = NewManager();
+
+        var (plan, existing) = await manager.PlanCreateAsync(Spec() with { NodeCount = 3 }, CancellationToken.None);
+
+        Assert.Null(existing);
+        Assert.Equal(["kind:cluster", "kubeconfig"], plan.Steps.Select(s => s.Name));
+        Assert.Equal(["container demo-control-plane", "container demo-worker", "container demo-worker2"], plan["kind:cluster"].Resources);
+        Assert.Contains("1 control plane and 2 worker(s) from kindest/node:v1.33.1", plan.Render());
+        Assert.False(Directory.Exists(StateRoot));
+        Assert.False(File.Exists(_kindLog));
+        await Assert.ThrowsAsync<InvalidSpecException>(() => manager.PlanCreateAsync(Spec() with { NodeCount = 51 }, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Resolve_finds_one_cluster_by_name_and_refuses_an_ambiguous_name()
+    {
+        using var manager = NewManager();
+        var local = Samples.State(Samples.LocalId("shared"));
+        var azureId = new ClusterId(CloudProvider.Azure, ClusterType.Managed, "shared", "eastus");
+        await manager.Store.WriteAsync(local, CancellationToken.None);
+        await manager.Store.WriteAsync(Samples.State(azureId), CancellationToken.None);
+
+        var ex = await Assert.ThrowsAsync<KsctlException>(() => manager.ResolveAsync("shared", null, null, null, CancellationToken.None));
+        Assert.Equal("KsctlAmbiguousCluster", ex.ErrorId);
+        Assert.Contains("Local", ex.Message);
+        Assert.Contains("Azure", ex.Message);
+        Assert.Equal(azureId, (await manager.ResolveAsync("shared", CloudProvider.Azure, null, null, CancellationToken.None)).Id);
+        Assert.Equal(local.Id, (await manager.ResolveAsync("shared", null, null, "local", CancellationToken.None)).Id);
+        await Assert.ThrowsAsync<ClusterNotFoundException>(() => manager.ResolveAsync("shar", null, null, null, CancellationToken.None));
     }
 
     [Fact]
