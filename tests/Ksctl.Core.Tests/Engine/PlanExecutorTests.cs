@@ -317,11 +317,15 @@ public class PlanExecutorTests
     /// Property: over random DAGs, random bounds and random failures, re-running until success runs every step
     /// successfully exactly once, never starts a step before its dependencies are done, and retries only the failed.
     /// </summary>
-    [Fact]
-    public async Task Random_plans_with_random_failures_never_run_a_step_twice()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Random_plans_with_random_failures_never_run_a_step_twice(bool withCancellations)
     {
         for (var seed = 1; seed <= 150; seed++)
         {
+            CancellationTokenSource? cts = null;
+            var cancelProbability = withCancellations ? 0.1 : 0;
             var random = new Random(seed);
             var n = random.Next(1, 16);
             var names = Enumerable.Range(0, n).Select(i => $"s{i}").ToArray();
@@ -338,9 +342,19 @@ public class PlanExecutorTests
                     if (successes.GetValueOrDefault(d) != 1) violations.Enqueue($"{name} started before {d} was done");
                 if (successes.GetValueOrDefault(name) != 0) violations.Enqueue($"{name} ran again after it succeeded");
                 var attempt = attempts.AddOrUpdate(name, 1, (_, a) => a + 1);
-                bool fail;
-                lock (gate) fail = attempt <= 3 && random.NextDouble() < failProbability;
+                bool fail, cancel, honour;
+                lock (gate)
+                {
+                    fail = attempt <= 3 && random.NextDouble() < failProbability;
+                    cancel = attempt <= 3 && random.NextDouble() < cancelProbability;
+                    honour = random.Next(2) == 0;
+                }
                 if (random.Next(3) == 0) await Task.Yield();
+                if (cancel)
+                {
+                    cts!.Cancel();                                   // Ctrl+C during this step...
+                    if (honour) ct.ThrowIfCancellationRequested();   // ...which stops it, or finishes regardless
+                }
                 if (fail) throw new InvalidOperationException($"{name} attempt {attempt} failed");
                 successes.AddOrUpdate(name, 1, (_, s) => s + 1);
             }) { DependsOn = deps[i] }).ToArray();
@@ -355,15 +369,26 @@ public class PlanExecutorTests
             {
                 // Each run starts from the persisted document, as a new process would.
                 var session = new StateSession(runs == 0 ? state : (await store.ReadAsync(state.Id, CancellationToken.None))!, store);
-                result = await executor.ExecuteAsync(plan, session, null, CancellationToken.None);
-                Assert.True(++runs < 20, $"seed {seed}: no convergence");
-                Assert.Empty(result.Completed.Intersect(result.Skipped));
-            } while (!result.Succeeded);
+                using (cts = new CancellationTokenSource())
+                {
+                    try
+                    {
+                        result = await executor.ExecuteAsync(plan, session, null, cts.Token);
+                        Assert.Empty(result.Completed.Intersect(result.Skipped));
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        Assert.True(withCancellations, $"seed {seed}: cancelled without a cancellation");
+                        result = null!;
+                    }
+                }
+                Assert.True(++runs < 30, $"seed {seed}: no convergence");
+            } while (result is null || !result.Succeeded);
 
             Assert.True(violations.IsEmpty, $"seed {seed}: {string.Join("; ", violations)}");
             Assert.All(names, s => Assert.Equal(1, successes.GetValueOrDefault(s)));
             var failures = attempts.Values.Sum() - n;
-            Assert.True(failures >= runs - 1, $"seed {seed}: {runs} runs but only {failures} failures");
+            if (!withCancellations) Assert.True(failures >= runs - 1, $"seed {seed}: {runs} runs but only {failures} failures");
             var final = (await store.ReadAsync(state.Id, CancellationToken.None))!;
             Assert.All(names, s => Assert.Equal(attempts[s], final.Steps[$"create/{s}"].Attempts));
         }
