@@ -27,7 +27,7 @@ public static class ExecutorBenchmarks
         var store = new MemoryStore();
         var executor = new PlanExecutor(maxParallelism: 8);
         var events = new CountingProgress();
-        var (median, min, max, allocated) = BenchmarkResult.Measure(warmups: 2, runs: 9, async () =>
+        var (median, min, max, allocated, cpu) = BenchmarkResult.Measure(warmups: 2, runs: 9, async () =>
         {
             var session = new StateSession(new ClusterState { Id = id, Spec = new ClusterSpec { Id = id } }, store);
             var result = await executor.ExecuteAsync(plan, session, events, CancellationToken.None);
@@ -35,7 +35,7 @@ public static class ExecutorBenchmarks
         });
         return new BenchmarkResult
         {
-            Median = median, Min = min, Max = max, Runs = 9, AllocatedBytes = allocated,
+            Median = median, Min = min, Max = max, Cpu = cpu, Runs = 9, AllocatedBytes = allocated,
             Met = median <= Target,
             Notes = $"in-memory store (keeps the live document, no serialisation): {store.Writes / 11} checkpoints per run; events sink counted {events.Count / 11} events per run",
         };
