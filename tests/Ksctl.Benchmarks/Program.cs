@@ -1,1 +1,96 @@
-Console.WriteLine("benchmarks: not yet");
+// Ksctl benchmarks: a small timed harness that prints a Markdown table.
+//   dotnet run -c Release --project tests/Ksctl.Benchmarks -- [all|executor|store]
+// Targets come from the design (shared/design); a missed target is shown as MISSED and the exit code is 1.
+using System.Diagnostics;
+using Ksctl.Benchmarks;
+
+var filter = args.FirstOrDefault()?.ToLowerInvariant() ?? "all";
+
+// Every benchmark the harness knows. Add new ones here (e.g. Import-Module of the built module, group "module").
+List<Benchmark> Benchmarks =
+[
+    new("executor", "Executor: 1,000-step chain, no-op steps", "≤ 100 ms", ExecutorBenchmarks.Chain),
+    new("executor", "Executor: 1,000-step fan-out (1 root → 999), no-op steps", "≤ 100 ms", ExecutorBenchmarks.FanOut),
+    new("store", "ClusterManager.ListAsync: 10,000 clusters, file store", "≤ 1 s, ≤ 200 MB", StoreBenchmarks.ListTenThousand),
+    // new("module", "Import-Module Ksctl (cold)", "≤ ...", ModuleBenchmarks.Import),   // the lead adds this one
+];
+
+var selected = Benchmarks.Where(b => filter == "all" || b.Group == filter).ToList();
+if (selected.Count == 0)
+{
+    Console.Error.WriteLine($"No benchmark in group '{filter}'. Groups: all, {string.Join(", ", Benchmarks.Select(b => b.Group).Distinct())}.");
+    return 2;
+}
+
+var results = new List<(Benchmark Bench, BenchmarkResult Result)>();
+foreach (var b in selected)
+{
+    Console.Error.WriteLine($"running: {b.Name}");
+    results.Add((b, b.Run()));
+}
+
+Console.WriteLine();
+var load = File.Exists("/proc/loadavg") ? $", load average {string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3))}" : "";
+Console.WriteLine($"Ksctl benchmarks — {DateTime.UtcNow:yyyy-MM-dd HH:mm}Z, {Environment.ProcessorCount} core(s){load}, .NET {Environment.Version}, {(Debugger.IsAttached ? "debugger" : BenchmarkResult.Configuration)}");
+Console.WriteLine();
+Console.WriteLine("| Benchmark | Median | Min | Max | CPU/run (median) | Runs | Allocated/run | Peak working set | Target | Result |");
+Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---|---|");
+foreach (var (b, r) in results)
+    Console.WriteLine($"| {b.Name} | {Ms(r.Median)} | {Ms(r.Min)} | {Ms(r.Max)} | {Ms(r.Cpu)} | {r.Runs} | {Mb(r.AllocatedBytes)} | {Mb(r.PeakWorkingSet)} | {b.Target} | {(r.Met ? "ok" : "**MISSED**")} |");
+foreach (var (b, r) in results.Where(x => x.Result.Notes.Length > 0))
+    Console.WriteLine($"\n- {b.Name}: {r.Notes}");
+return results.All(r => r.Result.Met) ? 0 : 1;
+
+static string Ms(TimeSpan t) => t.TotalMilliseconds < 10 ? $"{t.TotalMilliseconds:0.00} ms" : $"{t.TotalMilliseconds:0} ms";
+static string Mb(long bytes) => bytes <= 0 ? "–" : $"{bytes / 1024.0 / 1024.0:0.0} MB";
+
+namespace Ksctl.Benchmarks
+{
+    public sealed record Benchmark(string Group, string Name, string Target, Func<BenchmarkResult> Run);
+
+    public sealed record BenchmarkResult
+    {
+#if DEBUG
+        public const string Configuration = "Debug build (numbers are not representative; use -c Release)";
+#else
+        public const string Configuration = "Release";
+#endif
+        public required TimeSpan Median { get; init; }
+        public required TimeSpan Min { get; init; }
+        public required TimeSpan Max { get; init; }
+        /// <summary>Median processor time of a run (all threads): less sensitive than wall time to a busy machine.</summary>
+        public TimeSpan Cpu { get; init; }
+        public required int Runs { get; init; }
+        public long AllocatedBytes { get; init; }
+        public long PeakWorkingSet { get; init; }
+        public required bool Met { get; init; }
+        public string Notes { get; init; } = "";
+
+        /// <summary>Runs <paramref name="body"/> <paramref name="warmups"/> + <paramref name="runs"/> times; times the measured runs.</summary>
+        public static (TimeSpan Median, TimeSpan Min, TimeSpan Max, long AllocatedPerRun, TimeSpan Cpu) Measure(int warmups, int runs, Func<Task> body)
+        {
+            for (var i = 0; i < warmups; i++) body().GetAwaiter().GetResult();
+            var times = new List<TimeSpan>();
+            var cpu = new List<TimeSpan>();
+            using var self = Process.GetCurrentProcess();
+            long allocated = 0;
+            for (var i = 0; i < runs; i++)
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                var before = GC.GetTotalAllocatedBytes(precise: true);
+                self.Refresh();
+                var cpuBefore = self.TotalProcessorTime;
+                var clock = Stopwatch.StartNew();
+                body().GetAwaiter().GetResult();
+                times.Add(clock.Elapsed);
+                self.Refresh();
+                cpu.Add(self.TotalProcessorTime - cpuBefore);
+                allocated += GC.GetTotalAllocatedBytes(precise: true) - before;
+            }
+            times.Sort();
+            cpu.Sort();
+            return (times[times.Count / 2], times[0], times[^1], allocated / runs, cpu[cpu.Count / 2]);
+        }
+    }
+}

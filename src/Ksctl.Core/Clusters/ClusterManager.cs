@@ -272,6 +272,10 @@ public sealed class ClusterManager : IDisposable
         }
     }
 
+    /// <summary>
+    /// Value comparison of two specs. Record equality is not enough: the list members (Applications, Machines) compare
+    /// by reference, so a spec read back from state never equals the one built from the same parameters.
+    /// </summary>
     private static bool SameSpec(ClusterSpec a, ClusterSpec b) =>
         System.Text.Json.JsonSerializer.Serialize(a, StateSerializer.Options) == System.Text.Json.JsonSerializer.Serialize(b, StateSerializer.Options);
 

@@ -54,16 +54,28 @@ public sealed class PlanExecutor
             Emit(events, KsctlEventKind.StepSkipped, KsctlLogLevel.Debug, $"Step {name} was already done; skipping.", cluster, name, Percent(done.Count, total));
         }
 
+        // Ready steps by topological position (lowest first). A step can only become ready when one of its
+        // dependencies finishes, so only that step's dependents are checked then (rescanning the whole plan after
+        // every step made long plans quadratic).
         var order = plan.TopologicalOrder();
+        var position = new Dictionary<string, int>(order.Count, StringComparer.Ordinal);
+        for (var i = 0; i < order.Count; i++) position[order[i].Name] = i;
+        var dependents = plan.Steps.SelectMany(s => s.DependsOn.Select(d => (Dependency: d, Step: s))).ToLookup(p => p.Dependency, p => p.Step, StringComparer.Ordinal);
+        var ready = new SortedSet<int>(Enumerable.Range(0, order.Count).Where(i => !started.Contains(order[i].Name) && DependenciesDone(order[i], done)));
+        void Unblock(string finishedStep)
+        {
+            foreach (var d in dependents[finishedStep])
+                if (!started.Contains(d.Name) && DependenciesDone(d, done)) ready.Add(position[d.Name]);
+        }
         var stopScheduling = false;
         while (true)
         {
             if (!stopScheduling && !cancellationToken.IsCancellationRequested)
             {
-                foreach (var step in order)
+                while (ready.Count > 0 && running.Count < _maxParallelism)
                 {
-                    if (running.Count >= _maxParallelism) break;
-                    if (started.Contains(step.Name) || !step.DependsOn.All(done.Contains)) continue;
+                    var step = order[ready.Min];
+                    ready.Remove(ready.Min);
                     started.Add(step.Name);
                     running.Add(RunStepAsync(plan, step, session, events, cluster, () => Percent(done.Count, total), cancellationToken), step);
                 }
@@ -71,18 +83,27 @@ public sealed class PlanExecutor
             if (running.Count == 0) break;
 
             var finished = await Task.WhenAny(running.Keys).ConfigureAwait(false);
-            var report = await finished.ConfigureAwait(false);
+            StepOutcomeReport report;
+            try { report = await finished.ConfigureAwait(false); }
+            catch (Exception ex)
+            {
+                // Only a failing checkpoint gets here (the store threw while recording the step's failure). Treat it
+                // as that step's failure rather than leaving with siblings still running outside the cluster's lock.
+                report = new StepOutcomeReport(running[finished].Name, ReportKind.Failed, TimeSpan.Zero, ex);
+            }
             running.Remove(finished);
             switch (report.Kind)
             {
                 case ReportKind.Completed:
                     done.Add(report.Step);
+                    Unblock(report.Step);
                     completed.Add(report.Step);
                     durations[report.Step] = report.Duration;
                     Emit(events, KsctlEventKind.StepCompleted, KsctlLogLevel.Information, $"Step {report.Step} done in {report.Duration.TotalSeconds:0.0}s.", cluster, report.Step, Percent(done.Count, total));
                     break;
                 case ReportKind.Skipped:
                     done.Add(report.Step);
+                    Unblock(report.Step);
                     skipped.Add(report.Step);
                     Emit(events, KsctlEventKind.StepSkipped, KsctlLogLevel.Debug, $"Step {report.Step} found already done; skipping.", cluster, report.Step, Percent(done.Count, total));
                     break;
@@ -157,6 +178,15 @@ public sealed class PlanExecutor
             _logger.LogError(ex, "Step {Step} failed", step.Name);
             return new StepOutcomeReport(step.Name, ReportKind.Failed, clock.Elapsed, ex);
         }
+    }
+
+    private static bool DependenciesDone(PlanStep step, HashSet<string> done)
+    {
+        // Indexed, not foreach: enumerating an IReadOnlyList allocates an enumerator on every check.
+        var dependsOn = step.DependsOn;
+        for (var i = 0; i < dependsOn.Count; i++)
+            if (!done.Contains(dependsOn[i])) return false;
+        return true;
     }
 
     private static int PreviousAttempts(ClusterState s, string key) => s.Steps.TryGetValue(key, out var r) ? r.Attempts : 0;

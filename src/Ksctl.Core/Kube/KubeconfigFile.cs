@@ -76,7 +76,9 @@ public static class KubeconfigFile
     {
         target ??= DefaultUserPath();
         var incoming = Parse(Normalize(kubeconfig, contextName), "the cluster");
-        var existing = File.Exists(target) ? Parse(File.ReadAllText(target), target) : new K8SConfiguration { ApiVersion = "v1", Kind = "Config" };
+        var text = File.Exists(target) ? File.ReadAllText(target) : "";
+        // An empty file (e.g. after `touch ~/.kube/config`) is an empty config to kubectl, and so to us.
+        var existing = string.IsNullOrWhiteSpace(text) ? new K8SConfiguration { ApiVersion = "v1", Kind = "Config" } : Parse(text, target);
         existing.ApiVersion ??= "v1";
         existing.Kind ??= "Config";
         existing.Clusters = Replace(existing.Clusters, incoming.Clusters, c => c.Name);

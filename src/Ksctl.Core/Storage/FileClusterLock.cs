@@ -28,6 +28,8 @@ internal sealed class FileClusterLock : IClusterLock
     public ClusterId Cluster { get; }
     public string Holder { get; }
 
+    private static readonly TimeSpan TornLockAge = TimeSpan.FromSeconds(10);
+
     public static FileClusterLock Acquire(ClusterId cluster, string path, string operation, bool breakStale, Action onReleased)
     {
         var me = LockRecord.ForThisProcess(operation);
@@ -47,7 +49,16 @@ internal sealed class FileClusterLock : IClusterLock
             catch (IOException) when (File.Exists(path))
             {
                 var holder = LockRecord.TryRead(path);
-                if (holder is null) continue; // the holder released between our attempts, or is mid-write
+                if (holder is null)
+                {
+                    // Gone (released between our attempts) or being written: try again. But a lock file still
+                    // unreadable long after it was created was torn by a holder killed while taking it: stale.
+                    if (!File.Exists(path) || DateTime.UtcNow - File.GetLastWriteTimeUtc(path) < TornLockAge) continue;
+                    if (!breakStale)
+                        throw new ClusterLockedException(cluster.ToString(), $"stale lock file '{path}' that cannot be read (its holder was stopped while taking it); re-run with -Force to take it over");
+                    File.Delete(path);
+                    continue;
+                }
                 if (!holder.IsStale()) throw new ClusterLockedException(cluster.ToString(), holder.Describe());
                 if (!breakStale)
                     throw new ClusterLockedException(cluster.ToString(), $"stale lock of {holder.Describe()}, a process that is no longer running; re-run with -Force to take it over");

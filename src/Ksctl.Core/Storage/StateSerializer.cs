@@ -24,9 +24,7 @@ public static class StateSerializer
         int version;
         try
         {
-            var reader = new Utf8JsonReader(json);
-            using var doc = JsonDocument.ParseValue(ref reader);
-            version = doc.RootElement.TryGetProperty("schemaVersion", out var v) && v.TryGetInt32(out var n) ? n : 0;
+            version = ReadSchemaVersion(json);
         }
         catch (JsonException ex)
         {
@@ -45,5 +43,24 @@ public static class StateSerializer
         {
             throw new StateCorruptException(source, ex.Message, ex);
         }
+    }
+
+    /// <summary>
+    /// The top-level schemaVersion (0 when absent), found with a forward-only reader: no DOM and no copy of the
+    /// document (listing thousands of clusters parsed every document twice). Throws JsonException unless the
+    /// document is a JSON object.
+    /// </summary>
+    private static int ReadSchemaVersion(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) throw new JsonException("the document is not a JSON object.");
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isVersion = reader.ValueTextEquals("schemaVersion"u8);
+            reader.Read();
+            if (isVersion) return reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var n) ? n : 0;
+            reader.Skip();
+        }
+        return 0;
     }
 }
