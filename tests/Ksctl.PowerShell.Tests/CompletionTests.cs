@@ -8,7 +8,7 @@ public sealed class CompletionTests
 {
     private static List<string> Complete(KsctlSession session, string input)
     {
-        using var ps = PowerShell.Create(session.Runspace);
+        using var ps = System.Management.Automation.PowerShell.Create(session.Runspace);
         var result = CommandCompletion.CompleteInput(input, input.Length, null, ps);
         return result.CompletionMatches.Select(m => m.CompletionText).ToList();
     }

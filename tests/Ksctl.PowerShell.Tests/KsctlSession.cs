@@ -106,7 +106,7 @@ public sealed class KsctlSession : IDisposable
     public RunResult Run(string script)
     {
         Host.Clear();
-        using var ps = PowerShell.Create(_runspace);
+        using var ps = System.Management.Automation.PowerShell.Create(_runspace);
         ps.AddScript(script);
         var output = ps.Invoke();
         return new RunResult

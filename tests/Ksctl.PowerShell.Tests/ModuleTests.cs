@@ -108,7 +108,7 @@ public sealed class ModuleTests
         Assert.DoesNotContain(AssemblyLoadContext.Default.Assemblies, a => !a.IsDynamic && a.Location.StartsWith(Paths.DependencyDir, StringComparison.Ordinal));
         // Core types stay invisible to script; the cmdlet layer's types resolve.
         var types = session.RunClean("'Ksctl.Core.Model.ClusterState' -as [type]; [Ksctl.PowerShell.Models.KsctlCluster].FullName").Output;
-        Assert.Equal("Ksctl.PowerShell.Models.KsctlCluster", Assert.Single(types.Where(t => t is not null)).ToString());
+        Assert.Equal("Ksctl.PowerShell.Models.KsctlCluster", Assert.Single(types, t => t is not null).ToString());
     }
 
     [Fact]
