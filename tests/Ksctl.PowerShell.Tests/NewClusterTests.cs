@@ -106,6 +106,33 @@ public sealed class NewClusterTests
     }
 
     [Fact]
+    public void Stop_CancelsTheCoreOperation_AndLeavesTheClusterResumable()
+    {
+        using var session = new KsctlSession();
+        var slow = Path.Combine(session.Root, "slowbin");
+        Directory.CreateDirectory(slow);
+        var marker = Path.Combine(session.Root, "create-started");
+        var script = Path.Combine(slow, "kind");
+        File.WriteAllText(script, $"#!/usr/bin/env bash\nif [[ \"$1\" == create ]]; then touch '{marker}'; sleep 60; fi\nexec '{Path.Combine(Paths.Standins, "kind")}' \"$@\"\n");
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        Environment.SetEnvironmentVariable("PATH", slow + Path.PathSeparator + Environment.GetEnvironmentVariable("PATH"));
+
+        using var ps = System.Management.Automation.PowerShell.Create(session.Runspace);
+        ps.AddScript("New-KsctlCluster demo -Provider Local");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var pending = ps.BeginInvoke();
+        while (!File.Exists(marker) && clock.Elapsed < TimeSpan.FromSeconds(30)) Thread.Sleep(50);
+        Assert.True(File.Exists(marker), "kind create never started");
+        ps.Stop();
+        Assert.Throws<PipelineStoppedException>(() => ps.EndInvoke(pending));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"Stopping took until {clock.Elapsed.TotalSeconds:0} s");
+
+        dynamic cluster = session.RunClean("Get-KsctlCluster demo").Single();
+        Assert.Equal("CreationFailed", (string)cluster.Status);
+        Assert.Contains("cancelled", string.Join(" ", (string[])cluster.LastErrors));
+    }
+
+    [Fact]
     public void SpecPath_IsOverriddenByParameters()
     {
         using var session = new KsctlSession();

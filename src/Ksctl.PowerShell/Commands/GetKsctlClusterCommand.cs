@@ -39,10 +39,9 @@ public sealed class GetKsctlClusterCommand : KsctlCmdlet
     {
         var names = Name ?? [];
         var literals = names.Where(n => !WildcardPattern.ContainsWildcardCharacters(n)).Distinct(StringComparer.Ordinal).ToList();
-        var patterns = names.Where(WildcardPattern.ContainsWildcardCharacters)
-            .Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase | WildcardOptions.CultureInvariant)).ToList();
+        var pattern = WildcardMatcher.Create(names.Where(WildcardPattern.ContainsWildcardCharacters));
         var literalSet = literals.ToHashSet(StringComparer.Ordinal);
-        Func<string, bool>? nameMatches = names.Length == 0 ? null : n => literalSet.Contains(n) || patterns.Any(p => p.IsMatch(n));
+        Func<string, bool>? nameMatches = names.Length == 0 ? null : n => literalSet.Contains(n) || (pattern?.IsMatch(n) ?? false);
 
         var query = new ClusterQuery
         {
@@ -56,11 +55,7 @@ public sealed class GetKsctlClusterCommand : KsctlCmdlet
         try
         {
             clusters = Run(async ct =>
-            {
-                var found = new List<KsctlCluster>();
-                await foreach (var state in manager.ListAsync(query, ct).ConfigureAwait(false)) found.Add(ModelMapper.ToCluster(state));
-                return found;
-            });
+                (await manager.Store.ListAllAsync(query, ct).ConfigureAwait(false)).Select(ModelMapper.ToCluster).ToList());
         }
         catch (Exception ex) when (ex is not PipelineStoppedException)
         {
