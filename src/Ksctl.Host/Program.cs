@@ -117,9 +117,11 @@ internal static class Program
             ps.BeginStop(null, null);
         };
         Console.CancelKeyPress += cancel;
+        var exited = false;
         try
         {
             ps.Invoke();
+            exited = ps.HadErrors && errors == 0;
         }
         catch (PipelineStoppedException)
         {
@@ -145,6 +147,8 @@ internal static class Program
         }
         host.ClearProgress();
         if (host.ExitCode is { } code) return code;
+        // `exit n` in the script or command line sets $LASTEXITCODE, as pwsh -File/-Command report it.
+        if (exited && runspace.SessionStateProxy.GetVariable("LASTEXITCODE") is int last) return last;
         return errors > 0 || ps.HadErrors ? 1 : 0;
     }
 

@@ -137,14 +137,26 @@ public sealed class ModuleTests
         Assert.Matches(@"demo\s+Local\s+Managed\s+LOCAL\s+Running\s+2\s+1\.33\.1", text);
     }
 
-    internal static (int Exit, string Stdout, string Stderr) RunHost(string command)
+    [Fact]
+    public void Host_RunsAScriptFile_WithArguments_AndReturnsItsExitCode()
+    {
+        using var session = new KsctlSession();
+        var script = Path.Combine(session.Root, "script.ps1");
+        File.WriteAllText(script, "param($Name) \"hello $Name\"; (Get-KsctlConfiguration).StateStore; exit 3");
+        var (exit, stdout, stderr) = RunHost("-File", script, "world");
+        Assert.True(exit == 3, stderr);
+        Assert.Contains("hello world", stdout);
+        Assert.Contains("File", stdout);
+    }
+
+    internal static (int Exit, string Stdout, string Stderr) RunHost(params string[] arguments)
     {
         Assert.True(File.Exists(Paths.HostDll), $"ksctl-host not built at {Paths.HostDll}");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Paths.HostDll);
         start.ArgumentList.Add("--module");
         start.ArgumentList.Add(Paths.Manifest);
-        start.ArgumentList.Add(command);
+        foreach (var a in arguments) start.ArgumentList.Add(a);
         start.Environment["NO_COLOR"] = "1";
         using var p = Process.Start(start)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
