@@ -152,7 +152,8 @@ public sealed class ModuleTests
     internal static (int Exit, string Stdout, string Stderr) RunHost(params string[] arguments)
     {
         Assert.True(File.Exists(Paths.HostDll), $"ksctl-host not built at {Paths.HostDll}");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var dotnet = Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet" ? Environment.ProcessPath! : "dotnet";
+        var start = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Paths.HostDll);
         start.ArgumentList.Add("--module");
         start.ArgumentList.Add(Paths.Manifest);

@@ -68,7 +68,7 @@ public abstract class KsctlCmdlet : PSCmdlet, IDisposable
     /// </summary>
     internal T Run<T>(Func<CancellationToken, Task<T>> work, string? activity = null)
     {
-        _stop.Token.ThrowIfCancellationRequested();
+        if (_stop.IsCancellationRequested) throw new PipelineStoppedException();
         var activityId = activity is null ? 0 : Interlocked.Increment(ref _nextActivityId);
         var task = Task.Run(() => work(_stop.Token));
         task.ContinueWith(_ => _queue.Add(PumpItem.Done), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);

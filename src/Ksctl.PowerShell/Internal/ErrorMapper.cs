@@ -27,10 +27,4 @@ internal static class ErrorMapper
         }
         return new ErrorRecord(ex, UnexpectedErrorId, ErrorCategory.NotSpecified, target);
     }
-
-    /// <summary>Errors about the input or the configuration: nothing the command could do would succeed.</summary>
-    public static bool IsInputError(Exception exception) => Unwrap(exception) is KsctlException
-    {
-        ErrorId: "KsctlInvalidSpec" or "KsctlConfigurationInvalid",
-    };
 }
