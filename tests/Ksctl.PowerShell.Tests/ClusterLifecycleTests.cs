@@ -79,6 +79,22 @@ public sealed class ClusterLifecycleTests(Xunit.Abstractions.ITestOutputHelper o
     }
 
     [Fact]
+    public void Get_ReportsAnUnreadableDocument_AndStillListsTheOthers()
+    {
+        using var session = new KsctlSession();
+        foreach (var (name, text) in new[] { ("good", StateDocument("good")), ("broken", "{ not json"), ("future", StateDocument("future").Replace("\"schemaVersion\": 1", "\"schemaVersion\": 99")) })
+        {
+            var dir = Path.Combine(session.StatePath, "local", "managed", $"{name} LOCAL");
+            Directory.CreateDirectory(dir);
+            File.WriteAllText(Path.Combine(dir, "state.json"), text);
+        }
+        var result = session.Run("Get-KsctlCluster");
+        Assert.Equal("good", (string)((dynamic)result.Single()).Name);
+        Assert.Equal(["KsctlStateCorrupt", "KsctlStateSchemaUnsupported"], result.Errors.Select(e => e.FullyQualifiedErrorId.Split(',')[0]).Order());
+        Assert.All(result.Errors, e => Assert.Equal(ErrorCategory.InvalidData, e.CategoryInfo.Category));
+    }
+
+    [Fact]
     public void Get_ListsTenThousandClusters_InUnderOneSecond()
     {
         using var session = new KsctlSession();

@@ -3,24 +3,29 @@ using Ksctl.Core.Model;
 
 namespace Ksctl.Core.Storage;
 
+/// <summary>What <see cref="StateStoreListing.ListAllAsync"/> found: the readable documents, and one error per unreadable one.</summary>
+public sealed record StateListing(IReadOnlyList<ClusterState> Clusters, IReadOnlyList<Diagnostics.KsctlException> Errors);
+
 /// <summary>
 /// Lists a whole store at once for Get-KsctlCluster: the file store's documents are read and parsed in parallel
-/// (10,000 clusters in well under a second); any other store falls back to <see cref="IStateStore.ListAsync"/>.
+/// (10,000 clusters in well under a second), and a corrupt or too-new document is reported on its own instead of
+/// hiding every other cluster; any other store falls back to <see cref="IStateStore.ListAsync"/>.
 /// Order is unspecified; callers sort.
 /// </summary>
 public static class StateStoreListing
 {
-    public static async Task<IReadOnlyList<ClusterState>> ListAllAsync(this IStateStore store, ClusterQuery query, CancellationToken cancellationToken)
+    public static async Task<StateListing> ListAllAsync(this IStateStore store, ClusterQuery query, CancellationToken cancellationToken)
     {
         if (store is not FileStateStore files)
         {
             var list = new List<ClusterState>();
             await foreach (var s in store.ListAsync(query, cancellationToken).ConfigureAwait(false)) list.Add(s);
-            return list;
+            return new StateListing(list, []);
         }
 
         var ids = CandidateIds(files, query).ToList();
         var found = new ConcurrentBag<ClusterState>();
+        var errors = new ConcurrentBag<Diagnostics.KsctlException>();
         var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(2, Environment.ProcessorCount), CancellationToken = cancellationToken };
         await Parallel.ForEachAsync(ids, options, (id, ct) =>
         {
@@ -30,10 +35,11 @@ public static class StateStoreListing
             catch (FileNotFoundException) { return ValueTask.CompletedTask; }
             catch (DirectoryNotFoundException) { return ValueTask.CompletedTask; }
             // A folder holding only a lock (an operation that never checkpointed) is not a cluster.
-            found.Add(StateSerializer.Deserialize(bytes, path));
+            try { found.Add(StateSerializer.Deserialize(bytes, path)); }
+            catch (Diagnostics.KsctlException ex) { errors.Add(ex); }
             return ValueTask.CompletedTask;
         }).ConfigureAwait(false);
-        return found.ToList();
+        return new StateListing(found.ToList(), errors.OrderBy(e => e.Target?.ToString(), StringComparer.Ordinal).ToList());
     }
 
     /// <summary>Identities from the folder names, filtered before any document is read (as <see cref="FileStateStore.ListAsync"/> does).</summary>

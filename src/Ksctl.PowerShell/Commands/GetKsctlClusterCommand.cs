@@ -54,8 +54,10 @@ public sealed class GetKsctlClusterCommand : KsctlCmdlet
         List<KsctlCluster> clusters;
         try
         {
-            clusters = Run(async ct =>
-                (await manager.Store.ListAllAsync(query, ct).ConfigureAwait(false)).Select(ModelMapper.ToCluster).ToList());
+            var listing = Run(ct => manager.Store.ListAllAsync(query, ct));
+            clusters = listing.Clusters.Select(ModelMapper.ToCluster).ToList();
+            // One error per unreadable document (corrupt, or written by a newer Ksctl); the others are still listed.
+            foreach (var error in listing.Errors) WriteFailure(error, error.Target);
         }
         catch (Exception ex) when (ex is not PipelineStoppedException)
         {
