@@ -70,6 +70,7 @@ public sealed class ClusterLifecycleTests(Xunit.Abstractions.ITestOutputHelper o
         Assert.Empty(wildcard.Output);
 
         Assert.Single(session.RunClean("Get-KsctlCluster -Name 'AL*'").Output);
+        Assert.Single(session.RunClean("Get-KsctlCluster -Name ALPHA").Output);
         Assert.Single(session.RunClean("Get-KsctlCluster alpha -Provider Local -Type Managed -Region local").Output);
         Assert.Empty(session.RunClean("Get-KsctlCluster -Provider Azure").Output);
 

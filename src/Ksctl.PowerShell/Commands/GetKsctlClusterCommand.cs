@@ -38,9 +38,9 @@ public sealed class GetKsctlClusterCommand : KsctlCmdlet
     protected override void ProcessRecord()
     {
         var names = Name ?? [];
-        var literals = names.Where(n => !WildcardPattern.ContainsWildcardCharacters(n)).Distinct(StringComparer.Ordinal).ToList();
+        var literals = names.Where(n => !WildcardPattern.ContainsWildcardCharacters(n)).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
         var pattern = WildcardMatcher.Create(names.Where(WildcardPattern.ContainsWildcardCharacters));
-        var literalSet = literals.ToHashSet(StringComparer.Ordinal);
+        var literalSet = literals.ToHashSet(StringComparer.OrdinalIgnoreCase);
         Func<string, bool>? nameMatches = names.Length == 0 ? null : n => literalSet.Contains(n) || (pattern?.IsMatch(n) ?? false);
 
         var query = new ClusterQuery
@@ -61,7 +61,7 @@ public sealed class GetKsctlClusterCommand : KsctlCmdlet
         }
         catch (Exception ex) when (ex is not PipelineStoppedException)
         {
-            // The store itself cannot be read (a corrupt or too-new document, an unreadable folder).
+            // The store itself cannot be read (an unreadable folder, an unreachable remote store).
             WriteFailure(ex, manager.Store.Description);
             return;
         }
@@ -76,7 +76,7 @@ public sealed class GetKsctlClusterCommand : KsctlCmdlet
         WriteObject(clusters, enumerateCollection: true);
 
         if (literals.Count == 0) return;
-        var seen = clusters.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+        var seen = clusters.Select(c => c.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
         foreach (var missing in literals.Where(n => !seen.Contains(n)))
         {
             var description = Describe(missing);
