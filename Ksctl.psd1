@@ -1,0 +1,30 @@
+@{
+    RootModule           = 'Ksctl.PowerShell.dll'
+    ModuleVersion        = '0.1.0'
+    GUID                 = '6b7f3f0e-5c1d-4d8e-9a43-2f1c7d9e8a15'
+    Author               = 'Ksctl contributors'
+    CompanyName          = 'Ksctl contributors'
+    Copyright            = '(c) Ksctl contributors. Apache License 2.0.'
+    Description          = 'Create, inspect, switch to and delete Kubernetes clusters (Local/Kind, Azure, Civo, AWS, your own machines) from PowerShell. A PowerShell reimplementation of ksctl.'
+    PowerShellVersion    = '7.4'
+    CompatiblePSEditions = @('Core')
+    FormatsToProcess     = @('Ksctl.Format.ps1xml')
+    CmdletsToExport      = @(
+        'New-KsctlCluster'
+        'Get-KsctlCluster'
+        'Remove-KsctlCluster'
+        'Switch-KsctlContext'
+        'Get-KsctlConfiguration'
+        'Set-KsctlConfiguration'
+    )
+    FunctionsToExport    = @()
+    AliasesToExport      = @()
+    VariablesToExport    = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags         = @('Kubernetes', 'k8s', 'kind', 'k3s', 'kubeadm', 'Azure', 'AKS', 'Civo', 'AWS', 'Cluster', 'ksctl', 'PSEdition_Core', 'Linux', 'Windows', 'MacOS')
+            ProjectUri   = 'https://github.com/ksctl/ksctl'
+            ReleaseNotes = 'First version: Local (kind) clusters, file state store.'
+        }
+    }
+}

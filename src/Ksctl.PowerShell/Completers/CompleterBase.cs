@@ -1,0 +1,51 @@
+using System.Collections;
+using System.Management.Automation;
+using System.Management.Automation.Language;
+
+namespace Ksctl.PowerShell.Completers;
+
+/// <summary>Common completer shape: filter candidates by the typed prefix, quote when needed, never throw.</summary>
+public abstract class CompleterBase : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        var prefix = (wordToComplete ?? "").Trim('\'', '"');
+        try
+        {
+            return Candidates(prefix, fakeBoundParameters ?? new Hashtable())
+                .Where(c => c.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+                .Select(c => new CompletionResult(Quote(c), c, CompletionResultType.ParameterValue, c))
+                .ToList();
+        }
+        catch (Exception)
+        {
+            // A completer must never break the prompt: an unreadable store or configuration just offers nothing.
+            return [];
+        }
+    }
+
+    internal abstract IEnumerable<string> Candidates(string prefix, IDictionary fakeBoundParameters);
+
+    private static string Quote(string value) =>
+        value.Any(ch => char.IsWhiteSpace(ch) || "'\"`$(){}[];,|&@#<>".Contains(ch)) ? $"'{value.Replace("'", "''")}'" : value;
+}
+
+/// <summary>Regions of the provider given by -Provider (all providers' regions when none is given yet).</summary>
+public sealed class RegionCompleter : CompleterBase
+{
+    internal override IEnumerable<string> Candidates(string prefix, IDictionary fakeBoundParameters) => CompletionCatalog.Regions(fakeBoundParameters);
+}
+
+/// <summary>Node sizes of the provider given by -Provider.</summary>
+public sealed class NodeSizeCompleter : CompleterBase
+{
+    internal override IEnumerable<string> Candidates(string prefix, IDictionary fakeBoundParameters) => CompletionCatalog.NodeSizes(fakeBoundParameters);
+}
+
+/// <summary>Names of clusters in the state store.</summary>
+public sealed class ClusterNameCompleter : CompleterBase
+{
+    internal override IEnumerable<string> Candidates(string prefix, IDictionary fakeBoundParameters) =>
+        CompletionCatalog.ClusterNames(prefix, fakeBoundParameters, TimeSpan.FromSeconds(2));
+}

@@ -1,0 +1,53 @@
+using Ksctl.Core.Configuration;
+using Ksctl.Core.Kube;
+using Ksctl.Core.Model;
+using Ksctl.PowerShell.Models;
+
+namespace Ksctl.PowerShell.Internal;
+
+/// <summary>Core records → PowerShell-facing objects (strings for enums; never a secret).</summary>
+internal static class ModelMapper
+{
+    public static KsctlCluster ToCluster(ClusterState s) => new()
+    {
+        Name = s.Id.Name,
+        Provider = s.Id.Provider.ToString(),
+        Type = s.Id.Type.ToString(),
+        Region = s.Id.Region,
+        Distribution = s.Distribution,
+        KubernetesVersion = s.KubernetesVersion ?? s.Spec.KubernetesVersion,
+        Status = s.Status.ToString(),
+        Nodes = s.Nodes.OrderBy(n => n.Role).ThenBy(n => n.Index).Select(ToNode).ToArray(),
+        Endpoint = s.Endpoint,
+        ContextName = s.ContextName,
+        CreatedAt = s.CreatedAt,
+        UpdatedAt = s.UpdatedAt,
+        LastErrors = s.LastErrors.ToArray(),
+    };
+
+    public static KsctlNode ToNode(NodeState n) => new()
+    {
+        Name = n.Name,
+        Role = n.Role.ToString(),
+        Size = n.Size,
+        PublicIP = n.PublicIP,
+        PrivateIP = n.PrivateIP,
+    };
+
+    public static KsctlContext ToContext(KubeconfigWriteResult r) => new()
+    {
+        ContextName = r.ContextName,
+        Path = r.Path,
+        ClusterName = r.ClusterName,
+        Server = r.Server,
+    };
+
+    public static KsctlConfiguration ToConfiguration(KsctlSettings s) => new()
+    {
+        Home = s.Home,
+        StateStore = s.StateStore.ToString(),
+        StatePath = s.StatePath,
+        LogPath = s.LogPath,
+        ConfigPath = s.ConfigPath,
+    };
+}
