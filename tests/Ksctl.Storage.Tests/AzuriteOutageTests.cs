@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using Ksctl.Core.Diagnostics;
+using Ksctl.Core.Model;
+using Ksctl.Core.Storage;
+using Ksctl.Core.Storage.AzureBlob;
+using Ksctl.Core.Storage.Protection;
+using Ksctl.Storage.Tests.Harness;
+using Xunit;
+
+namespace Ksctl.Storage.Tests;
+
+/// <summary>Its own Azurite, persisting to a folder, so it can be stopped and started again with the data kept.</summary>
+public sealed class AzuriteOutageTests : IDisposable
+{
+    private readonly DirectoryInfo _data = Directory.CreateTempSubdirectory("ksctl-azurite-");
+    private readonly AzuriteInstance _azurite;
+
+    public AzuriteOutageTests() => _azurite = AzuriteInstance.Start(_data.FullName);
+
+    public void Dispose()
+    {
+        _azurite.Dispose();
+        try { _data.Delete(recursive: true); } catch (IOException) { }
+    }
+
+    [Fact]
+    public async Task Store_down_mid_operation_fails_fast_with_StateStoreUnavailable_and_works_again_after_restart()
+    {
+        var key = StateKey.FromBase64(StateKey.Generate());
+        var container = TestStates.NewContainer();
+        var store = TestStates.Store(_azurite, container, key);
+        var id = TestStates.Id();
+        var state = TestStates.State(id);
+
+        await using var held = await store.AcquireLockAsync(id, "create", false, default);
+        await store.WriteAsync(state, default);
+        var written = StateSerializer.Serialize(state);
+
+        _azurite.Stop();
+
+        state.Status = ClusterStatus.Running;
+        var clock = Stopwatch.StartNew();
+        var ex = await Assert.ThrowsAsync<StateStoreUnavailableException>(() => store.WriteAsync(state, default));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"took {clock.Elapsed}");
+        Assert.Equal("KsctlStateStoreUnavailable", ex.ErrorId);
+        Assert.Equal(KsctlErrorCategory.ConnectionError, ex.Category);
+        Assert.Contains("cannot be reached", ex.Message);
+        Assert.Equal("KsctlStateStoreUnavailable", (await Assert.ThrowsAsync<StateStoreUnavailableException>(() => store.ReadAsync(id, default))).ErrorId);
+        await Assert.ThrowsAsync<StateStoreUnavailableException>(async () => await store.ListAsync(ClusterQuery.All, default).ToListAsync());
+        await Assert.ThrowsAsync<StateStoreUnavailableException>(() => store.AcquireLockAsync(TestStates.Id("other"), "create", false, default));
+
+        _azurite.Restart();
+
+        // The stored document is the one written before the outage, and the same store carries on.
+        var other = TestStates.Store(_azurite, container, key);
+        Assert.Equal(written, StateSerializer.Serialize((await other.ReadAsync(id, default))!));
+        await store.WriteAsync(state, default);
+        Assert.Equal(ClusterStatus.Running, (await other.ReadAsync(id, default))!.Status);
+    }
+}
