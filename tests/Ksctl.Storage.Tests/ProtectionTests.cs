@@ -96,8 +96,10 @@ public sealed class ProtectionTests
     public void Container_uri_comes_from_the_uri_or_the_parameter(string uri, string? container, string expected)
     {
         Assert.Equal(expected, AzureBlobStateStore.ContainerUri(new Uri(uri), container).AbsoluteUri.TrimEnd('/'));
-        var store = AzureBlobStateStore.FromUri(new Uri(uri), container);
-        Assert.Equal($"AzureBlob: {expected}", store.Description);
+        if (uri.StartsWith("https:", StringComparison.Ordinal))
+            Assert.Equal($"AzureBlob: {expected}", AzureBlobStateStore.FromUri(new Uri(uri), container).Description);
+        else
+            Assert.Throws<InvalidSpecException>(() => AzureBlobStateStore.FromUri(new Uri(uri), container));
     }
 
     [Fact]

@@ -71,6 +71,8 @@ public sealed class AzureBlobStateStore : IStateStore
         var containerUri = ContainerUri(accountOrContainer, container);
         var clientOptions = ClientOptions(options);
         var hasSas = accountOrContainer.Query.Contains("sig=", StringComparison.OrdinalIgnoreCase);
+        if (!hasSas && accountOrContainer.Scheme != Uri.UriSchemeHttps)
+            throw new InvalidSpecException("StateStoreUri", "signing in with an Azure identity needs an https:// Uri (use a connection string for an http emulator)");
         var client = hasSas
             ? new BlobContainerClient(containerUri, clientOptions)
             : new BlobContainerClient(containerUri, Credential(options), clientOptions);
