@@ -15,7 +15,17 @@ public sealed class AzuriteOutageTests : IDisposable
     private readonly DirectoryInfo _data = Directory.CreateTempSubdirectory("ksctl-azurite-");
     private readonly AzuriteInstance _azurite;
 
-    public AzuriteOutageTests() => _azurite = AzuriteInstance.Start(_data.FullName);
+    private readonly Xunit.Abstractions.ITestOutputHelper _log;
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+    public AzuriteOutageTests(Xunit.Abstractions.ITestOutputHelper log)
+    {
+        _log = log;
+        _azurite = AzuriteInstance.Start(_data.FullName);
+        Log("started");
+    }
+
+    private void Log(string what) => _log.WriteLine($"{_clock.Elapsed.TotalSeconds:0.00}s {what}");
 
     public void Dispose()
     {
@@ -36,7 +46,9 @@ public sealed class AzuriteOutageTests : IDisposable
         await store.WriteAsync(state, default);
         var written = StateSerializer.Serialize(state);
 
+        Log("written");
         _azurite.Stop();
+        Log("stopped");
 
         state.Status = ClusterStatus.Running;
         var clock = Stopwatch.StartNew();
@@ -49,12 +61,15 @@ public sealed class AzuriteOutageTests : IDisposable
         await Assert.ThrowsAsync<StateStoreUnavailableException>(async () => await store.ListAsync(ClusterQuery.All, default).ToListAsync());
         await Assert.ThrowsAsync<StateStoreUnavailableException>(() => store.AcquireLockAsync(TestStates.Id("other"), "create", false, default));
 
+        Log("failed fast");
         _azurite.Restart();
+        Log("restarted");
 
         // The stored document is the one written before the outage, and the same store carries on.
         var other = TestStates.Store(_azurite, container, key);
         Assert.Equal(written, StateSerializer.Serialize((await other.ReadAsync(id, default))!));
         await store.WriteAsync(state, default);
         Assert.Equal(ClusterStatus.Running, (await other.ReadAsync(id, default))!.Status);
+        Log("done");
     }
 }

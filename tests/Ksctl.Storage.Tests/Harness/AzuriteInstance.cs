@@ -77,7 +77,7 @@ public sealed class AzuriteInstance : IDisposable
     private void StartProcess()
     {
         var exe = EnsureInstalled();
-        var args = new List<string> { "--silent", "--blobHost", "127.0.0.1", "--blobPort", Port.ToString(), "--skipApiVersionCheck" };
+        var args = new List<string> { "--silent", "--blobHost", "127.0.0.1", "--blobPort", Port.ToString(), "--skipApiVersionCheck", "--disableTelemetry" };
         if (_location is null) args.Add("--inMemoryPersistence");
         else { args.Add("--location"); args.Add(_location); }
         var info = new ProcessStartInfo(exe)
