@@ -72,4 +72,36 @@ public sealed class AzuriteOutageTests : IDisposable
         Assert.Equal(ClusterStatus.Running, (await other.ReadAsync(id, default))!.Status);
         Log("done");
     }
+
+    [Fact]
+    public async Task A_store_that_stops_answering_times_out_as_StateStoreUnavailable_and_leaves_the_state_unchanged()
+    {
+        var key = StateKey.FromBase64(StateKey.Generate());
+        var container = TestStates.NewContainer();
+        var store = (AzureBlobStateStore)AzureBlobStateStore.FromConnectionString(_azurite.ConnectionString, container, new AzureBlobStateStoreOptions
+        {
+            SecretProtector = key,
+            NetworkTimeout = TimeSpan.FromSeconds(1),
+            MaxRetries = 1,
+        });
+        var id = TestStates.Id();
+        var state = TestStates.State(id);
+        await store.WriteAsync(state, default);
+        var written = StateSerializer.Serialize(state);
+
+        _azurite.Pause();
+        try
+        {
+            state.Status = ClusterStatus.Running;
+            var clock = Stopwatch.StartNew();
+            var ex = await Assert.ThrowsAsync<StateStoreUnavailableException>(() => store.WriteAsync(state, default));
+            Log($"timed out after {clock.Elapsed.TotalSeconds:0.0}s: {ex.Message}");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"took {clock.Elapsed}");
+            Assert.Contains("did not answer within the network timeout", ex.Message);
+        }
+        finally { _azurite.Resume(); }
+
+        var other = TestStates.Store(_azurite, container, key);
+        Assert.Equal(written, StateSerializer.Serialize((await other.ReadAsync(id, default))!));
+    }
 }

@@ -129,6 +129,19 @@ public sealed class AzuriteInstance : IDisposable
         while (PortAnswers(Port) && DateTime.UtcNow < deadline) Thread.Sleep(50);
     }
 
+    /// <summary>Freezes it (SIGSTOP): connections are accepted by the kernel but never answered, like a black-holed network.</summary>
+    public void Pause() => Signal(19);
+
+    /// <summary>Lets a paused Azurite run again (SIGCONT).</summary>
+    public void Resume() => Signal(18);
+
+    private void Signal(int signal)
+    {
+        if (OperatingSystem.IsWindows()) throw new PlatformNotSupportedException("Pause/Resume need POSIX signals.");
+        if (_process is { HasExited: false } process && SysKill(process.Id, signal) != 0)
+            throw new InvalidOperationException($"kill({process.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
+    }
+
     /// <summary>Starts it again on the same port (and the same --location, if any).</summary>
     public void Restart()
     {
@@ -138,6 +151,7 @@ public sealed class AzuriteInstance : IDisposable
 
     private void Kill()
     {
+        if (!OperatingSystem.IsWindows() && _process is { HasExited: false } p) _ = SysKill(p.Id, 18); // a paused process dies too
         try { _process?.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
     }
 

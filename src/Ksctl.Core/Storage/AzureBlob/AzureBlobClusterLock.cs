@@ -200,7 +200,6 @@ internal sealed class AzureBlobClusterLock : IClusterLock
                 _store.Warn(Cluster, $"Could not release the lock of cluster {Cluster} ({BlobErrors.Translate(ex, _store.Description, CancellationToken.None)?.Message ?? ex.Message}); it expires within {_store.Options.LeaseDuration.TotalSeconds:0} s.");
             }
         }
-        _stop.Dispose();
     }
 
     private static async Task CreateIfAbsentAsync(BlobClient blob, CancellationToken cancellationToken)

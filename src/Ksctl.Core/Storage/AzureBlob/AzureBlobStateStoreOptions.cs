@@ -25,7 +25,7 @@ public sealed class AzureBlobStateStoreOptions
     public int MaxRetries { get; init; } = 2;
 
     /// <summary>How long one request may wait for the network.</summary>
-    public TimeSpan NetworkTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan NetworkTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Documents downloaded at once when listing.</summary>
     public int MaxParallelDownloads { get; init; } = 8;

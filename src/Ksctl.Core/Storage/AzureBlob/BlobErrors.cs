@@ -55,9 +55,14 @@ internal static class BlobErrors
         var root = ex;
         while (root is AggregateException { InnerExceptions.Count: > 0 } agg) root = agg.InnerExceptions[^1];
         var innermost = root;
-        while (innermost.InnerException is { } inner) innermost = inner;
+        var timedOut = root is OperationCanceledException or TimeoutException;
+        while (innermost.InnerException is { } inner)
+        {
+            innermost = inner;
+            timedOut |= inner is OperationCanceledException or TimeoutException;
+        }
         var text = FirstLine(innermost.Message);
-        return innermost is OperationCanceledException ? $"the request timed out ({text})" : text;
+        return timedOut ? $"it did not answer within the network timeout ({text})" : text;
     }
 
     private static string FirstLine(string message)
