@@ -190,7 +190,7 @@ public sealed class AzuriteInstance : IDisposable
         }
         throw new InvalidOperationException(
             $"'{name}' is not on PATH, so Azurite (npm package 'azurite', pinned in tests/tools/azurite/package.json) cannot be installed or run. " +
-            "Install Node.js and npm (Debian: apt-get install nodejs npm); .ci/run does this.");
+            "Install Node.js (20 or later) and npm; .ci/run must do this.");
     }
 
     private static (int Code, string Output) Run(string file, string arguments, string workingDirectory, TimeSpan timeout)
