@@ -52,11 +52,8 @@ public static class StateKey
         {
             throw new StateKeyInvalidException(path, $"the key file cannot be read: {ex.Message}", ex);
         }
-        if (content.Length == KeySizeInBytes)
-        {
-            // 32 raw bytes, unless they happen to be... 32 bytes of base64 text decode to 24 bytes, so no ambiguity.
-            return FromBytes(content, path);
-        }
+        // Exactly 32 bytes is a raw key (a base64 key is 44 characters, so the two never look alike).
+        if (content.Length == KeySizeInBytes) return FromBytes(content, path);
         return FromBase64(System.Text.Encoding.ASCII.GetString(content), path);
     }
 
