@@ -131,7 +131,7 @@ Subsystem sftp internal-sftp
 MaxStartups 100:30:200
 MaxSessions 50
 LoginGraceTime 30
-LogLevel INFO
+LogLevel ${KSCTL_TESTMACHINES_SSHD_LOGLEVEL:-INFO}
 EOF
 }
 

@@ -132,7 +132,7 @@ internal sealed class SshRemoteShell : IRemoteShell
             cancellationToken.ThrowIfCancellationRequested();
             _log.LogInformation("Running {Script} on {Machine} (attempt {Attempt}/{Max})", script.Name, Machine, attempt, maxAttempts);
             await EnsureConnectedAsync(cancellationToken).ConfigureAwait(false);
-            var outcome = await ExecuteAsync(RemoteWrappers.ScriptCommand, content, script.Timeout, cancellationToken).ConfigureAwait(false);
+            var outcome = await ExecuteScriptAsync(content, script.Timeout, cancellationToken).ConfigureAwait(false);
             if (outcome.ExitCode == 0)
             {
                 _log.LogInformation("{Script} on {Machine} succeeded in {Seconds:0.0}s", script.Name, Machine, watch.Elapsed.TotalSeconds);
@@ -172,10 +172,48 @@ internal sealed class SshRemoteShell : IRemoteShell
         _log.LogInformation("Uploading {Path} ({Bytes} bytes, mode {Mode}) to {Machine}", remotePath, content.Length, ShellQuote.Octal(mode), Machine);
         await EnsureConnectedAsync(cancellationToken).ConfigureAwait(false);
         var timeout = TimeSpan.FromMinutes(5);
-        var outcome = await ExecuteAsync(RemoteWrappers.UploadCommand(remotePath, mode), content, timeout, cancellationToken).ConfigureAwait(false);
+        var outcome = await ExecuteAsync(RemoteWrappers.UploadCommand(remotePath, mode, content.Length), content, timeout, cancellationToken).ConfigureAwait(false);
         if (outcome.ExitCode != 0)
         {
             throw new RemoteScriptException(name, Machine, outcome.ExitCode, Tail(_redactor.Redact(outcome.StandardError), _options.ErrorTailChars), 1, outcome.TimedOut, timeout);
+        }
+    }
+
+    /// <summary>Runs the script wrapper; when cancelled or timed out, also terminates the script on the machine.</summary>
+    private async Task<ExecOutcome> ExecuteScriptAsync(ReadOnlyMemory<byte> content, TimeSpan timeout, CancellationToken ct)
+    {
+        var runId = RemoteWrappers.NewRunId();
+        var killed = false;
+        try
+        {
+            var outcome = await ExecuteAsync(RemoteWrappers.ScriptCommand(runId), content, timeout, ct).ConfigureAwait(false);
+            if (outcome.TimedOut)
+            {
+                killed = true;
+                await KillRemoteAsync(runId).ConfigureAwait(false);
+            }
+            return outcome;
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested && !killed)
+        {
+            await KillRemoteAsync(runId).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Best effort and bounded: a script left running is only a leak, scripts are idempotent.</summary>
+    private async Task KillRemoteAsync(string runId)
+    {
+        try
+        {
+            if (!IsConnected) return;
+            var outcome = await ExecuteAsync(RemoteWrappers.KillCommand(runId), ReadOnlyMemory<byte>.Empty, TimeSpan.FromSeconds(5), CancellationToken.None)
+                .ConfigureAwait(false);
+            _log.LogDebug("Stopping a cancelled script on {Machine}: exit {Exit}", Machine, outcome.ExitCode);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            _log.LogDebug("Could not stop a cancelled script on {Machine}: {Reason}", Machine, _redactor.Redact(ex.Message));
         }
     }
 
