@@ -131,6 +131,9 @@ Subsystem sftp internal-sftp
 MaxStartups 100:30:200
 MaxSessions 50
 LoginGraceTime 30
+PrintMotd no
+PrintLastLog no
+UseDNS no
 LogLevel ${KSCTL_TESTMACHINES_SSHD_LOGLEVEL:-INFO}
 EOF
 }

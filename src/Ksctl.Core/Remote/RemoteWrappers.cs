@@ -21,6 +21,8 @@ internal static class RemoteWrappers
         trap 'trap "" TERM INT HUP; kill -TERM 0 2>/dev/null; exit 143' TERM INT HUP
         echo $$ > "$p" || exit 125
         cat > "$f" || exit 125
+        n=$(wc -c < "$f" | tr -d ' ')
+        if [ "$n" != "$2" ]; then echo "ksctl: script truncated in transit ($n of $2 bytes); not run" >&2; exit 125; fi
         bash "$f" </dev/null &
         wait $!
         """;
@@ -50,8 +52,10 @@ internal static class RemoteWrappers
         """;
 
     /// <param name="runId">Identifies this run for <see cref="KillCommand"/>: letters and digits only.</param>
-    public static string ScriptCommand(string runId) =>
-        "bash -c " + ShellQuote.Quote(Normalize(ScriptWrapper)) + " ksctl-script " + CheckRunId(runId);
+    /// <param name="length">The script's length in bytes: a truncated script is never run.</param>
+    public static string ScriptCommand(string runId, int length) =>
+        "bash -c " + ShellQuote.Quote(Normalize(ScriptWrapper)) + " ksctl-script " + CheckRunId(runId) + " " +
+        length.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     public static string KillCommand(string runId) =>
         "bash -c " + ShellQuote.Quote(Normalize(KillWrapper)) + " ksctl-kill " + CheckRunId(runId);

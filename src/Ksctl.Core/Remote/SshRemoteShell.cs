@@ -180,25 +180,10 @@ internal sealed class SshRemoteShell : IRemoteShell
     }
 
     /// <summary>Runs the script wrapper; when cancelled or timed out, also terminates the script on the machine.</summary>
-    private async Task<ExecOutcome> ExecuteScriptAsync(ReadOnlyMemory<byte> content, TimeSpan timeout, CancellationToken ct)
+    private Task<ExecOutcome> ExecuteScriptAsync(ReadOnlyMemory<byte> content, TimeSpan timeout, CancellationToken ct)
     {
         var runId = RemoteWrappers.NewRunId();
-        var killed = false;
-        try
-        {
-            var outcome = await ExecuteAsync(RemoteWrappers.ScriptCommand(runId), content, timeout, ct).ConfigureAwait(false);
-            if (outcome.TimedOut)
-            {
-                killed = true;
-                await KillRemoteAsync(runId).ConfigureAwait(false);
-            }
-            return outcome;
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested && !killed)
-        {
-            await KillRemoteAsync(runId).ConfigureAwait(false);
-            throw;
-        }
+        return ExecuteAsync(RemoteWrappers.ScriptCommand(runId, content.Length), content, timeout, ct, runId);
     }
 
     /// <summary>Best effort and bounded: a script left running is only a leak, scripts are idempotent.</summary>
@@ -217,7 +202,12 @@ internal sealed class SshRemoteShell : IRemoteShell
         }
     }
 
-    private async Task<ExecOutcome> ExecuteAsync(string commandText, ReadOnlyMemory<byte> stdin, TimeSpan timeout, CancellationToken ct)
+    /// <summary>
+    /// Runs one command on its own exec channel, feeding <paramref name="stdin"/>. For a script (<paramref name="runId"/>
+    /// given), cancellation and timeout stop it on the machine through the wrapper's pid file (OpenSSH refuses "signal"
+    /// requests for root sessions) and then let the channel close normally; other commands use SSH.NET's cancellation.
+    /// </summary>
+    private async Task<ExecOutcome> ExecuteAsync(string commandText, ReadOnlyMemory<byte> stdin, TimeSpan timeout, CancellationToken ct, string? runId = null)
     {
         var client = _client ?? throw new InvalidOperationException("Not connected.");
         using var timeoutCts = new CancellationTokenSource(timeout, _time);
@@ -226,10 +216,24 @@ internal sealed class SshRemoteShell : IRemoteShell
         try
         {
             cmd = client.CreateCommand(commandText);
-            var running = cmd.ExecuteAsync(linked.Token);
+            var running = cmd.ExecuteAsync(runId is null ? linked.Token : CancellationToken.None);
             await using (var input = cmd.CreateInputStream())
             {
+                // A script cut short here is refused by the wrapper, which checks the byte count before running it.
                 await input.WriteAsync(stdin, linked.Token).ConfigureAwait(false);
+            }
+            if (runId is not null)
+            {
+                var stopped = Task.Delay(Timeout.InfiniteTimeSpan, linked.Token);
+                if (await Task.WhenAny(running, stopped).ConfigureAwait(false) != running)
+                {
+                    await KillRemoteAsync(runId).ConfigureAwait(false);
+                    if (await Task.WhenAny(running, Task.Delay(TimeSpan.FromSeconds(2), _time)).ConfigureAwait(false) != running)
+                    {
+                        TryCancel(cmd);
+                    }
+                    linked.Token.ThrowIfCancellationRequested();
+                }
             }
             await running.ConfigureAwait(false);
             return new ExecOutcome(cmd.ExitStatus, cmd.Result, cmd.Error, TimedOut: false, ConnectionLost: false);
@@ -262,6 +266,18 @@ internal sealed class SshRemoteShell : IRemoteShell
         finally
         {
             cmd?.Dispose();
+        }
+    }
+
+    private void TryCancel(SshCommand cmd)
+    {
+        try
+        {
+            cmd.CancelAsync(forceKill: true, millisecondsTimeout: 500);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            _log.LogDebug("Closing a stopped command's channel on {Machine}: {Reason}", Machine, ex.Message);
         }
     }
 
