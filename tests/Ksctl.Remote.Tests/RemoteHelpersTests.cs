@@ -76,12 +76,9 @@ public sealed class RemoteWrapperShellCheckTests
     [MemberData(nameof(Names))]
     public void Wrapper_passes_shellcheck(string name) => ShellCheck.AssertClean(name, RemoteWrappers.Sources[name]);
 
-    [Fact]
-    public void The_test_machines_harness_passes_shellcheck()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "tests", "machines", "ksctl-testmachines.sh"))) dir = dir.Parent;
-        Assert.NotNull(dir);
-        ShellCheck.AssertClean("ksctl-testmachines.sh", File.ReadAllText(Path.Combine(dir!.FullName, "tests", "machines", "ksctl-testmachines.sh")));
-    }
+    [Theory]
+    [InlineData("ksctl-testmachines.sh")]
+    [InlineData("systemctl-shim.sh")]
+    public void The_test_machine_scripts_pass_shellcheck(string name) =>
+        ShellCheck.AssertClean(name, File.ReadAllText(RepoPaths.TestMachinesFile(name)));
 }

@@ -98,14 +98,20 @@ public sealed class TestMachinesFixture : IDisposable
         return (p.ExitCode, stdout.Result, stderr.Result);
     }
 
-    private static string FindScript()
+    private static string FindScript() => RepoPaths.TestMachinesFile("ksctl-testmachines.sh");
+}
+
+internal static class RepoPaths
+{
+    /// <summary>A file of tests/machines, found by walking up from the test binaries.</summary>
+    public static string TestMachinesFile(string name)
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            var candidate = Path.Combine(dir.FullName, "tests", "machines", "ksctl-testmachines.sh");
+            var candidate = Path.Combine(dir.FullName, "tests", "machines", name);
             if (File.Exists(candidate)) return candidate;
         }
-        throw new FileNotFoundException("tests/machines/ksctl-testmachines.sh not found above " + AppContext.BaseDirectory);
+        throw new FileNotFoundException($"tests/machines/{name} not found above " + AppContext.BaseDirectory);
     }
 }
 
