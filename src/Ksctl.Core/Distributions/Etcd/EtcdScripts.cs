@@ -142,7 +142,12 @@ public static class EtcdScripts
           rm -f {{UnitPath}}
           systemctl daemon-reload
         fi
-        rm -rf {{DataDirectory}} {{PkiDirectory}}
+        rm -rf {{PkiDirectory}}
+        # The data folder may be a mount point (a dedicated disk): empty it, then remove it if it is a plain folder.
+        if [ -d {{DataDirectory}} ]; then
+          find {{DataDirectory}} -mindepth 1 -delete
+          rmdir {{DataDirectory}} 2>/dev/null || true
+        fi
         rm -f {{BinaryDirectory}}/etcd {{BinaryDirectory}}/etcdctl
         echo "etcd removed"
 
