@@ -337,6 +337,31 @@ public sealed class SshRemoteShellTests(TestMachinesFixture fixture)
         Assert.Contains("first-time-fails", ex.StandardErrorTail);
     }
 
+    /// <summary>Kills this SSH connection's own sshd session process (and nothing else on the shared host).</summary>
+    private const string KillOwnConnection = """
+        p=$$
+        while [ "$p" -gt 1 ]; do
+          p=$(awk '/^PPid:/ {print $2}' "/proc/$p/status")
+          if grep -q '^sshd' "/proc/$p/comm"; then kill -9 "$p"; break; fi
+        done
+        sleep 5
+        """;
+
+    [Fact]
+    public async Task A_dropped_connection_is_reopened_and_the_script_retried()
+    {
+        var factory = new SshRemoteShellFactory(FastOptions());
+        await using var shell = await factory.ConnectAsync(M(1).ToRemote());
+        var state = $"/opt/drop-{Unique()}";
+        var script = $"if [ -e {state} ]; then echo reconnected; exit 0; fi\ntouch {state}\n" + KillOwnConnection;
+
+        var result = await shell.RunAsync(new RemoteScript("drop", script, retries: 1, timeout: TimeSpan.FromSeconds(20)));
+
+        Assert.Equal(2, result.Attempts);
+        Assert.Equal("reconnected\n", result.StandardOutput);
+        Assert.Equal("still\n", (await Run(shell, "echo still")).StandardOutput);
+    }
+
     [Fact]
     public async Task Secrets_never_appear_in_errors_or_logs()
     {

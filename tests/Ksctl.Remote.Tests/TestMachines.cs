@@ -35,8 +35,9 @@ public sealed record TestMachine
 public sealed class TestMachinesFixture : IDisposable
 {
     public const int Count = 3;
-    private const string Prefix = "kst";
-    private const string Subnet = "10.251.200";
+    /// <summary>Names and range of this suite's machines; override when another run on the host uses them.</summary>
+    private static readonly string Prefix = Environment.GetEnvironmentVariable("KSCTL_TEST_MACHINES_PREFIX") ?? "kst";
+    private static readonly string Subnet = Environment.GetEnvironmentVariable("KSCTL_TEST_MACHINES_SUBNET") ?? "10.251.200";
 
     public TestMachinesFixture()
     {

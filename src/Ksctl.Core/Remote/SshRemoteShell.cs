@@ -209,7 +209,12 @@ internal sealed class SshRemoteShell : IRemoteShell
     /// </summary>
     private async Task<ExecOutcome> ExecuteAsync(string commandText, ReadOnlyMemory<byte> stdin, TimeSpan timeout, CancellationToken ct, string? runId = null)
     {
-        var client = _client ?? throw new InvalidOperationException("Not connected.");
+        var client = _client;
+        if (client is null)
+        {
+            // Dropped by a concurrent command that saw the connection fail: the caller's next attempt reconnects.
+            return new ExecOutcome(null, "", "the connection was lost", TimedOut: false, ConnectionLost: true);
+        }
         using var timeoutCts = new CancellationTokenSource(timeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeoutCts.Token);
         SshCommand? cmd = null;
