@@ -414,6 +414,21 @@ public sealed class SshRemoteShellTests(TestMachinesFixture fixture)
         Assert.True(watch.Elapsed < ConnectDeadline, $"took {watch.Elapsed}");
     }
 
+    [Fact]
+    public async Task A_refused_key_can_be_retried_until_the_deadline_for_fresh_cloud_machines()
+    {
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+        var deadline = TimeSpan.FromSeconds(2);
+        var factory = new SshRemoteShellFactory(FastOptions() with { ConnectDeadline = deadline, RetryAuthenticationFailures = true });
+        var watch = Stopwatch.StartNew();
+
+        var ex = await Assert.ThrowsAsync<RemoteAuthenticationException>(() =>
+            factory.ConnectAsync(M(0).ToRemote() with { PrivateKeyPath = null, PrivateKeyPem = rsa.ExportRSAPrivateKeyPem() }));
+
+        Assert.True(watch.Elapsed >= deadline - TimeSpan.FromMilliseconds(100), $"gave up after {watch.Elapsed}");
+        Assert.Contains("still refused", ex.Message);
+    }
+
     private static async Task<int> WaitForFileAsync(IRemoteShell shell, string path)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);

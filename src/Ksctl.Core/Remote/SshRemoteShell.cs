@@ -102,7 +102,7 @@ internal sealed class SshRemoteShell : IRemoteShell
                 if (check.Mismatch) throw new HostKeyMismatchException(Machine, HostKeyFingerprints.Normalize(check.Expected!), check.Observed!);
                 if (check.Unknown) throw new HostKeyUnknownException(Machine, check.Observed!);
                 if (ct.IsCancellationRequested) throw new OperationCanceledException("Connecting to " + Machine + " was cancelled.", ex, ct);
-                if (ex is SshAuthenticationException)
+                if (ex is SshAuthenticationException && !_options.RetryAuthenticationFailures)
                 {
                     throw new RemoteAuthenticationException(Machine, _machine.User, _redactor.Redact(ex.Message), ex);
                 }
@@ -110,6 +110,10 @@ internal sealed class SshRemoteShell : IRemoteShell
                 var now = _time.GetUtcNow();
                 if (now >= deadline)
                 {
+                    if (ex is SshAuthenticationException)
+                    {
+                        throw new RemoteAuthenticationException(Machine, _machine.User, $"{reason} (still refused after {attempts} attempt(s))", ex);
+                    }
                     throw new RemoteConnectionException(Machine, _machine.Endpoint, attempts, now - started, reason, ex);
                 }
                 var delay = backoff.Next(deadline, _time);
