@@ -85,6 +85,102 @@ public sealed class EtcdClusterTests(TestMachinesFixture fixture, Xunit.Abstract
         }
     }
 
+    [Fact]
+    public async Task A_member_installs_from_a_download_mirror_once()
+    {
+        // The release tarball layout (etcd-v<version>-linux-amd64/etcd, etcdctl), served from the test bridge's address.
+        var tarball = BuildReleaseTarball("3.4.23");
+        var bridge = fixture.Machines[0].Address[..fixture.Machines[0].Address.LastIndexOf('.')] + ".1";
+        using var mirror = new TarballMirror(bridge, tarball);
+        var factory = new SshRemoteShellFactory(new RemoteShellOptions { ScriptBackoffInitial = TimeSpan.FromMilliseconds(200) }, Sink);
+        var shell = await factory.ConnectAsync(fixture.Machines[0].ToRemote());
+        try
+        {
+            await shell.RunAsync(new RemoteScript("etcd:uninstall", EtcdScripts.Uninstall()));
+            await shell.UploadAsync(await File.ReadAllBytesAsync(RepoPaths.TestMachinesFile("systemctl-shim.sh")), "/usr/local/bin/systemctl", (UnixFileMode)0b111_101_101);
+            var member = EtcdMember.FromPrivateIps([fixture.Machines[0].Address]);
+            var pki = EtcdCertificateAuthority.CreatePki("mirror", [member[0].PrivateIp]);
+            var installer = new EtcdInstaller(new EtcdArtifactSource { Version = "3.4.23", DownloadBaseUrl = mirror.BaseUrl });
+
+            await installer.InstallMemberAsync(shell, member[0], member, pki, "ksctl-mirror");
+            await EtcdInstaller.WaitHealthyAsync(shell, TimeSpan.FromSeconds(60));
+            var again = await installer.InstallMemberAsync(shell, member[0], member, pki, "ksctl-mirror");
+
+            Assert.Equal(["/v3.4.23/etcd-v3.4.23-linux-amd64.tar.gz"], mirror.Requests);
+            Assert.Contains("already configured and running", again.StandardOutput);
+            var version = await Run(shell, "/usr/local/bin/etcd --version | head -n 1");
+            Assert.Equal("etcd Version: 3.4.23\n", version.StandardOutput);
+        }
+        finally
+        {
+            foreach (var e in Sink.Events) output.WriteLine($"{e.Timestamp:HH:mm:ss.fff} {e.Level} {e.Message}");
+            await CleanUpAsync(shell);
+        }
+    }
+
+    private static byte[] BuildReleaseTarball(string version)
+    {
+        using var buffer = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(buffer, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+        using (var tar = new System.Formats.Tar.TarWriter(gzip, System.Formats.Tar.TarEntryFormat.Pax, leaveOpen: true))
+        {
+            foreach (var name in new[] { "etcd", "etcdctl" })
+            {
+                tar.WriteEntry($"/usr/bin/{name}", $"etcd-v{version}-linux-amd64/{name}");
+            }
+        }
+        return buffer.ToArray();
+    }
+
+    /// <summary>A one-file HTTP mirror on the test bridge: answers every GET with the tarball and records the paths asked for.</summary>
+    private sealed class TarballMirror : IDisposable
+    {
+        private readonly System.Net.HttpListener _listener = new();
+        private readonly Task _serving;
+        private readonly List<string> _requests = [];
+
+        public TarballMirror(string address, byte[] tarball)
+        {
+            var port = FreePort(address);
+            BaseUrl = $"http://{address}:{port}";
+            _listener.Prefixes.Add(BaseUrl + "/");
+            _listener.Start();
+            _serving = Task.Run(async () =>
+            {
+                while (_listener.IsListening)
+                {
+                    System.Net.HttpListenerContext context;
+                    try { context = await _listener.GetContextAsync(); }
+                    catch (Exception) { return; }
+                    lock (_requests) _requests.Add(context.Request.Url!.AbsolutePath);
+                    context.Response.ContentType = "application/gzip";
+                    context.Response.ContentLength64 = tarball.Length;
+                    await context.Response.OutputStream.WriteAsync(tarball);
+                    context.Response.Close();
+                }
+            });
+        }
+
+        public string BaseUrl { get; }
+        public IReadOnlyList<string> Requests { get { lock (_requests) return _requests.ToList(); } }
+
+        private static int FreePort(string address)
+        {
+            var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Parse(address), 0);
+            probe.Start();
+            var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+            probe.Stop();
+            return port;
+        }
+
+        public void Dispose()
+        {
+            _listener.Stop();
+            _listener.Close();
+            _serving.Wait(TimeSpan.FromSeconds(5));
+        }
+    }
+
     private static async Task CleanUpAsync(IRemoteShell shell)
     {
         try
