@@ -256,6 +256,46 @@ public sealed class SshRemoteShellTests(TestMachinesFixture fixture)
     }
 
     [Fact]
+    public async Task A_non_root_user_runs_scripts_and_uploads_as_root_through_sudo()
+    {
+        var factory = new SshRemoteShellFactory(FastOptions());
+        Assert.Equal(TestMachinesFixture.SudoUser, M(1).SudoUser);
+        await using var shell = await factory.ConnectAsync(M(1).ToRemote() with { User = M(1).SudoUser });
+        var path = $"/etc/kubernetes/ksctl-{Unique()}/token";
+
+        var who = await Run(shell, "id -un; echo \"$SUDO_USER\"");
+        await shell.UploadAsync("s3cr3t"u8.ToArray(), path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var stat = await Run(shell, $"stat -c '%a %U %s' {path}");
+
+        Assert.Equal($"root\n{M(1).SudoUser}\n", who.StandardOutput);
+        Assert.Equal("600 root 6\n", stat.StandardOutput);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_sudo_script_stops_it_on_the_machine()
+    {
+        var factory = new SshRemoteShellFactory(FastOptions());
+        await using var shell = await factory.ConnectAsync(M(0).ToRemote() with { User = M(0).SudoUser });
+        var pidFile = $"/opt/sudo-sleeper-{Unique()}.pid";
+        using var cts = new CancellationTokenSource();
+        var running = shell.RunAsync(new RemoteScript("sleeper", $"echo $$ > {pidFile}; sleep 30"), cts.Token);
+        var pid = await WaitForFileAsync(shell, pidFile);
+
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running);
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        string state;
+        do
+        {
+            state = (await Run(shell, $"if kill -0 {pid} 2>/dev/null; then echo alive; else echo gone; fi")).StandardOutput.Trim();
+            if (state == "gone") break;
+            await Task.Delay(100);
+        } while (DateTime.UtcNow < deadline);
+        Assert.Equal("gone", state);
+    }
+
+    [Fact]
     public async Task Cancelling_before_connecting_throws_OperationCanceledException()
     {
         var factory = new SshRemoteShellFactory(FastOptions());

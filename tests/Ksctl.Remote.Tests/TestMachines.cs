@@ -13,6 +13,8 @@ public sealed record TestMachine
     [JsonPropertyName("address")] public required string Address { get; init; }
     [JsonPropertyName("port")] public int Port { get; init; }
     [JsonPropertyName("user")] public required string User { get; init; }
+    /// <summary>A non-root user with passwordless sudo on every machine (cloud images log in as such a user).</summary>
+    [JsonPropertyName("sudoUser")] public string SudoUser { get; init; } = "";
     [JsonPropertyName("keyPath")] public required string KeyPath { get; init; }
     [JsonPropertyName("rsaKeyPath")] public required string RsaKeyPath { get; init; }
     [JsonPropertyName("hostKey")] public required string HostKey { get; init; }
@@ -38,6 +40,7 @@ public sealed class TestMachinesFixture : IDisposable
     /// <summary>Names and range of this suite's machines; override when another run on the host uses them.</summary>
     private static readonly string Prefix = Environment.GetEnvironmentVariable("KSCTL_TEST_MACHINES_PREFIX") ?? "kst";
     private static readonly string Subnet = Environment.GetEnvironmentVariable("KSCTL_TEST_MACHINES_SUBNET") ?? "10.251.200";
+    public const string SudoUser = "ksctltest";
 
     public TestMachinesFixture()
     {
@@ -82,7 +85,7 @@ public sealed class TestMachinesFixture : IDisposable
     }
 
     private (int ExitCode, string Stdout, string Stderr) RunHarness(TimeSpan timeout, params string[] args) =>
-        Run("bash", timeout, [Script, .. args, "--prefix", Prefix, "--subnet", Subnet]);
+        Run("bash", timeout, [Script, .. args, "--prefix", Prefix, "--subnet", Subnet, "--sudo-user", SudoUser]);
 
     private static (int ExitCode, string Stdout, string Stderr) Run(string file, TimeSpan timeout, params string[] args)
     {
