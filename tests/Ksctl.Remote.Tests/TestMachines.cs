@@ -52,6 +52,8 @@ public sealed class TestMachinesFixture : IDisposable
         var (code, stdout, stderr) = RunHarness(TimeSpan.FromSeconds(120), "start", Count.ToString());
         if (code != 0)
         {
+            // xunit does not dispose a fixture whose constructor threw: remove what was started before failing.
+            RunHarness(TimeSpan.FromSeconds(60), "stop");
             throw new InvalidOperationException($"ksctl-testmachines.sh start failed with exit code {code}: {stderr.Trim()} {stdout.Trim()}");
         }
         Machines = JsonSerializer.Deserialize<List<TestMachine>>(stdout)
