@@ -2,10 +2,11 @@
 # systemctl-shim.sh - a tiny systemctl for test machines, which have no systemd.
 #
 # Install it as /usr/local/bin/systemctl inside a test machine (its private /usr/local/bin). It really
-# reads the unit files our bootstrap scripts write (/etc/systemd/system/<unit>.service): ExecStart=
-# (with backslash continuation lines, a leading "-" or "@" ignored), Environment= (KEY=VALUE words),
-# WorkingDirectory=; it starts ExecStart in the background in its own session and tracks its pid.
-# Arguments are split on blanks (no quoting), which is all our units use.
+# reads unit files where systemd looks for them (/etc/systemd/system, then /lib and /usr/lib): ExecStart=
+# (backslash continuation lines joined, a leading "-" or "@" ignored, $VAR and ${VAR} expanded),
+# Environment= (KEY=VALUE words, double-quoted or not), EnvironmentFile= (a leading "-" makes it
+# optional), WorkingDirectory=; it starts ExecStart in the background in its own session and tracks
+# its pid. ExecStart arguments are split on blanks (no quoting), as in the units we run.
 #
 # Supported: daemon-reload, enable [--now], disable [--now], start, stop, restart, try-restart,
 # is-active [--quiet], is-enabled, status, show -p MainPID. Options --no-block, --no-pager, -q are
@@ -13,7 +14,7 @@
 
 set -euo pipefail
 
-UNIT_DIR="${SYSTEMCTL_SHIM_UNIT_DIR:-/etc/systemd/system}"
+UNIT_PATH="${SYSTEMCTL_SHIM_UNIT_PATH:-/etc/systemd/system:/run/systemd/system:/lib/systemd/system:/usr/lib/systemd/system}"
 STATE_DIR="${SYSTEMCTL_SHIM_STATE_DIR:-/run/ksctl/systemctl}"
 LOG_DIR="${SYSTEMCTL_SHIM_LOG_DIR:-/var/log/ksctl}"
 QUIET=0
@@ -27,7 +28,57 @@ unit_name() {
   echo "$u"
 }
 
-unit_file() { echo "$UNIT_DIR/$(unit_name "$1")"; }
+# The first unit file found along the search path (the first candidate when there is none).
+unit_file() {
+  local name dir first=""
+  name=$(unit_name "$1")
+  local IFS=:
+  for dir in $UNIT_PATH; do
+    [[ -n "$first" ]] || first="$dir/$name"
+    if [[ -f "$dir/$name" ]]; then echo "$dir/$name"; return 0; fi
+  done
+  echo "$first"
+}
+
+declare -A UNIT_ENV=()
+
+# Environment=A=b "C=d e": words split like systemd does (double quotes group), no shell evaluation.
+load_environment_line() {
+  local word
+  while IFS= read -r word; do
+    [[ "$word" == *=* ]] && UNIT_ENV["${word%%=*}"]="${word#*=}"
+  done < <(xargs -n1 printf '%s\n' <<<"$1")
+}
+
+load_environment_file() {
+  local path="$1" line key value
+  if [[ "$path" == -* ]]; then path="${path#-}"; [[ -f "$path" ]] || return 0; fi
+  [[ -f "$path" ]] || die "EnvironmentFile $path not found"
+  while IFS= read -r line || [[ -n "$line" ]]; do
+    [[ "$line" =~ ^[[:space:]]*([A-Za-z_][A-Za-z0-9_]*)=(.*)$ ]] || continue
+    key="${BASH_REMATCH[1]}"; value="${BASH_REMATCH[2]}"
+    value="${value#\"}"; value="${value%\"}"
+    UNIT_ENV["$key"]="$value"
+  done <"$path"
+}
+
+# ExecStart words with $VAR (a whole word: split into words, dropped when empty) and ${VAR} expanded.
+expand_words() {
+  local word name
+  for word in "$@"; do
+    if [[ "$word" =~ ^\$([A-Za-z_][A-Za-z0-9_]*)$ ]]; then
+      local -a parts=()
+      read -r -a parts <<<"${UNIT_ENV[${BASH_REMATCH[1]}]:-}"
+      ((${#parts[@]} == 0)) || printf '%s\n' "${parts[@]}"
+      continue
+    fi
+    while [[ "$word" =~ \$\{([A-Za-z_][A-Za-z0-9_]*)\} ]]; do
+      name="${BASH_REMATCH[1]}"
+      word="${word//\$\{$name\}/${UNIT_ENV[$name]:-}}"
+    done
+    printf '%s\n' "$word"
+  done
+}
 pid_file() { echo "$STATE_DIR/$(unit_name "$1").pid"; }
 
 # Values of KEY= in the [Service] section, one per line, continuation lines joined.
@@ -78,14 +129,14 @@ do_start() {
   exec=$(service_values "$file" ExecStart | tail -n 1)
   [[ -n "$exec" ]] || die "Unit $(unit_name "$unit") has no ExecStart."
   exec="${exec#[-@]}"
-  local -a argv envs=()
-  read -r -a argv <<<"$exec"
-  while IFS= read -r line; do
-    [[ -n "$line" ]] || continue
-    local -a words
-    read -r -a words <<<"$line"
-    envs+=("${words[@]}")
-  done < <(service_values "$file" Environment)
+  UNIT_ENV=()
+  while IFS= read -r line; do load_environment_file "$line"; done < <(service_values "$file" EnvironmentFile)
+  while IFS= read -r line; do load_environment_line "$line"; done < <(service_values "$file" Environment)
+  local -a words argv envs=()
+  read -r -a words <<<"$exec"
+  mapfile -t argv < <(expand_words "${words[@]}")
+  local key
+  for key in "${!UNIT_ENV[@]}"; do envs+=("$key=${UNIT_ENV[$key]}"); done
   workdir=$(service_values "$file" WorkingDirectory | tail -n 1)
   mkdir -p "$STATE_DIR" "$LOG_DIR"
   (
