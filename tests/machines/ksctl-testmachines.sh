@@ -6,7 +6,7 @@
 # bootstrap scripts write). Nothing is ever routed beyond the test bridge.
 #
 # Usage:
-#   ksctl-testmachines.sh start N [--prefix NAME] [--subnet A.B.C] [--state-dir DIR]
+#   ksctl-testmachines.sh start N [--prefix NAME] [--subnet A.B.C] [--state-dir DIR] [--sudo-user NAME]
 #   ksctl-testmachines.sh inventory      [--prefix NAME] [--state-dir DIR]
 #   ksctl-testmachines.sh stop-machine I [--prefix NAME] [--state-dir DIR]
 #   ksctl-testmachines.sh start-machine I [--prefix NAME] [--state-dir DIR]
@@ -16,13 +16,17 @@
 # machine I at 10.251.0.(10+I)), state under /tmp/ksctl-testmachines/<prefix>.
 # "start" is idempotent: running healthy machines are kept, leftovers of a crashed run with the
 # same prefix are repaired or removed, machines above N are removed. It prints the inventory, a
-# JSON array of {name, address, port, user, keyPath, rsaKeyPath, hostKey, index}.
+# JSON array of {name, index, address, port, user, sudoUser, keyPath, rsaKeyPath, hostKey}. With
+# --sudo-user NAME every machine also has a non-root user NAME (same keys) with passwordless sudo, made
+# from private bind-mounted copies of /etc/passwd, group, shadow and /etc/sudoers.d (needs sudo).
 # Requires root, iproute2, util-linux (unshare, nsenter, setsid) and openssh-server.
 
 set -euo pipefail
 
 PREFIX="ks"
 SUBNET=""
+SUDO_USER_NAME=""
+SUDO_UID=1500
 STATE_ROOT="${KSCTL_TESTMACHINES_STATE:-/tmp/ksctl-testmachines}"
 SSHD="${KSCTL_TESTMACHINES_SSHD:-/usr/sbin/sshd}"
 # Paths every machine gets a private, empty tmpfs copy of.
@@ -121,7 +125,7 @@ write_sshd_config() {
 Port 22
 ListenAddress 0.0.0.0
 HostKey $dir/ssh_host_ed25519_key
-AuthorizedKeysFile $STATE_DIR/authorized_keys
+AuthorizedKeysFile $STATE_DIR/authorized_keys .ssh/authorized_keys
 StrictModes no
 PermitRootLogin prohibit-password
 PasswordAuthentication no
@@ -132,7 +136,10 @@ Subsystem sftp internal-sftp
 MaxStartups 100:30:200
 MaxSessions 50
 LoginGraceTime 30
-LogLevel INFO
+PrintMotd no
+PrintLastLog no
+UseDNS no
+LogLevel ${KSCTL_TESTMACHINES_SSHD_LOGLEVEL:-INFO}
 EOF
 }
 
@@ -180,26 +187,52 @@ holder_alive() {
   pid_alive "$pid" && [[ -e "$dir/holder.ready" ]]
 }
 
+# Private account files for a machine: the host's, plus the sudo user (passwordless sudo) when one is asked for.
+write_account_files() {
+  local i="$1" dir user
+  dir=$(machine_dir "$i")
+  rm -rf "${dir:?}/etc"
+  [[ -s "$STATE_DIR/sudo-user" ]] || return 0
+  user=$(<"$STATE_DIR/sudo-user")
+  mkdir -p "$dir/etc/sudoers.d"
+  cp /etc/passwd "$dir/etc/passwd"; cp /etc/group "$dir/etc/group"; cp /etc/shadow "$dir/etc/shadow"
+  echo "$user:x:$SUDO_UID:$SUDO_UID:ksctl test user:/var/lib/ksctl/home/$user:/bin/bash" >>"$dir/etc/passwd"
+  echo "$user:x:$SUDO_UID:" >>"$dir/etc/group"
+  echo "$user:*:19000:0:99999:7:::" >>"$dir/etc/shadow"
+  chmod 0640 "$dir/etc/shadow"
+  echo "$user ALL=(ALL:ALL) NOPASSWD: ALL" >"$dir/etc/sudoers.d/ksctl-test"
+  chmod 0440 "$dir/etc/sudoers.d/ksctl-test"
+}
+
 ensure_holder() {
-  local i="$1" ns dir
+  local i="$1" ns dir user=""
   ns=$(netns_name "$i"); dir=$(machine_dir "$i")
   if holder_alive "$i"; then return 0; fi
   kill_pidfile "$dir/sshd.pid"
   kill_pidfile "$dir/holder.pid"
   rm -f "$dir/holder.ready"
+  write_account_files "$i"
+  if [[ -s "$STATE_DIR/sudo-user" ]]; then user=$(<"$STATE_DIR/sudo-user"); fi
   # The holder keeps the private mount namespace alive while sshd is stopped and started again.
   # shellcheck disable=SC2016 # expanded by the inner shell
   # Its own hostname too (UTS namespace): a machine's hostname is its Kubernetes Node name.
   setsid ip netns exec "$ns" unshare --mount --uts --propagation private sh -c '
-      dir="$1"; name="$2"; shift 2
+      dir="$1"; name="$2"; user="$3"; uid="$4"; shift 4
       echo $$ > "$dir/holder.pid"
       hostname "$name"
       for d in "$@"; do mkdir -p "$d" && mount -t tmpfs -o mode=0755 tmpfs "$d" || exit 1; done
       # A private /etc/fstab: node preparation comments out swap lines.
       cp /etc/fstab "$dir/fstab" && mount --bind "$dir/fstab" /etc/fstab || exit 1
+      if [ -n "$user" ]; then
+        for f in passwd group shadow; do mount --bind "$dir/etc/$f" "/etc/$f" || exit 1; done
+        mount --bind "$dir/etc/sudoers.d" /etc/sudoers.d || exit 1
+        mkdir -p "/var/lib/ksctl/home/$user/.ssh"
+        cp "$dir/../authorized_keys" "/var/lib/ksctl/home/$user/.ssh/authorized_keys"
+        chown -R "$uid:$uid" "/var/lib/ksctl/home/$user"
+      fi
       mkdir -p /run/sshd
       : > "$dir/holder.ready"
-      exec sleep infinity' holder "$dir" "$ns" "${PRIVATE_DIRS[@]}" \
+      exec sleep infinity' holder "$dir" "$ns" "$user" "$SUDO_UID" "${PRIVATE_DIRS[@]}" \
     </dev/null >"$dir/holder.log" 2>&1 &
   wait_for 10 test -e "$dir/holder.ready" || die "machine $i: namespace holder did not start: $(cat "$dir/holder.log")"
 }
@@ -225,10 +258,11 @@ start_sshd() {
 }
 
 write_machine_json() {
-  local i="$1" dir
+  local i="$1" dir sudo_user=""
   dir=$(machine_dir "$i")
-  printf '{"name":"%s","index":%d,"address":"%s","port":22,"user":"root","keyPath":"%s","rsaKeyPath":"%s","hostKey":"%s"}\n' \
-    "$(netns_name "$i")" "$i" "$(machine_addr "$i")" "$STATE_DIR/id_ed25519" "$STATE_DIR/id_rsa" \
+  if [[ -s "$STATE_DIR/sudo-user" ]]; then sudo_user=$(<"$STATE_DIR/sudo-user"); fi
+  printf '{"name":"%s","index":%d,"address":"%s","port":22,"user":"root","sudoUser":"%s","keyPath":"%s","rsaKeyPath":"%s","hostKey":"%s"}\n' \
+    "$(netns_name "$i")" "$i" "$(machine_addr "$i")" "$sudo_user" "$STATE_DIR/id_ed25519" "$STATE_DIR/id_rsa" \
     "$(fingerprint "$dir/ssh_host_ed25519_key.pub")" >"$dir/machine.json"
 }
 
@@ -305,6 +339,17 @@ cmd_start() {
     mkdir -p "$STATE_DIR"
   fi
   echo "$SUBNET" >"$STATE_DIR/subnet"
+  if [[ -n "$SUDO_USER_NAME" ]]; then
+    [[ "$SUDO_USER_NAME" =~ ^[a-z][a-z0-9-]{0,15}$ ]] || die "bad --sudo-user '$SUDO_USER_NAME'"
+    if getent passwd "$SUDO_USER_NAME" >/dev/null || getent passwd "$SUDO_UID" >/dev/null; then
+      die "user '$SUDO_USER_NAME' or uid $SUDO_UID exists on the host; pick another --sudo-user"
+    fi
+    command -v sudo >/dev/null 2>&1 || die "--sudo-user needs sudo (apt-get install -y sudo)"
+  fi
+  if [[ "$SUDO_USER_NAME" != "$(cat "$STATE_DIR/sudo-user" 2>/dev/null || true)" ]]; then
+    for i in $(existing_indices); do remove_machine "$i"; done
+    if [[ -n "$SUDO_USER_NAME" ]]; then echo "$SUDO_USER_NAME" >"$STATE_DIR/sudo-user"; else rm -f "$STATE_DIR/sudo-user"; fi
+  fi
   for i in $(existing_indices); do
     if ((i > n)); then remove_machine "$i"; fi
   done
@@ -340,6 +385,7 @@ main() {
     case "$1" in
       --prefix) PREFIX="${2:?--prefix needs a value}"; shift 2 ;;
       --subnet) SUBNET="${2:?--subnet needs a value}"; shift 2 ;;
+      --sudo-user) SUDO_USER_NAME="${2:?--sudo-user needs a value}"; shift 2 ;;
       --state-dir) STATE_ROOT="${2:?--state-dir needs a value}"; shift 2 ;;
       -h|--help) usage ;;
       *) args+=("$1"); shift ;;

@@ -15,6 +15,11 @@ public sealed record RemoteShellOptions
     public TimeSpan ScriptBackoffMax { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>When a machine has no pinned host key: accept and report the key it presents (true), or refuse (false).</summary>
     public bool AllowTrustOnFirstUse { get; init; }
+    /// <summary>
+    /// Retry a refused key until the connect deadline instead of failing at once: for freshly created cloud machines,
+    /// whose sshd may answer before cloud-init has installed the authorized key. Off for machines that already exist.
+    /// </summary>
+    public bool RetryAuthenticationFailures { get; init; }
     /// <summary>How many machines a fan-out works on at once.</summary>
     public int MaxParallelism { get; init; } = 8;
     /// <summary>How much of the error output an exception quotes.</summary>

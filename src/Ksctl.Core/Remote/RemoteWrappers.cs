@@ -7,37 +7,83 @@ internal static class RemoteWrappers
     public const int WrapperFailure = 125;
 
     /// <summary>
-    /// Reads the script from standard input into a private temp file (0600, removed on exit) and runs it with bash, its
-    /// standard input at EOF. The script runs as a background job so a termination signal (cancellation, timeout) is
-    /// handled at once: the whole process group is terminated, not only the wrapper.
+    /// Reads the script from standard input into a private temp file (0600, removed on exit) and runs it with bash as
+    /// root (through <c>sudo -n</c> when the SSH user is not root), its standard input at EOF, in a session of its own
+    /// whose id is kept in ksctl-run-$1.pid while it runs. Cancellation and timeouts terminate that whole process group
+    /// through the file (<see cref="KillCommand"/>), because OpenSSH refuses "signal" channel requests for root sessions
+    /// and a signal to the SSH session would not reach a sudo'ed script anyway. A script that arrives truncated is not run.
     /// </summary>
     private const string ScriptWrapper = """
         umask 077
-        f=$(mktemp "${TMPDIR:-/tmp}/ksctl-script.XXXXXXXX") || exit 125
-        trap 'rm -f "$f"' EXIT
-        trap 'trap "" TERM INT HUP; kill -TERM 0 2>/dev/null; exit 143' TERM INT HUP
+        as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi; }
+        d=${TMPDIR:-/tmp}
+        f=$(mktemp "$d/ksctl-script.XXXXXXXX") || exit 125
+        p="$d/ksctl-run-$1.pid"
+        trap 'rm -f "$f"; as_root rm -f "$p"' EXIT
+        # shellcheck disable=SC2016 # expanded by the inner sh
+        stop() { as_root sh -c 'if [ -s "$1" ]; then kill -TERM "-$(cat "$1")"; fi' ksctl-stop "$p" 2>/dev/null; }
+        trap 'trap "" TERM INT HUP; stop; exit 143' TERM INT HUP
         cat > "$f" || exit 125
-        bash "$f" </dev/null &
+        n=$(wc -c < "$f" | tr -d ' ')
+        if [ "$n" != "$2" ]; then echo "ksctl: script truncated in transit ($n of $2 bytes); not run" >&2; exit 125; fi
+        # shellcheck disable=SC2016 # expanded by the inner bash
+        as_root setsid -w bash -c 'echo $$ > "$1"; exec bash "$2"' ksctl-run "$p" "$f" </dev/null &
         wait $!
         """;
 
-    /// <summary>Writes standard input to "$1" atomically (temp file in the same folder, chmod "$2", rename).</summary>
+    /// <summary>Terminates a running script's whole process group (see <see cref="ScriptWrapper"/>).</summary>
+    private const string KillWrapper = """
+        as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi; }
+        p="${TMPDIR:-/tmp}/ksctl-run-$1.pid"
+        # shellcheck disable=SC2016 # expanded by the inner sh (dash's kill takes no "--")
+        as_root sh -c 'if [ -s "$1" ]; then kill -TERM "-$(cat "$1")"; fi' ksctl-stop "$p" 2>/dev/null || true
+        """;
+
+    /// <summary>
+    /// Writes standard input to "$1" as root (sudo -n when the SSH user is not root) atomically: a temp file in the same
+    /// folder, chmod "$2", rename; only when exactly "$3" bytes arrived, so an interrupted upload never replaces the file
+    /// with a truncated one.
+    /// </summary>
     private const string UploadWrapper = """
         set -eu
-        p="$1"; m="$2"
-        mkdir -p -- "$(dirname -- "$p")"
-        t=$(mktemp -- "$p.ksctl-XXXXXX")
-        trap 'rm -f -- "$t"' EXIT
-        cat > "$t"
-        chmod "$m" -- "$t"
-        mv -f -- "$t" "$p"
+        as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi; }
+        p="$1"; m="$2"; n="$3"
+        as_root mkdir -p -- "$(dirname -- "$p")"
+        t=$(as_root mktemp -- "$p.ksctl-XXXXXX")
+        trap 'as_root rm -f -- "$t"' EXIT
+        as_root tee -- "$t" >/dev/null
+        got=$(as_root stat -c %s -- "$t")
+        if [ "$got" != "$n" ]; then echo "upload of $p incomplete: $got of $n bytes" >&2; exit 1; fi
+        as_root chmod "$m" -- "$t"
+        as_root mv -f -- "$t" "$p"
         trap - EXIT
         """;
 
-    public static string ScriptCommand { get; } = "bash -c " + ShellQuote.Quote(Normalize(ScriptWrapper)) + " ksctl-script";
+    /// <param name="runId">Identifies this run for <see cref="KillCommand"/>: letters and digits only.</param>
+    /// <param name="length">The script's length in bytes: a truncated script is never run.</param>
+    public static string ScriptCommand(string runId, int length) =>
+        "bash -c " + ShellQuote.Quote(Normalize(ScriptWrapper)) + " ksctl-script " + CheckRunId(runId) + " " +
+        length.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    public static string UploadCommand(string remotePath, UnixFileMode mode) =>
-        "bash -c " + ShellQuote.Quote(Normalize(UploadWrapper)) + " ksctl-upload " + ShellQuote.Quote(remotePath) + " " + ShellQuote.Octal(mode);
+    public static string KillCommand(string runId) =>
+        "bash -c " + ShellQuote.Quote(Normalize(KillWrapper)) + " ksctl-kill " + CheckRunId(runId);
+
+    public static string UploadCommand(string remotePath, UnixFileMode mode, int length) =>
+        "bash -c " + ShellQuote.Quote(Normalize(UploadWrapper)) + " ksctl-upload " + ShellQuote.Quote(remotePath) + " " +
+        ShellQuote.Octal(mode) + " " + length.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The wrapper programs as bash source, for shellcheck.</summary>
+    internal static IReadOnlyDictionary<string, string> Sources { get; } = new Dictionary<string, string>
+    {
+        ["script"] = Normalize(ScriptWrapper),
+        ["kill"] = Normalize(KillWrapper),
+        ["upload"] = Normalize(UploadWrapper),
+    };
+
+    public static string NewRunId() => Guid.NewGuid().ToString("N");
+
+    private static string CheckRunId(string runId) =>
+        runId.Length > 0 && runId.All(char.IsAsciiLetterOrDigit) ? runId : throw new ArgumentException("Invalid run id.", nameof(runId));
 
     private static string Normalize(string s) => s.Replace("\r\n", "\n", StringComparison.Ordinal);
 }

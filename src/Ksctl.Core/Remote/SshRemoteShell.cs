@@ -102,7 +102,7 @@ internal sealed class SshRemoteShell : IRemoteShell
                 if (check.Mismatch) throw new HostKeyMismatchException(Machine, HostKeyFingerprints.Normalize(check.Expected!), check.Observed!);
                 if (check.Unknown) throw new HostKeyUnknownException(Machine, check.Observed!);
                 if (ct.IsCancellationRequested) throw new OperationCanceledException("Connecting to " + Machine + " was cancelled.", ex, ct);
-                if (ex is SshAuthenticationException)
+                if (ex is SshAuthenticationException && !_options.RetryAuthenticationFailures)
                 {
                     throw new RemoteAuthenticationException(Machine, _machine.User, _redactor.Redact(ex.Message), ex);
                 }
@@ -110,6 +110,10 @@ internal sealed class SshRemoteShell : IRemoteShell
                 var now = _time.GetUtcNow();
                 if (now >= deadline)
                 {
+                    if (ex is SshAuthenticationException)
+                    {
+                        throw new RemoteAuthenticationException(Machine, _machine.User, $"{reason} (still refused after {attempts} attempt(s))", ex);
+                    }
                     throw new RemoteConnectionException(Machine, _machine.Endpoint, attempts, now - started, reason, ex);
                 }
                 var delay = backoff.Next(deadline, _time);
@@ -132,7 +136,7 @@ internal sealed class SshRemoteShell : IRemoteShell
             cancellationToken.ThrowIfCancellationRequested();
             _log.LogInformation("Running {Script} on {Machine} (attempt {Attempt}/{Max})", script.Name, Machine, attempt, maxAttempts);
             await EnsureConnectedAsync(cancellationToken).ConfigureAwait(false);
-            var outcome = await ExecuteAsync(RemoteWrappers.ScriptCommand, content, script.Timeout, cancellationToken).ConfigureAwait(false);
+            var outcome = await ExecuteScriptAsync(content, script.Timeout, cancellationToken).ConfigureAwait(false);
             if (outcome.ExitCode == 0)
             {
                 _log.LogInformation("{Script} on {Machine} succeeded in {Seconds:0.0}s", script.Name, Machine, watch.Elapsed.TotalSeconds);
@@ -172,26 +176,73 @@ internal sealed class SshRemoteShell : IRemoteShell
         _log.LogInformation("Uploading {Path} ({Bytes} bytes, mode {Mode}) to {Machine}", remotePath, content.Length, ShellQuote.Octal(mode), Machine);
         await EnsureConnectedAsync(cancellationToken).ConfigureAwait(false);
         var timeout = TimeSpan.FromMinutes(5);
-        var outcome = await ExecuteAsync(RemoteWrappers.UploadCommand(remotePath, mode), content, timeout, cancellationToken).ConfigureAwait(false);
+        var outcome = await ExecuteAsync(RemoteWrappers.UploadCommand(remotePath, mode, content.Length), content, timeout, cancellationToken).ConfigureAwait(false);
         if (outcome.ExitCode != 0)
         {
             throw new RemoteScriptException(name, Machine, outcome.ExitCode, Tail(_redactor.Redact(outcome.StandardError), _options.ErrorTailChars), 1, outcome.TimedOut, timeout);
         }
     }
 
-    private async Task<ExecOutcome> ExecuteAsync(string commandText, ReadOnlyMemory<byte> stdin, TimeSpan timeout, CancellationToken ct)
+    /// <summary>Runs the script wrapper; when cancelled or timed out, also terminates the script on the machine.</summary>
+    private Task<ExecOutcome> ExecuteScriptAsync(ReadOnlyMemory<byte> content, TimeSpan timeout, CancellationToken ct)
     {
-        var client = _client ?? throw new InvalidOperationException("Not connected.");
+        var runId = RemoteWrappers.NewRunId();
+        return ExecuteAsync(RemoteWrappers.ScriptCommand(runId, content.Length), content, timeout, ct, runId);
+    }
+
+    /// <summary>Best effort and bounded: a script left running is only a leak, scripts are idempotent.</summary>
+    private async Task KillRemoteAsync(string runId)
+    {
+        try
+        {
+            if (!IsConnected) return;
+            var outcome = await ExecuteAsync(RemoteWrappers.KillCommand(runId), ReadOnlyMemory<byte>.Empty, TimeSpan.FromSeconds(5), CancellationToken.None)
+                .ConfigureAwait(false);
+            _log.LogDebug("Stopping a cancelled script on {Machine}: exit {Exit}", Machine, outcome.ExitCode);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            _log.LogDebug("Could not stop a cancelled script on {Machine}: {Reason}", Machine, _redactor.Redact(ex.Message));
+        }
+    }
+
+    /// <summary>
+    /// Runs one command on its own exec channel, feeding <paramref name="stdin"/>. For a script (<paramref name="runId"/>
+    /// given), cancellation and timeout stop it on the machine through the wrapper's pid file (OpenSSH refuses "signal"
+    /// requests for root sessions) and then let the channel close normally; other commands use SSH.NET's cancellation.
+    /// </summary>
+    private async Task<ExecOutcome> ExecuteAsync(string commandText, ReadOnlyMemory<byte> stdin, TimeSpan timeout, CancellationToken ct, string? runId = null)
+    {
+        var client = _client;
+        if (client is null)
+        {
+            // Dropped by a concurrent command that saw the connection fail: the caller's next attempt reconnects.
+            return new ExecOutcome(null, "", "the connection was lost", TimedOut: false, ConnectionLost: true);
+        }
         using var timeoutCts = new CancellationTokenSource(timeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeoutCts.Token);
         SshCommand? cmd = null;
         try
         {
             cmd = client.CreateCommand(commandText);
-            var running = cmd.ExecuteAsync(linked.Token);
+            var running = cmd.ExecuteAsync(runId is null ? linked.Token : CancellationToken.None);
             await using (var input = cmd.CreateInputStream())
             {
+                // A script cut short here is refused by the wrapper, which checks the byte count before running it.
                 await input.WriteAsync(stdin, linked.Token).ConfigureAwait(false);
+            }
+            if (runId is not null)
+            {
+                var stopped = Task.Delay(Timeout.InfiniteTimeSpan, linked.Token);
+                if (await Task.WhenAny(running, stopped).ConfigureAwait(false) != running)
+                {
+                    await KillRemoteAsync(runId).ConfigureAwait(false);
+                    if (await Task.WhenAny(running, Task.Delay(TimeSpan.FromSeconds(2), _time)).ConfigureAwait(false) != running)
+                    {
+                        TryCancel(cmd);
+                    }
+                    linked.Token.ThrowIfCancellationRequested();
+                }
             }
             await running.ConfigureAwait(false);
             return new ExecOutcome(cmd.ExitStatus, cmd.Result, cmd.Error, TimedOut: false, ConnectionLost: false);
@@ -224,6 +275,18 @@ internal sealed class SshRemoteShell : IRemoteShell
         finally
         {
             cmd?.Dispose();
+        }
+    }
+
+    private void TryCancel(SshCommand cmd)
+    {
+        try
+        {
+            cmd.CancelAsync(forceKill: true, millisecondsTimeout: 500);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            _log.LogDebug("Closing a stopped command's channel on {Machine}: {Reason}", Machine, ex.Message);
         }
     }
 

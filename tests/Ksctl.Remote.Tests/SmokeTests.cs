@@ -1,7 +1,0 @@
-namespace Ksctl.Remote.Tests;
-
-public class SmokeTests
-{
-    [Xunit.Fact]
-    public void Builds() => Xunit.Assert.True(typeof(Ksctl.Core.Model.ClusterId).Assembly.GetName().Name == "Ksctl.Core");
-}
