@@ -13,6 +13,7 @@
         'New-KsctlCluster'
         'Get-KsctlCluster'
         'Remove-KsctlCluster'
+        'Resize-KsctlCluster'
         'Switch-KsctlContext'
         'Get-KsctlConfiguration'
         'Set-KsctlConfiguration'

@@ -28,6 +28,7 @@ public class DocsPagesTests
             "ThrottleLimit", "Force" } },
         { "Get-KsctlCluster", new[] { "Name", "Provider", "Type", "Region" } },
         { "Remove-KsctlCluster", new[] { "Name", "Provider", "Type", "Region", "InputObject", "Force", "ThrottleLimit", "PassThru" } },
+        { "Resize-KsctlCluster", new[] { "Name", "Provider", "Type", "Region", "InputObject", "WorkerCount", "ThrottleLimit", "Force" } },
         { "Switch-KsctlContext", new[] { "Name", "Provider", "Type", "Region", "InputObject", "Path", "PassThru" } },
         { "Get-KsctlConfiguration", Array.Empty<string>() },
         { "Set-KsctlConfiguration", new[] { "StateStore", "StatePath", "PassThru" } },

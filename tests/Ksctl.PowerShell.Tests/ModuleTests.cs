@@ -9,7 +9,7 @@ namespace Ksctl.PowerShell.Tests;
 public sealed class ModuleTests
 {
     private static readonly string[] Cmdlets =
-        ["New-KsctlCluster", "Get-KsctlCluster", "Remove-KsctlCluster", "Switch-KsctlContext", "Get-KsctlConfiguration", "Set-KsctlConfiguration"];
+        ["New-KsctlCluster", "Get-KsctlCluster", "Remove-KsctlCluster", "Resize-KsctlCluster", "Switch-KsctlContext", "Get-KsctlConfiguration", "Set-KsctlConfiguration"];
 
     [Fact]
     public void Layout_HasOnlyTheModuleAtRootAndEveryDependencyInDependencies()
@@ -54,7 +54,7 @@ public sealed class ModuleTests
             Assert.True(approved.Contains(c.Verb), $"{c.Name}: '{c.Verb}' is not an approved verb");
             Assert.StartsWith("Ksctl", c.Noun);
             Assert.True(c.OutputType.Count > 0, $"{c.Name} has no [OutputType]");
-            var stateChanging = c.Verb is "New" or "Remove" or "Switch" or "Set";
+            var stateChanging = c.Verb is "New" or "Remove" or "Resize" or "Switch" or "Set";
             Assert.Equal(stateChanging, c.Parameters.ContainsKey("WhatIf"));
             Assert.Equal(stateChanging, c.Parameters.ContainsKey("Confirm"));
         }
@@ -63,8 +63,7 @@ public sealed class ModuleTests
     [Fact]
     public void Help_EveryCmdletAndParameterIsDescribed()
     {
-        // The MAML file comes from docs/help (another branch); until it lands there is nothing to check.
-        if (!File.Exists(Path.Combine(Paths.ModuleDir, "Ksctl.PowerShell.dll-Help.xml"))) return;
+        Assert.True(File.Exists(Path.Combine(Paths.ModuleDir, "Ksctl.PowerShell.dll-Help.xml")), "the build must lay out the MAML help");
         using var session = new KsctlSession();
         var missing = session.RunClean("""
             $common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters

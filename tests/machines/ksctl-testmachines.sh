@@ -221,8 +221,9 @@ ensure_holder() {
       echo $$ > "$dir/holder.pid"
       hostname "$name"
       for d in "$@"; do mkdir -p "$d" && mount -t tmpfs -o mode=0755 tmpfs "$d" || exit 1; done
-      # A private /etc/fstab: node preparation comments out swap lines.
+      # A private /etc/fstab (node preparation comments out swap lines), and /etc/hosts naming this host (sudo looks it up).
       cp /etc/fstab "$dir/fstab" && mount --bind "$dir/fstab" /etc/fstab || exit 1
+      { cat /etc/hosts; echo "127.0.1.1 $name"; } > "$dir/hosts" && mount --bind "$dir/hosts" /etc/hosts || exit 1
       if [ -n "$user" ]; then
         for f in passwd group shadow; do mount --bind "$dir/etc/$f" "/etc/$f" || exit 1; done
         mount --bind "$dir/etc/sudoers.d" /etc/sudoers.d || exit 1

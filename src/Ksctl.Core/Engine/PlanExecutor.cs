@@ -52,6 +52,7 @@ public sealed class PlanExecutor
             skipped.Add(name);
             started.Add(name);
             Emit(events, KsctlEventKind.StepSkipped, KsctlLogLevel.Debug, $"Step {name} was already done; skipping.", cluster, name, Percent(done.Count, total));
+            _logger.LogDebug("Step {Step} was already done (checkpoint); skipping", name);
         }
 
         // Ready steps by topological position (lowest first). A step can only become ready when one of its
@@ -106,6 +107,7 @@ public sealed class PlanExecutor
                     Unblock(report.Step);
                     skipped.Add(report.Step);
                     Emit(events, KsctlEventKind.StepSkipped, KsctlLogLevel.Debug, $"Step {report.Step} found already done; skipping.", cluster, report.Step, Percent(done.Count, total));
+                    _logger.LogInformation("Step {Step} found already done; skipping", report.Step);
                     break;
                 case ReportKind.Cancelled:
                     stopScheduling = true;

@@ -55,6 +55,18 @@ public sealed class FileStateStore : IStateStore
 
     public async IAsyncEnumerable<ClusterState> ListAsync(ClusterQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        foreach (var id in Identities(query))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var state = await ReadAsync(id, cancellationToken).ConfigureAwait(false);
+            // A folder holding only a lock (an operation that never checkpointed) is not a cluster.
+            if (state is not null) yield return state;
+        }
+    }
+
+    /// <summary>Identities from the folder names, filtered by the query before any document is read.</summary>
+    internal IEnumerable<ClusterId> Identities(ClusterQuery query)
+    {
         if (!Directory.Exists(Root)) yield break;
         foreach (var provider in Enum.GetValues<CloudProvider>())
         {
@@ -66,15 +78,11 @@ public sealed class FileStateStore : IStateStore
                 if (!Directory.Exists(typeDir)) continue;
                 foreach (var clusterDir in Directory.EnumerateDirectories(typeDir))
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
                     var folder = Path.GetFileName(clusterDir);
                     var space = folder.IndexOf(' ');
                     if (space <= 0) continue;
                     var id = new ClusterId(provider, type, folder[..space], folder[(space + 1)..]);
-                    if (!query.Matches(id)) continue;
-                    var state = await ReadAsync(id, cancellationToken).ConfigureAwait(false);
-                    // A folder holding only a lock (an operation that never checkpointed) is not a cluster.
-                    if (state is not null) yield return state;
+                    if (query.Matches(id)) yield return id;
                 }
             }
         }

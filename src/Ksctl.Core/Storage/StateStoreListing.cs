@@ -23,7 +23,7 @@ public static class StateStoreListing
             return new StateListing(list, []);
         }
 
-        var ids = CandidateIds(files, query).ToList();
+        var ids = files.Identities(query).ToList();
         var found = new ConcurrentBag<ClusterState>();
         var errors = new ConcurrentBag<Diagnostics.KsctlException>();
         var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(2, Environment.ProcessorCount), CancellationToken = cancellationToken };
@@ -40,29 +40,5 @@ public static class StateStoreListing
             return ValueTask.CompletedTask;
         }).ConfigureAwait(false);
         return new StateListing(found.ToList(), errors.OrderBy(e => e.Target?.ToString(), StringComparer.Ordinal).ToList());
-    }
-
-    /// <summary>Identities from the folder names, filtered before any document is read (as <see cref="FileStateStore.ListAsync"/> does).</summary>
-    private static IEnumerable<ClusterId> CandidateIds(FileStateStore store, ClusterQuery query)
-    {
-        if (!Directory.Exists(store.Root)) yield break;
-        foreach (var provider in Enum.GetValues<CloudProvider>())
-        {
-            if (query.Provider is { } p && p != provider) continue;
-            foreach (var type in Enum.GetValues<ClusterType>())
-            {
-                if (query.Type is { } t && t != type) continue;
-                var typeDir = Path.GetDirectoryName(store.ClusterDirectory(new ClusterId(provider, type, "x", "x")))!;
-                if (!Directory.Exists(typeDir)) continue;
-                foreach (var clusterDir in Directory.EnumerateDirectories(typeDir))
-                {
-                    var folder = Path.GetFileName(clusterDir);
-                    var space = folder.IndexOf(' ');
-                    if (space <= 0) continue;
-                    var id = new ClusterId(provider, type, folder[..space], folder[(space + 1)..]);
-                    if (query.Matches(id)) yield return id;
-                }
-            }
-        }
     }
 }

@@ -105,13 +105,18 @@ public abstract class KsctlCmdlet : PSCmdlet, IDisposable
 
     private bool Emit(PumpItem item, string? activity, int activityId)
     {
-        switch (item.Level)
+        // Step events feed the progress bar only: Core also logs every step, and those log lines are the verbose text.
+        if (!item.IsStep)
         {
-            case "Trace" or "Debug": WriteDebug(item.Message); break;
-            case "Warning": WriteWarning(item.Message); break;
-            default: WriteVerbose(item.Message); break; // Information, and Error (the error itself comes as an ErrorRecord)
+            switch (item.Level)
+            {
+                case "Trace" or "Debug": WriteDebug(item.Message); break;
+                case "Warning": WriteWarning(item.Message); break;
+                default: WriteVerbose(item.Message); break; // Information, and Error (the error itself comes as an ErrorRecord)
+            }
+            return false;
         }
-        if (!item.IsStep || activity is null) return false;
+        if (activity is null) return false;
         var status = string.IsNullOrWhiteSpace(item.Message) ? (item.Step ?? "working") : item.Message;
         var record = new ProgressRecord(activityId, activity, status);
         if (item.Percent is { } p) record.PercentComplete = Math.Clamp(p, 0, 100);
