@@ -207,9 +207,12 @@ public sealed class HaClusterTests(HaMachinesFixture machines) : IDisposable
         inventory[2] = inventory[2] with { HostKey = inventory[3].HostKey };
         var spec = Spec("hostkey", workers: 1) with { Machines = inventory };
         using var manager = new ClusterManager(KsctlSettings.Load(_home));
-        var error = await Assert.ThrowsAsync<PlanFailedException>(() => manager.CreateAsync(spec, Options, CancellationToken.None));
-        Assert.IsType<HostKeyMismatchException>(error.InnerException);
+        var error = await Assert.ThrowsAsync<HostKeyMismatchException>(() => manager.CreateAsync(spec, Options, CancellationToken.None));
+        Assert.Equal("KsctlHostKeyMismatch", error.ErrorId);
         Assert.Contains("hostkey-vm-db-1", error.Message);
+        Assert.Contains(inventory[2].HostKey!, error.Message);
+        Assert.Contains(machines.Machines[2].HostKey, error.Message);
+        Assert.Equal(ClusterStatus.CreationFailed, (await manager.Store.ReadAsync(spec.Id, CancellationToken.None))!.Status);
         Assert.Equal("", (await machines.RunOnAsync(2, "find /var/lib/etcd /etc/etcd /etc/systemd/system -mindepth 1 ! -name containerd.service 2>/dev/null; ls /usr/local/bin/etcd 2>/dev/null; true")).Trim());
         await manager.DeleteAsync(spec.Id, Options, CancellationToken.None);
         Assert.Null(await manager.Store.ReadAsync(spec.Id, CancellationToken.None));

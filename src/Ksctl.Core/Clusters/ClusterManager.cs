@@ -263,6 +263,8 @@ public sealed class ClusterManager : IDisposable
             var errors = result.Failed.Select(f => f.ToString()).ToList();
             session.Mutate(s => { s.Status = failure; s.LastErrors.Clear(); s.LastErrors.AddRange(errors); });
             await session.CheckpointAsync().ConfigureAwait(false);
+            // A machine that is not the one we pinned is a security event, not a failed step: it surfaces as itself.
+            if (result.Failed.Select(f => f.Error).OfType<HostKeyMismatchException>().FirstOrDefault() is { } mismatch) throw mismatch;
             throw new PlanFailedException(errorId, plan.Cluster.ToString(), plan.Operation, errors, result.Failed.FirstOrDefault()?.Error);
         }
         if (success != session.State.Status)

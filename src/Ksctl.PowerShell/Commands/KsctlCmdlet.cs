@@ -130,7 +130,10 @@ public abstract class KsctlCmdlet : PSCmdlet, IDisposable
     {
         var unwrapped = ErrorMapper.Unwrap(ex);
         if (unwrapped is PipelineStoppedException) throw unwrapped;
-        WriteError(ErrorMapper.ToErrorRecord(unwrapped, target));
+        var record = ErrorMapper.ToErrorRecord(unwrapped, target);
+        // A security failure (a host key that is not the pinned one) stops the whole command, not just this record.
+        if (record.CategoryInfo.Category == ErrorCategory.SecurityError) ThrowTerminatingError(record);
+        WriteError(record);
     }
 
     public void Dispose()
