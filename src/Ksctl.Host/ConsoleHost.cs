@@ -43,9 +43,13 @@ internal sealed class ConsoleHostUI : PSHostUserInterface
     public override PSHostRawUserInterface RawUI => _raw;
     public override bool SupportsVirtualTerminal => !Console.IsOutputRedirected;
 
-    public override void Write(string value) { lock (_sync) { ClearProgressLine(); Console.Out.Write(value); } }
+    public override void Write(string value) { lock (_sync) { ClearProgressLine(); Console.Out.Write(Plain(value)); } }
     public override void Write(ConsoleColor foregroundColor, ConsoleColor backgroundColor, string value) => Write(value);
-    public override void WriteLine(string value) { lock (_sync) { ClearProgressLine(); Console.Out.WriteLine(value); } }
+    public override void WriteLine(string value) { lock (_sync) { ClearProgressLine(); Console.Out.WriteLine(Plain(value)); } }
+
+    // The table formatter styles headers even with OutputRendering = PlainText; a file or pipe gets the text alone.
+    private static readonly System.Text.RegularExpressions.Regex Escapes = new("\x1b\\[[0-9;]*m", System.Text.RegularExpressions.RegexOptions.Compiled);
+    private static string Plain(string value) => Console.IsOutputRedirected ? Escapes.Replace(value, "") : value;
     public override void WriteErrorLine(string value) { lock (_sync) { ClearProgressLine(); Console.Error.WriteLine(value); } }
     public override void WriteDebugLine(string message) => WriteLine($"DEBUG: {message}");
     public override void WriteVerboseLine(string message) => WriteLine($"VERBOSE: {message}");

@@ -12,7 +12,9 @@ public sealed class SshRemoteShellFactory : IRemoteShellFactory
     /// <param name="options">Timeouts, backoff and trust policy; defaults when null.</param>
     /// <param name="events">Receives log events (component "remote"); secrets are redacted before they get here.</param>
     public SshRemoteShellFactory(RemoteShellOptions? options = null, IProgress<KsctlEvent>? events = null)
-        : this(options ?? new RemoteShellOptions(), new EventLogger(events, "remote"), TimeProvider.System)
+        : this(options ?? new RemoteShellOptions(),
+            events is null ? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance : new EventLoggerProvider(events).CreateLogger("Ksctl.Core.Remote"),
+            TimeProvider.System)
     {
     }
 
