@@ -49,7 +49,11 @@ public sealed class FileStateStore : IStateStore
     {
         var path = DocumentPath(id);
         if (File.Exists(path)) File.Delete(path);
-        TryRemoveEmptyTree(ClusterDirectory(id));
+        // Temp files of writers killed mid-write (SecureFile.WriteAtomic) would keep the folder alive.
+        var dir = ClusterDirectory(id);
+        if (Directory.Exists(dir))
+            foreach (var temp in Directory.EnumerateFiles(dir, $".{DocumentName}.*.tmp")) File.Delete(temp);
+        TryRemoveEmptyTree(dir);
         return Task.CompletedTask;
     }
 

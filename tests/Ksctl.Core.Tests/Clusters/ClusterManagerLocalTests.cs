@@ -165,16 +165,27 @@ public sealed class ClusterManagerLocalTests : IDisposable
         Assert.DoesNotContain(_events.Events, e => e.Level == KsctlLogLevel.Warning && e.Message.Contains("differ"));
     }
 
-    [Fact]
-    public async Task A_kind_cluster_left_by_an_interrupted_attempt_is_adopted_not_recreated()
+    private async Task MakeKindClusterOutsideKsctlAsync()
     {
-        // An attempt that died after kind created the cluster but before the step's checkpoint.
         var config = _home.Combine("left-over.yaml");
         File.WriteAllText(config, "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n- role: worker\n");
         var standin = System.Diagnostics.Process.Start(Path.Combine(Samples.StandinsDirectory(), "kind"), ["create", "cluster", "--name", "demo", "--config", config])!;
         await standin.WaitForExitAsync();
         Assert.Equal(0, standin.ExitCode);
+    }
+
+    [Fact]
+    public async Task A_kind_cluster_left_by_an_interrupted_attempt_is_adopted_not_recreated()
+    {
+        // An attempt that died after kind created the cluster but before the step's checkpoint: it had recorded that it started.
+        await MakeKindClusterOutsideKsctlAsync();
         using var manager = NewManager();
+        var spec = manager.Prepare(Spec());
+        await manager.Store.WriteAsync(new ClusterState
+        {
+            Id = spec.Id, Spec = spec, Status = ClusterStatus.CreationFailed,
+            Resources = { ["kind:create-started"] = "demo" },
+        }, CancellationToken.None);
 
         var state = await manager.CreateAsync(Spec(), OperationOptions.Default, CancellationToken.None);
 
@@ -184,6 +195,21 @@ public sealed class ClusterManagerLocalTests : IDisposable
         Assert.Equal("kind-demo", state.ContextName);
         Assert.Equal(2, state.Nodes.Count);
         Assert.Contains(_events.Events, e => e.Level == KsctlLogLevel.Warning && e.Message.Contains("adopting"));
+    }
+
+    [Fact]
+    public async Task A_kind_cluster_Ksctl_did_not_start_is_refused_not_adopted()
+    {
+        await MakeKindClusterOutsideKsctlAsync();
+        using var manager = NewManager();
+
+        var error = await Assert.ThrowsAsync<PlanFailedException>(() => manager.CreateAsync(Spec(), OperationOptions.Default, CancellationToken.None));
+
+        var inner = Assert.IsAssignableFrom<KsctlException>(error.InnerException);
+        Assert.Equal("KsctlResourceExists", inner.ErrorId);
+        Assert.Contains("not created by Ksctl", inner.Message);
+        Assert.Single(KindCalls("create cluster")); // only the user's own
+        Assert.Empty(KindCalls("get kubeconfig"));
     }
 
     [Fact]

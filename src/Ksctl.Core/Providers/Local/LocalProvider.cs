@@ -17,6 +17,8 @@ namespace Ksctl.Core.Providers.Local;
 internal sealed class LocalProvider(KsctlServices services) : IManagedClusterProvider, IPreflightProvider
 {
     internal static readonly TimeSpan CreateTimeout = TimeSpan.FromMinutes(15);
+    /// <summary>Recorded before `kind create` runs, so that a cluster left by our own interrupted attempt can be told from someone else's.</summary>
+    private const string CreateStartedResource = "kind:create-started";
     private static readonly TimeSpan QuickTimeout = TimeSpan.FromMinutes(1);
     private readonly IProcessRunner _processes = services.Processes;
     private readonly ILogger _logger = services.Loggers.CreateLogger<LocalProvider>();
@@ -115,13 +117,19 @@ internal sealed class LocalProvider(KsctlServices services) : IManagedClusterPro
     {
         var kind = RequireKind();
         var name = spec.Id.Name;
+        var ours = ctx.Session.Read(s => s.Resources.ContainsKey(CreateStartedResource));
         if (await ExistsAsync(kind, name, ct).ConfigureAwait(false))
         {
-            // An earlier attempt created it but stopped before its checkpoint: adopt it rather than fail or recreate.
+            // Adopt only what an earlier attempt of ours started; a kind cluster someone else made is not ours to take (or later delete).
+            if (!ours)
+                throw new KsctlException("KsctlResourceExists", KsctlErrorCategory.ResourceExists,
+                    $"A kind cluster named '{name}' already exists and was not created by Ksctl. Choose another -Name, or delete it with 'kind delete cluster --name {name}'.", name);
             _logger.LogWarning("kind cluster {Name} already exists (left by an interrupted attempt); adopting it.", name);
         }
         else
         {
+            ctx.Mutate(s => s.Resources[CreateStartedResource] = name);
+            await ctx.Session.CheckpointAsync().ConfigureAwait(false);
             var work = Path.Combine(services.Settings.Home, "tmp", $"kind-{name}-{Guid.NewGuid():N}");
             SecureFile.EnsureDirectory(Path.GetDirectoryName(work)!);
             SecureFile.EnsureDirectory(work);
