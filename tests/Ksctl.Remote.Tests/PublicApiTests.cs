@@ -28,7 +28,6 @@ public sealed class PublicApiTests
     {
         var core = typeof(IRemoteShell).Assembly;
         Assert.False(core.GetType("Ksctl.Core.Remote.SshRemoteShell")!.IsPublic);
-        Assert.False(core.GetType("Ksctl.Core.Remote.EventLogger")!.IsPublic);
     }
 
     private static IEnumerable<Type> SignatureTypes(Type type)

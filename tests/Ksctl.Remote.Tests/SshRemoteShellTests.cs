@@ -425,7 +425,7 @@ public sealed class SshRemoteShellTests(TestMachinesFixture fixture)
         Assert.DoesNotContain(token, sink.AllText);
         Assert.DoesNotContain(globalSecret, sink.AllText);
         Assert.Contains("k3s:join", sink.AllText);
-        Assert.All(sink.Events, e => Assert.Equal("remote", e.Component));
+        Assert.All(sink.Events, e => Assert.Equal("Remote", e.Component));
     }
 
     [Fact]

@@ -138,12 +138,18 @@ public sealed class SpecFile
             Address = m.Address.Trim(),
             Port = m.Port ?? 22,
             User = string.IsNullOrWhiteSpace(m.User) ? "root" : m.User,
-            KeyPath = m.KeyPath,
+            KeyPath = ExpandHome(m.KeyPath),
             HostKey = m.HostKey,
             Role = ParseEnum<NodeRole>(m.Role, "Machine"),
             PrivateAddress = m.PrivateAddress,
         };
     }
+
+    /// <summary>"~/.ssh/id_ed25519" as a spec file or a shell would mean it.</summary>
+    private static string? ExpandHome(string? path) =>
+        path is not null && (path == "~" || path.StartsWith("~/", StringComparison.Ordinal))
+            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), path.Length > 2 ? path[2..] : "")
+            : path;
 
     private static T ParseEnum<T>(string value, string parameter) where T : struct, Enum =>
         Enum.TryParse<T>(value.Trim(), ignoreCase: true, out var result) && Enum.IsDefined(result)

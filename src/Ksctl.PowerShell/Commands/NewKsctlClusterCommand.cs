@@ -171,7 +171,7 @@ public sealed class NewKsctlClusterCommand : KsctlCmdlet
         };
     }
 
-    private static SpecFile.MachineEntry ToMachineEntry(object item)
+    private SpecFile.MachineEntry ToMachineEntry(object item)
     {
         var value = item is PSObject pso ? pso.BaseObject : item;
         string? Get(string name)
@@ -195,7 +195,8 @@ public sealed class NewKsctlClusterCommand : KsctlCmdlet
             Address = Get("Address"),
             Port = port is null ? null : int.TryParse(port, out var n) ? n : throw new InvalidSpecException("Machine", $"machine {Get("Address")} has port '{port}', which is not a number."),
             User = Get("User"),
-            KeyPath = Get("KeyPath"),
+            // Relative to the current PowerShell location, '~' included, as users expect of any path parameter.
+            KeyPath = Get("KeyPath") is { Length: > 0 } key ? GetUnresolvedProviderPathFromPSPath(key) : null,
             HostKey = Get("HostKey"),
             Role = Get("Role"),
             PrivateAddress = Get("PrivateAddress"),
