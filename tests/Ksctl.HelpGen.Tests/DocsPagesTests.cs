@@ -30,7 +30,7 @@ public class DocsPagesTests
         { "Remove-KsctlCluster", new[] { "Name", "Provider", "Type", "Region", "InputObject", "Force", "ThrottleLimit", "PassThru" } },
         { "Switch-KsctlContext", new[] { "Name", "Provider", "Type", "Region", "InputObject", "Path", "PassThru" } },
         { "Get-KsctlConfiguration", Array.Empty<string>() },
-        { "Set-KsctlConfiguration", new[] { "StateStore", "StatePath", "PassThru" } },
+        { "Set-KsctlConfiguration", new[] { "StateStore", "StatePath", "StorageAccountUri", "Container", "ConnectionString", "StateKeyPath", "PassThru" } },
     };
 
     [Fact]

@@ -47,6 +47,11 @@ internal static class ModelMapper
         Home = s.Home,
         StateStore = s.StateStore.ToString(),
         StatePath = s.StatePath,
+        StorageAccountUri = s.StorageAccountUri is { } u ? Commands.SetKsctlConfigurationCommand.WithoutQuery(u) : null,
+        Container = s.Container,
+        Authentication = s.StoreAuthentication,
+        StateKeyPath = s.StateKeyPath,
+        EnvironmentOverrides = s.EnvironmentOverrides.ToArray(),
         LogPath = s.LogPath,
         ConfigPath = s.ConfigPath,
     };

@@ -83,7 +83,8 @@ public sealed class AzureBlobStateStore : IStateStore
     internal static AzureBlobStateStore FromTokenCredential(Uri containerUri, TokenCredential credential, AzureBlobStateStoreOptions options) =>
         new(new BlobContainerClient(containerUri, credential, ClientOptions(options)), options);
 
-    internal static Uri ContainerUri(Uri accountOrContainer, string? container)
+    /// <summary>The container Uri an account (or container) Uri and an optional container name designate; throws InvalidSpecException when they disagree or none is named.</summary>
+    public static Uri ContainerUri(Uri accountOrContainer, string? container)
     {
         var segments = accountOrContainer.AbsolutePath.Split('/', StringSplitOptions.RemoveEmptyEntries);
         // Azurite and other path-style endpoints put the account first: http://127.0.0.1:10000/devstoreaccount1[/container]
