@@ -16,6 +16,11 @@
         'Switch-KsctlContext'
         'Get-KsctlConfiguration'
         'Set-KsctlConfiguration'
+        'Set-KsctlCredential'
+        'Get-KsctlCredential'
+        'Remove-KsctlCredential'
+        'Export-KsctlState'
+        'Import-KsctlState'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
@@ -24,7 +29,7 @@
         PSData = @{
             Tags         = @('Kubernetes', 'k8s', 'kind', 'k3s', 'kubeadm', 'Azure', 'AKS', 'Civo', 'AWS', 'Cluster', 'ksctl', 'PSEdition_Core', 'Linux', 'Windows', 'MacOS')
             ProjectUri   = 'https://github.com/ksctl/ksctl'
-            ReleaseNotes = 'First version: Local (kind) clusters, file state store.'
+            ReleaseNotes = 'Local (kind) clusters; file and Azure Blob state stores with encrypted secrets; stored credentials; Export-/Import-KsctlState.'
         }
     }
 }

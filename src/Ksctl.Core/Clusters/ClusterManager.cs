@@ -53,6 +53,10 @@ public sealed class ClusterManager : IDisposable
     }
 
     public IStateStore Store { get; }
+
+    /// <summary>Cloud credentials kept beside the state in the active store.</summary>
+    public Storage.Credentials.CredentialStore Credentials => _credentials ??= Storage.Credentials.CredentialStore.For(Store, _services.Time);
+    private Storage.Credentials.CredentialStore? _credentials;
     public KsctlSettings Settings => _services.Settings;
 
     /// <summary>

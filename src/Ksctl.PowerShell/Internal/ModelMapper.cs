@@ -55,4 +55,16 @@ internal static class ModelMapper
         LogPath = s.LogPath,
         ConfigPath = s.ConfigPath,
     };
+
+    /// <summary>Never the secret.</summary>
+    public static KsctlCredentialInfo ToCredentialInfo(Core.Storage.Credentials.StoredCredential c, string location) => new()
+    {
+        Provider = c.Provider.ToString(),
+        UserName = c.UserName,
+        TenantId = c.TenantId,
+        SubscriptionId = c.SubscriptionId,
+        Region = c.Region,
+        UpdatedAt = c.UpdatedAt,
+        Location = location,
+    };
 }

@@ -339,6 +339,15 @@ public sealed class AzureBlobStateStore : IStateStore
 
     private ISecretProtector? Protector => _protector.Value;
 
+    /// <summary>The state key's protector (null when none is configured), for other documents kept in this container.</summary>
+    internal ISecretProtector? SecretProtector => _protector.Value;
+
+    /// <summary>Runs a blob operation with this store's error translation (for other documents kept in this container).</summary>
+    internal Task<T> GuardAsync<T>(Func<Task<T>> operation, CancellationToken cancellationToken) => Guard(operation, cancellationToken);
+
+    /// <summary>Creates the container on first write.</summary>
+    internal Task EnsureContainerReadyAsync(CancellationToken cancellationToken) => EnsureContainerAsync(cancellationToken);
+
     /// <summary>The bytes to upload: the shared document, with every secret replaced by its protected form. The live state is not touched.</summary>
     private (byte[] Bytes, string? KeyId) SerializeProtected(ClusterState state, string source)
     {
