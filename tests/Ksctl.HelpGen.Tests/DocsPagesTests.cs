@@ -31,6 +31,11 @@ public class DocsPagesTests
         { "Switch-KsctlContext", new[] { "Name", "Provider", "Type", "Region", "InputObject", "Path", "PassThru" } },
         { "Get-KsctlConfiguration", Array.Empty<string>() },
         { "Set-KsctlConfiguration", new[] { "StateStore", "StatePath", "StorageAccountUri", "Container", "ConnectionString", "StateKeyPath", "PassThru" } },
+        { "Set-KsctlCredential", new[] { "Provider", "Credential", "TenantId", "SubscriptionId", "Region", "PassThru" } },
+        { "Get-KsctlCredential", new[] { "Provider" } },
+        { "Remove-KsctlCredential", new[] { "Provider", "Force", "PassThru" } },
+        { "Export-KsctlState", new[] { "Name", "Provider", "Type", "Region", "Path", "KeyPath" } },
+        { "Import-KsctlState", new[] { "Path", "KeyPath", "Force", "PassThru" } },
     };
 
     [Fact]
