@@ -30,7 +30,7 @@ public sealed class AzureBlobStoreTests(AzuriteFixture fixture) : IClassFixture<
         Assert.Equal(blob.Container, (string)config.Container);
         Assert.Contains("KSCTL_STATE_CONNECTION_STRING", (string)config.Authentication);
         Assert.Contains("KSCTL_STATE_STORE", (string[])config.EnvironmentOverrides);
-        Assert.DoesNotContain(Storage.Tests.Harness.AzuriteInstance.AccountKey, session.Run("Get-KsctlConfiguration | Format-List * | Out-String").Output.Single().ToString());
+        Assert.DoesNotContain(Storage.Tests.Harness.AzuriteInstance.AccountKey, AllStreams.Capture(session, "Get-KsctlConfiguration; Get-KsctlConfiguration | Out-Default"));
 
         session.RunClean("New-KsctlCluster blobby -Provider Local");
         dynamic got = session.RunClean("Get-KsctlCluster blobby").Single();
@@ -77,14 +77,14 @@ public sealed class AzureBlobStoreTests(AzuriteFixture fixture) : IClassFixture<
         Refused("Set-KsctlConfiguration -StateStore AzureBlob -StorageAccountUri https://acct.blob.core.windows.net -Container a--b", "KsctlInvalidContainer", "a--b");
         Refused("Set-KsctlConfiguration -StateStore AzureBlob -StorageAccountUri https://acct.blob.core.windows.net", "KsctlStateStoreIncomplete", "-Container");
         Refused("Set-KsctlConfiguration -StateStore AzureBlob -Container state", "KsctlStateStoreIncomplete", "-StorageAccountUri");
-        var cs = $"(ConvertTo-SecureString '{blob.ConnectionString}' -AsPlainText -Force)";
+        var cs = $"([System.Net.NetworkCredential]::new('', '{blob.ConnectionString}').SecurePassword)";
         Refused($"Set-KsctlConfiguration -StateStore AzureBlob -Container {blob.Container} -ConnectionString {cs}", "KsctlStateKeyMissing", "KSCTL_STATE_CONNECTION_STRING");
-        Refused($"Set-KsctlConfiguration -StateStore AzureBlob -Container {blob.Container} -ConnectionString (ConvertTo-SecureString 'not a connection string' -AsPlainText -Force) -StateKeyPath '{Path.Combine(session.Root, "missing.key")}'",
+        Refused($"Set-KsctlConfiguration -StateStore AzureBlob -Container {blob.Container} -ConnectionString ([System.Net.NetworkCredential]::new('', 'not a connection string').SecurePassword) -StateKeyPath '{Path.Combine(session.Root, "missing.key")}'",
             "KsctlInvalidStateKeyPath", "does not exist");
 
         var keyPath = Path.Combine(session.Root, "state.key");
         File.WriteAllText(keyPath, blob.KeyBase64 + "\n");
-        Refused($"Set-KsctlConfiguration -StateStore AzureBlob -Container {blob.Container} -ConnectionString (ConvertTo-SecureString 'not a connection string' -AsPlainText -Force) -StateKeyPath '{keyPath}'",
+        Refused($"Set-KsctlConfiguration -StateStore AzureBlob -Container {blob.Container} -ConnectionString ([System.Net.NetworkCredential]::new('', 'not a connection string').SecurePassword) -StateKeyPath '{keyPath}'",
             "KsctlInvalidConnectionString", "connection string");
 
         dynamic saved = session.RunClean($"Set-KsctlConfiguration -StateStore AzureBlob -Container {blob.Container} -ConnectionString {cs} -StateKeyPath '{keyPath}' -PassThru").Single();
@@ -183,10 +183,10 @@ public sealed class AzureBlobStoreTests(AzuriteFixture fixture) : IClassFixture<
         using var blob = new BlobStoreEnvironment(fixture.Azurite);
         var secret = "sp-secret-" + Guid.NewGuid().ToString("N");
         const string clientId = "00000000-0000-0000-0000-0000000000aa";
-        var set = $"Set-KsctlCredential -Provider Azure -Credential ([pscredential]::new('{clientId}', (ConvertTo-SecureString '{secret}' -AsPlainText -Force))) -TenantId tenant-1 -SubscriptionId sub-1 -PassThru";
+        var set = $"Set-KsctlCredential -Provider Azure -Credential ([pscredential]::new('{clientId}', ([System.Net.NetworkCredential]::new('', '{secret}').SecurePassword))) -TenantId tenant-1 -SubscriptionId sub-1 -PassThru";
 
         // AzureBlob: a blob whose secret is encrypted with the state key.
-        var text = AllStreams.Capture(session, set + "; Get-KsctlCredential; Get-KsctlCredential -Provider Azure | Format-List * | Out-String");
+        var text = AllStreams.Capture(session, set + "; Get-KsctlCredential; Get-KsctlCredential -Provider Azure | Out-Default");
         Assert.DoesNotContain(secret, text);
         dynamic listed = session.RunClean("Get-KsctlCredential").Single();
         Assert.Equal("Azure", (string)listed.Provider);
@@ -233,16 +233,17 @@ public sealed class AzureBlobStoreTests(AzuriteFixture fixture) : IClassFixture<
         using var blob = new BlobStoreEnvironment(fixture.Azurite);
         var password = "civo-token-" + Guid.NewGuid().ToString("N");
         var errors = new List<ErrorRecord>();
-        var text = AllStreams.Capture(session, $"""
-            Set-KsctlCredential -Provider Civo -Credential ([pscredential]::new('civo', (ConvertTo-SecureString '{password}' -AsPlainText -Force))) -Region LON1 -PassThru -Verbose
-            Get-KsctlCredential -Verbose | Format-Table | Out-String
+        var text = AllStreams.Capture(session, $$"""
+            Set-KsctlCredential -Provider Civo -Credential ([pscredential]::new('civo', ([System.Net.NetworkCredential]::new('', '{{password}}').SecurePassword))) -Region LON1 -PassThru -Verbose
+            Get-KsctlCredential -Verbose | Out-Default
+            New-KsctlCluster leaky -Provider Local -NodeCount 2 -WhatIf
             New-KsctlCluster leaky -Provider Local -NodeCount 2 -Verbose -Debug
-            New-KsctlCluster leaky -Provider Local -WhatIf
-            Get-KsctlCluster leaky -Verbose | Format-List * | Out-String
+            Get-KsctlCluster leaky -Verbose | Out-Default
+            Get-KsctlCluster leaky | ForEach-Object { $_.Nodes } | Out-Default
             Get-KsctlCluster -Verbose
             Switch-KsctlContext leaky -PassThru -Verbose -Debug
             Get-KsctlCluster nothere
-            Get-KsctlConfiguration | Format-List * | Out-String
+            Get-KsctlConfiguration | Out-Default
             Remove-KsctlCluster leaky -Force -PassThru -Verbose -Debug
             Remove-KsctlCredential Civo -Force -PassThru -Verbose
             """, errors);

@@ -166,6 +166,16 @@ public sealed class SetKsctlConfigurationCommand : KsctlCmdlet
         {
             // Parses it (no network): a malformed string fails here, before anything is saved.
             AzureBlobStateStore.FromConnectionString(plain, s.Container ?? "probe");
+        }
+        catch (Exception ex) when (ex is not PipelineStoppedException)
+        {
+            // Never the parser's message, which may echo part of the value: only our own rule.
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException("Invalid value for -ConnectionString: it is not an Azure Storage connection string " +
+                    "(DefaultEndpointsProtocol=https;AccountName=...;AccountKey=...;EndpointSuffix=core.windows.net, or one with a SAS)."),
+                "KsctlInvalidConnectionString", ErrorCategory.InvalidArgument, "ConnectionString"));
+        }
+        try
+        {
             return s.ProtectConnectionString(plain);
         }
         catch (StateKeyMissingException)
@@ -179,11 +189,7 @@ public sealed class SetKsctlConfigurationCommand : KsctlCmdlet
         }
         catch (Exception ex) when (ex is not PipelineStoppedException)
         {
-            // Never the exception's message of a parser that might echo the value: only our own rule.
-            ThrowTerminatingError(ex is Ksctl.Core.Diagnostics.KsctlException
-                ? ErrorMapper.ToErrorRecord(ex, "ConnectionString")
-                : new ErrorRecord(new ArgumentException("Invalid value for -ConnectionString: it is not an Azure Storage connection string."),
-                    "KsctlInvalidConnectionString", ErrorCategory.InvalidArgument, "ConnectionString"));
+            ThrowTerminatingError(ErrorMapper.ToErrorRecord(ex, "ConnectionString"));
             throw;
         }
     }
