@@ -17,6 +17,11 @@
         'Switch-KsctlContext'
         'Get-KsctlConfiguration'
         'Set-KsctlConfiguration'
+        'Set-KsctlCredential'
+        'Get-KsctlCredential'
+        'Remove-KsctlCredential'
+        'Export-KsctlState'
+        'Import-KsctlState'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
@@ -25,7 +30,7 @@
         PSData = @{
             Tags         = @('Kubernetes', 'k8s', 'kind', 'k3s', 'kubeadm', 'Azure', 'AKS', 'Civo', 'AWS', 'Cluster', 'ksctl', 'PSEdition_Core', 'Linux', 'Windows', 'MacOS')
             ProjectUri   = 'https://github.com/ksctl/ksctl'
-            ReleaseNotes = 'First version: Local (kind) clusters, file state store.'
+            ReleaseNotes = 'Local (kind) clusters; self-managed HA K3s and Kubeadm on your own machines (BareMetal) with external etcd and HAProxy; file and Azure Blob state stores with encrypted secrets; stored credentials; Export-/Import-KsctlState.'
         }
     }
 }

@@ -31,7 +31,12 @@ public class DocsPagesTests
         { "Resize-KsctlCluster", new[] { "Name", "Provider", "Type", "Region", "InputObject", "WorkerCount", "ThrottleLimit", "Force" } },
         { "Switch-KsctlContext", new[] { "Name", "Provider", "Type", "Region", "InputObject", "Path", "PassThru" } },
         { "Get-KsctlConfiguration", Array.Empty<string>() },
-        { "Set-KsctlConfiguration", new[] { "StateStore", "StatePath", "PassThru" } },
+        { "Set-KsctlConfiguration", new[] { "StateStore", "StatePath", "StorageAccountUri", "Container", "ConnectionString", "StateKeyPath", "PassThru" } },
+        { "Set-KsctlCredential", new[] { "Provider", "Credential", "TenantId", "SubscriptionId", "Region", "PassThru" } },
+        { "Get-KsctlCredential", new[] { "Provider" } },
+        { "Remove-KsctlCredential", new[] { "Provider", "Force", "PassThru" } },
+        { "Export-KsctlState", new[] { "Name", "Provider", "Type", "Region", "Path", "KeyPath" } },
+        { "Import-KsctlState", new[] { "Path", "KeyPath", "Force", "PassThru" } },
     };
 
     [Fact]

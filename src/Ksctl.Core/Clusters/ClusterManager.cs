@@ -38,7 +38,7 @@ public sealed class ClusterManager : IDisposable
         _services = new KsctlServices(settings, _ownedLoggers, new ProcessRunner(), TimeProvider.System);
         _providers = ProviderRegistry.CreateDefault(_services);
         _composer = new PlanComposer(_providers, _services);
-        Store = CreateStore(settings);
+        Store = CreateStore(settings, events);
         _logger = _ownedLoggers.CreateLogger<ClusterManager>();
     }
 
@@ -53,13 +53,39 @@ public sealed class ClusterManager : IDisposable
     }
 
     public IStateStore Store { get; }
+
+    /// <summary>Cloud credentials kept beside the state in the active store.</summary>
+    public Storage.Credentials.CredentialStore Credentials => _credentials ??= Storage.Credentials.CredentialStore.For(Store, _services.Time);
+    private Storage.Credentials.CredentialStore? _credentials;
     public KsctlSettings Settings => _services.Settings;
 
-    public static IStateStore CreateStore(KsctlSettings settings) => settings.StateStore switch
+    /// <summary>
+    /// The store the settings select. AzureBlob: the connection string (environment, else decrypted from config.json)
+    /// when there is one, else <see cref="KsctlSettings.StorageAccountUri"/> signed in with DefaultAzureCredential.
+    /// </summary>
+    public static IStateStore CreateStore(KsctlSettings settings, IProgress<KsctlEvent>? events = null) => settings.StateStore switch
     {
         StateStoreKind.File => new FileStateStore(settings.StatePath),
+        StateStoreKind.AzureBlob => CreateBlobStore(settings, events),
         _ => throw new KsctlException("KsctlConfigurationInvalid", KsctlErrorCategory.InvalidData, $"Unknown state store '{settings.StateStore}'."),
     };
+
+    private static IStateStore CreateBlobStore(KsctlSettings settings, IProgress<KsctlEvent>? events)
+    {
+        var options = new Storage.AzureBlob.AzureBlobStateStoreOptions { StateKeyPath = settings.StateKeyPath, Events = events };
+        if (settings.ResolveConnectionString() is { } connectionString)
+        {
+            if (string.IsNullOrWhiteSpace(settings.Container))
+                throw new KsctlException("KsctlConfigurationInvalid", KsctlErrorCategory.InvalidData,
+                    $"The AzureBlob state store needs a container: Set-KsctlConfiguration -Container, or {KsctlSettings.ContainerVariable}.", "Container");
+            return Storage.AzureBlob.AzureBlobStateStore.FromConnectionString(connectionString, settings.Container, options);
+        }
+        if (string.IsNullOrWhiteSpace(settings.StorageAccountUri) || !Uri.TryCreate(settings.StorageAccountUri, UriKind.Absolute, out var uri))
+            throw new KsctlException("KsctlConfigurationInvalid", KsctlErrorCategory.InvalidData,
+                $"The AzureBlob state store needs a storage account: Set-KsctlConfiguration -StorageAccountUri (or -ConnectionString), " +
+                $"or {KsctlSettings.AccountUriVariable} / {KsctlSettings.ConnectionStringVariable}.", "StorageAccountUri");
+        return Storage.AzureBlob.AzureBlobStateStore.FromUri(uri, settings.Container, options);
+    }
 
     /// <summary>What each registered provider offers (for completion and validation messages).</summary>
     public IReadOnlyList<ProviderDescriptor> Providers => _providers.All.Select(p => p.Descriptor).ToList();

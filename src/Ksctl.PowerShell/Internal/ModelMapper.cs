@@ -47,7 +47,24 @@ internal static class ModelMapper
         Home = s.Home,
         StateStore = s.StateStore.ToString(),
         StatePath = s.StatePath,
+        StorageAccountUri = s.StorageAccountUri is { } u ? Commands.SetKsctlConfigurationCommand.WithoutQuery(u) : null,
+        Container = s.Container,
+        Authentication = s.StoreAuthentication,
+        StateKeyPath = s.StateKeyPath,
+        EnvironmentOverrides = s.EnvironmentOverrides.ToArray(),
         LogPath = s.LogPath,
         ConfigPath = s.ConfigPath,
+    };
+
+    /// <summary>Never the secret.</summary>
+    public static KsctlCredentialInfo ToCredentialInfo(Core.Storage.Credentials.StoredCredential c, string location) => new()
+    {
+        Provider = c.Provider.ToString(),
+        UserName = c.UserName,
+        TenantId = c.TenantId,
+        SubscriptionId = c.SubscriptionId,
+        Region = c.Region,
+        UpdatedAt = c.UpdatedAt,
+        Location = location,
     };
 }

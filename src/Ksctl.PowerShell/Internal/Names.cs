@@ -6,7 +6,7 @@ internal static class Names
     public const string Local = "Local", Azure = "Azure", Civo = "Civo", Aws = "Aws", BareMetal = "BareMetal";
     public const string Managed = "Managed", SelfManaged = "SelfManaged";
     public const string K3s = "K3s", Kubeadm = "Kubeadm";
-    public const string FileStore = "File";
+    public const string FileStore = "File", AzureBlobStore = "AzureBlob";
 
     public static T? ParseEnum<T>(string? value) where T : struct, Enum =>
         string.IsNullOrWhiteSpace(value) ? null : Enum.Parse<T>(value.Trim(), ignoreCase: true);

@@ -83,7 +83,8 @@ public sealed class AzureBlobStateStore : IStateStore
     internal static AzureBlobStateStore FromTokenCredential(Uri containerUri, TokenCredential credential, AzureBlobStateStoreOptions options) =>
         new(new BlobContainerClient(containerUri, credential, ClientOptions(options)), options);
 
-    internal static Uri ContainerUri(Uri accountOrContainer, string? container)
+    /// <summary>The container Uri an account (or container) Uri and an optional container name designate; throws InvalidSpecException when they disagree or none is named.</summary>
+    public static Uri ContainerUri(Uri accountOrContainer, string? container)
     {
         var segments = accountOrContainer.AbsolutePath.Split('/', StringSplitOptions.RemoveEmptyEntries);
         // Azurite and other path-style endpoints put the account first: http://127.0.0.1:10000/devstoreaccount1[/container]
@@ -337,6 +338,15 @@ public sealed class AzureBlobStateStore : IStateStore
     }
 
     private ISecretProtector? Protector => _protector.Value;
+
+    /// <summary>The state key's protector (null when none is configured), for other documents kept in this container.</summary>
+    internal ISecretProtector? SecretProtector => _protector.Value;
+
+    /// <summary>Runs a blob operation with this store's error translation (for other documents kept in this container).</summary>
+    internal Task<T> GuardAsync<T>(Func<Task<T>> operation, CancellationToken cancellationToken) => Guard(operation, cancellationToken);
+
+    /// <summary>Creates the container on first write.</summary>
+    internal Task EnsureContainerReadyAsync(CancellationToken cancellationToken) => EnsureContainerAsync(cancellationToken);
 
     /// <summary>The bytes to upload: the shared document, with every secret replaced by its protected form. The live state is not touched.</summary>
     private (byte[] Bytes, string? KeyId) SerializeProtected(ClusterState state, string source)

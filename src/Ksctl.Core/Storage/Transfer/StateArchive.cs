@@ -1,0 +1,147 @@
+using System.Text;
+using System.Text.Json;
+using Ksctl.Core.Diagnostics;
+using Ksctl.Core.Model;
+using Ksctl.Core.Storage.Protection;
+
+namespace Ksctl.Core.Storage.Transfer;
+
+/// <summary>
+/// A file holding the state documents of one or more clusters, to move them between stores:
+/// <c>{ "format": "ksctl-state-export", "version": 1, "keyId": …, "exportedAt": …, "clusters": [ &lt;state document&gt;… ] }</c>.
+/// Each document is the store's own JSON; every secret in it is encrypted (AES-GCM, the cluster and secret name as
+/// associated data) with an explicit key file, so the archive can travel. A document without secrets needs no key.
+/// </summary>
+public static class StateArchive
+{
+    public const string Format = "ksctl-state-export";
+    public const int Version = 1;
+
+    /// <summary>
+    /// Writes the documents of <paramref name="states"/> to <paramref name="path"/> (0600, atomically). When any has
+    /// secrets, <paramref name="keyPath"/> is required; a key file that does not exist yet is created with a new key.
+    /// </summary>
+    public static ExportResult Write(IReadOnlyList<ClusterState> states, string path, string? keyPath)
+    {
+        ArgumentNullException.ThrowIfNull(states);
+        ISecretProtector? protector = null;
+        var keyCreated = false;
+        if (states.Any(s => s.Secrets.Count > 0))
+        {
+            if (string.IsNullOrWhiteSpace(keyPath))
+                throw new KsctlException("KsctlStateKeyMissing", KsctlErrorCategory.SecurityError,
+                    $"The exported clusters hold secrets ({string.Join(", ", states.Where(s => s.Secrets.Count > 0).Select(s => s.Id.Name))}), " +
+                    "which an export file keeps only encrypted: give -KeyPath, a key file (created with a new key if it does not exist).", path)
+                { RecommendedAction = "Add -KeyPath <file>, and keep that file: Import-KsctlState needs it." };
+            if (File.Exists(keyPath)) protector = StateKey.FromFile(keyPath);
+            else { protector = StateKey.CreateKeyFile(keyPath); keyCreated = true; }
+        }
+
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("format", Format);
+            writer.WriteNumber("version", Version);
+            writer.WriteString("exportedAt", DateTimeOffset.UtcNow);
+            if (protector is not null) writer.WriteString("keyId", protector.KeyId);
+            writer.WriteStartArray("clusters");
+            foreach (var state in states)
+            {
+                var bytes = StateSerializer.Serialize(state);
+                if (state.Secrets.Count > 0)
+                {
+                    // A private copy through the one serializer; the live state is not touched.
+                    var copy = StateSerializer.Deserialize(bytes, path);
+                    copy.Secrets = copy.Secrets.ToDictionary(kv => kv.Key, kv => protector!.Protect(kv.Value, Purpose(copy.Id, kv.Key)), StringComparer.Ordinal);
+                    bytes = StateSerializer.Serialize(copy);
+                }
+                using var doc = JsonDocument.Parse(bytes);
+                doc.RootElement.WriteTo(writer);
+            }
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+        SecureFile.WriteAtomic(path, buffer.ToArray());
+        return new ExportResult(Path.GetFullPath(path), states.Select(s => s.Id).ToList(), protector?.KeyId, keyCreated);
+    }
+
+    /// <summary>Reads an archive; its secrets are decrypted with <paramref name="keyPath"/> (required when it has any).</summary>
+    public static IReadOnlyList<ClusterState> Read(string path, string? keyPath)
+    {
+        byte[] content;
+        try { content = File.ReadAllBytes(path); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            var notFound = ex is FileNotFoundException or DirectoryNotFoundException;
+            throw new KsctlException(notFound ? "KsctlImportFileNotFound" : "KsctlImportFileUnreadable",
+                notFound ? KsctlErrorCategory.ObjectNotFound : KsctlErrorCategory.ReadError, $"Cannot read the export file '{path}': {ex.Message}", path, ex);
+        }
+        JsonDocument archive;
+        try { archive = JsonDocument.Parse(content); }
+        catch (JsonException ex) { throw Invalid(path, $"it is not JSON ({ex.Message})", ex); }
+        using (archive)
+        {
+            var root = archive.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("format", out var format) || format.ValueKind != JsonValueKind.String || format.GetString() != Format)
+                throw Invalid(path, $"it is not a Ksctl state export (no \"format\": \"{Format}\")");
+            if (!root.TryGetProperty("version", out var version) || !version.TryGetInt32(out var v) || v < 1)
+                throw Invalid(path, "it has no version");
+            if (v > Version)
+                throw new KsctlException("KsctlStateSchemaTooNew", KsctlErrorCategory.InvalidData,
+                    $"The export file '{path}' has version {v}; this Ksctl reads up to {Version}. Update Ksctl.", path);
+            if (!root.TryGetProperty("clusters", out var clusters) || clusters.ValueKind != JsonValueKind.Array)
+                throw Invalid(path, "it has no clusters array");
+
+            ISecretProtector? protector = null;
+            var states = new List<ClusterState>();
+            foreach (var element in clusters.EnumerateArray())
+            {
+                var state = StateSerializer.Deserialize(Encoding.UTF8.GetBytes(element.GetRawText()), path);
+                foreach (var name in state.Secrets.Keys.ToList())
+                {
+                    var value = state.Secrets[name];
+                    if (!value.StartsWith(AesGcmSecretProtector.Prefix, StringComparison.Ordinal)) continue;
+                    protector ??= string.IsNullOrWhiteSpace(keyPath)
+                        ? throw new KsctlException("KsctlStateKeyMissing", KsctlErrorCategory.SecurityError,
+                            $"The export file '{path}' holds encrypted secrets: give -KeyPath, the key file it was exported with.", path)
+                        : StateKey.FromFile(keyPath);
+                    try { state.Secrets[name] = protector.Unprotect(value, Purpose(state.Id, name)); }
+                    catch (StateKeyInvalidException ex)
+                    {
+                        throw new StateKeyInvalidException(path, $"cluster {state.Id}, secret '{name}': {ex.Reason}", ex);
+                    }
+                }
+                states.Add(state);
+            }
+            return states;
+        }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="state"/> into <paramref name="store"/> under the cluster's lock. An existing cluster is
+    /// replaced only with <paramref name="force"/>; otherwise <see cref="ClusterExistsException"/>.
+    /// </summary>
+    public static async Task ImportAsync(IStateStore store, ClusterState state, bool force, CancellationToken cancellationToken)
+    {
+        await using var clusterLock = await store.AcquireLockAsync(state.Id, "import", breakStale: false, cancellationToken).ConfigureAwait(false);
+        var existing = await store.ReadAsync(state.Id, cancellationToken).ConfigureAwait(false);
+        if (existing is not null && !force) throw new ClusterExistsException(state.Id.ToString(), store.Description);
+        await store.WriteAsync(state, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static string Purpose(ClusterId id, string secret) => $"export:{id}:{secret}";
+
+    private static KsctlException Invalid(string path, string reason, Exception? inner = null) =>
+        new("KsctlImportFileInvalid", KsctlErrorCategory.InvalidData, $"The export file '{path}' cannot be imported: {reason}.", path, inner);
+}
+
+/// <summary>What <see cref="StateArchive.Write"/> wrote.</summary>
+public sealed record ExportResult(string Path, IReadOnlyList<ClusterId> Clusters, string? KeyId, bool KeyCreated);
+
+/// <summary>Import found the cluster in the target store and -Force was not given.</summary>
+public sealed class ClusterExistsException(string cluster, string store)
+    : KsctlException("KsctlClusterExists", KsctlErrorCategory.ResourceExists,
+        $"Cluster {cluster} already exists in {store}; it was not overwritten. Use -Force to replace it.", cluster)
+{
+}

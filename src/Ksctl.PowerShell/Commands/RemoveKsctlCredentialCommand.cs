@@ -1,0 +1,77 @@
+using System.Management.Automation;
+using Ksctl.Core.Model;
+using Ksctl.Core.Storage.Credentials;
+using Ksctl.PowerShell.Internal;
+using Ksctl.PowerShell.Models;
+
+namespace Ksctl.PowerShell.Commands;
+
+/// <summary>Deletes a stored cloud credential from the active state store. Confirms (ConfirmImpact High) unless -Force.</summary>
+[Cmdlet(VerbsCommon.Remove, "KsctlCredential", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[OutputType(typeof(KsctlCredentialInfo))]
+public sealed class RemoveKsctlCredentialCommand : KsctlCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ValidateSet(Names.Azure, Names.Civo, Names.Aws)]
+    public string[] Provider { get; set; } = [];
+
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var manager = GetManager();
+        CredentialStore store;
+        IReadOnlyList<StoredCredential> all;
+        try
+        {
+            store = manager.Credentials;
+            all = Run(ct => store.ListAsync(ct));
+        }
+        catch (Exception ex) when (ex is not PipelineStoppedException)
+        {
+            WriteFailure(ex, "credentials");
+            return;
+        }
+        foreach (var name in Provider)
+        {
+            var provider = Enum.Parse<CloudProvider>(name, ignoreCase: true);
+            var found = all.FirstOrDefault(c => c.Provider == provider);
+            if (found is null)
+            {
+                WriteError(new ErrorRecord(new ItemNotFoundException($"No {provider} credential is stored in {store.Location}."),
+                    "KsctlCredentialNotFound", ErrorCategory.ObjectNotFound, name));
+                continue;
+            }
+            var description = $"Removing the {provider} credential '{found.UserName}' from {store.Location}.";
+            if (!Confirmed(description, $"Remove the stored {provider} credential '{found.UserName}'?")) continue;
+            try
+            {
+                Run(ct => store.RemoveAsync(provider, ct));
+            }
+            catch (Exception ex) when (ex is not PipelineStoppedException)
+            {
+                WriteFailure(ex, name);
+                continue;
+            }
+            if (PassThru) WriteObject(ModelMapper.ToCredentialInfo(found, store.Location));
+        }
+    }
+
+    /// <summary>-Force skips the prompt, but -WhatIf and an explicit -Confirm still apply.</summary>
+    private bool Confirmed(string description, string warning)
+    {
+        var bound = MyInvocation.BoundParameters;
+        var whatIf = bound.TryGetValue("WhatIf", out var w) && w is SwitchParameter { IsPresent: true };
+        var confirm = bound.TryGetValue("Confirm", out var c) && c is SwitchParameter { IsPresent: true };
+        if (Force && !whatIf && !confirm)
+        {
+            WriteVerbose(description);
+            return true;
+        }
+        return ShouldProcess(description, warning, "Confirm credential removal");
+    }
+}

@@ -1,0 +1,85 @@
+using System.Management.Automation;
+using Ksctl.Core.Model;
+using Ksctl.Core.Storage.Credentials;
+using Ksctl.PowerShell.Internal;
+using Ksctl.PowerShell.Models;
+
+namespace Ksctl.PowerShell.Commands;
+
+/// <summary>
+/// Saves a cloud credential in the active state store (replacing the provider's previous one): a 0600 file in the
+/// file store, a blob encrypted with the state key in Azure Blob Storage. The secret never reaches any stream.
+/// </summary>
+[Cmdlet(VerbsCommon.Set, "KsctlCredential", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(KsctlCredentialInfo))]
+public sealed class SetKsctlCredentialCommand : KsctlCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ValidateSet(Names.Azure, Names.Civo, Names.Aws)]
+    public string Provider { get; set; } = "";
+
+    /// <summary>User name: Azure client id, Aws access key id, any label for Civo. Password: the secret, secret access key or API token.</summary>
+    [Parameter(Mandatory = true, Position = 1)]
+    [Credential]
+    [ValidateNotNull]
+    public PSCredential Credential { get; set; } = PSCredential.Empty;
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string? TenantId { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string? SubscriptionId { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string? Region { get; set; }
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var provider = Enum.Parse<CloudProvider>(Provider, ignoreCase: true);
+        if (provider == CloudProvider.Azure && TenantId is null)
+        {
+            WriteError(new ErrorRecord(new ArgumentException("An Azure credential (a service principal) needs -TenantId."),
+                "KsctlInvalidCredential", ErrorCategory.InvalidArgument, Provider));
+            return;
+        }
+        var password = Credential.GetNetworkCredential().Password;
+        if (string.IsNullOrWhiteSpace(Credential.UserName) || string.IsNullOrEmpty(password))
+        {
+            WriteError(new ErrorRecord(new ArgumentException("-Credential needs a user name (client id, access key id) and a password (secret, token)."),
+                "KsctlInvalidCredential", ErrorCategory.InvalidArgument, Provider));
+            return;
+        }
+        var manager = GetManager();
+        CredentialStore store;
+        try { store = manager.Credentials; }
+        catch (Exception ex) when (ex is not PipelineStoppedException) { WriteFailure(ex, Provider); return; }
+        if (!ShouldProcess($"{provider} credential '{Credential.UserName}' in {store.Location}", "Save credential")) return;
+        var credential = new StoredCredential
+        {
+            Provider = provider,
+            UserName = Credential.UserName.TrimStart('\\'),
+            Secret = password,
+            TenantId = TenantId,
+            SubscriptionId = SubscriptionId,
+            Region = Region,
+        };
+        StoredCredential saved;
+        try
+        {
+            saved = Run(ct => store.SetAsync(credential, ct));
+        }
+        catch (Exception ex) when (ex is not PipelineStoppedException)
+        {
+            WriteFailure(ex, Provider);
+            return;
+        }
+        WriteVerbose($"Saved the {provider} credential for '{saved.UserName}' in {store.Location}.");
+        if (PassThru) WriteObject(ModelMapper.ToCredentialInfo(saved, store.Location));
+    }
+}
