@@ -95,38 +95,24 @@ public sealed class ClusterLifecycleTests(Xunit.Abstractions.ITestOutputHelper o
         Assert.All(result.Errors, e => Assert.Equal(ErrorCategory.InvalidData, e.CategoryInfo.Category));
     }
 
+    /// <summary>Listing many clusters: every one, each once, and name filters applied (speed is the benchmarks' job).</summary>
     [Fact]
-    public void Get_ListsTenThousandClusters_InUnderOneSecond()
+    public void Get_ListsEveryClusterOfALargeStore_AndFiltersByName()
     {
         using var session = new KsctlSession();
-        var setup = Stopwatch.StartNew();
         var root = Path.Combine(session.StatePath, "local", "managed");
-        for (var i = 0; i < 10_000; i++)
+        for (var i = 0; i < 2_000; i++)
         {
             var name = $"c{i:D5}";
             var dir = Path.Combine(root, $"{name} LOCAL");
             Directory.CreateDirectory(dir);
             File.WriteAllText(Path.Combine(dir, "state.json"), StateDocument(name));
         }
-        output.WriteLine($"setup: {setup.Elapsed.TotalMilliseconds:0} ms");
-        // Warm-up (JIT, tiering, Core load), then the best of three: the capability, not the machine's noise.
-        Assert.Equal(10_000, session.RunClean("Get-KsctlCluster").Output.Count);
-        var best = TimeSpan.MaxValue;
-        for (var i = 0; i < 3; i++)
-        {
-            var clock = Stopwatch.StartNew();
-            var result = session.RunClean("Get-KsctlCluster");
-            clock.Stop();
-            Assert.Equal(10_000, result.Output.Count);
-            output.WriteLine($"Get-KsctlCluster: {clock.Elapsed.TotalMilliseconds:0} ms");
-            if (clock.Elapsed < best) best = clock.Elapsed;
-        }
-        Assert.True(best < TimeSpan.FromSeconds(1), $"Listing 10,000 clusters took {best.TotalMilliseconds:0} ms at best");
-
-        var clockOne = Stopwatch.StartNew();
-        Assert.Single(session.RunClean("Get-KsctlCluster c04242").Output);
-        Assert.True(clockOne.Elapsed < TimeSpan.FromSeconds(1), $"Getting one of 10,000 clusters took {clockOne.Elapsed.TotalMilliseconds:0} ms");
-        Assert.Equal(1900, session.RunClean("Get-KsctlCluster 'c0*1', 'c01*'").Output.Count);
+        var all = session.RunClean("Get-KsctlCluster").Output.Select(o => (string)o.Properties["Name"].Value).ToList();
+        Assert.Equal(2_000, all.Distinct().Count());
+        Assert.Equal(all.Order(StringComparer.Ordinal), all);
+        Assert.Single(session.RunClean("Get-KsctlCluster c01242").Output);
+        Assert.Equal(1100, session.RunClean("Get-KsctlCluster 'c0*1', 'c01*'").Output.Count);
     }
 
     internal static string StateDocument(string name) => $$"""

@@ -14,35 +14,9 @@ namespace Ksctl.PowerShell.Commands;
 /// </summary>
 [Cmdlet(VerbsData.Export, "KsctlState", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(KsctlStateExport))]
-public sealed class ExportKsctlStateCommand : KsctlCmdlet
+public sealed class ExportKsctlStateCommand : ClusterFilterCmdlet
 {
-    private readonly List<Filter> _filters = [];
-
-    private sealed record Filter(string[] Literals, System.Text.RegularExpressions.Regex? Pattern, bool AnyName, CloudProvider? Provider, ClusterType? Type, string? Region)
-    {
-        public bool Matches(ClusterId id) =>
-            (Provider is null || id.Provider == Provider) && (Type is null || id.Type == Type)
-            && (Region is null || string.Equals(id.Region, Region, StringComparison.OrdinalIgnoreCase))
-            && (AnyName || Literals.Contains(id.Name, StringComparer.OrdinalIgnoreCase) || (Pattern?.IsMatch(id.Name) ?? false));
-    }
-    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
-    [SupportsWildcards]
-    [ArgumentCompleter(typeof(ClusterNameCompleter))]
-    [ValidateNotNullOrEmpty]
-    public string[]? Name { get; set; }
-
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateSet(Names.Local, Names.Azure, Names.Civo, Names.Aws, Names.BareMetal)]
-    public string? Provider { get; set; }
-
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateSet(Names.Managed, Names.SelfManaged)]
-    public string? Type { get; set; }
-
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ArgumentCompleter(typeof(RegionCompleter))]
-    [ValidateNotNullOrEmpty]
-    public string? Region { get; set; }
+    private readonly List<(ClusterQuery Query, IReadOnlyList<string> Literals)> _filters = [];
 
     /// <summary>The export file (overwritten).</summary>
     [Parameter(Mandatory = true)]
@@ -57,20 +31,14 @@ public sealed class ExportKsctlStateCommand : KsctlCmdlet
     protected override void ProcessRecord()
     {
         // Each pipeline record (Get-KsctlCluster | Export-KsctlState) adds a filter; one file is written at the end.
-        var names = Name ?? [];
-        _filters.Add(new Filter(
-            names.Where(n => !WildcardPattern.ContainsWildcardCharacters(n)).ToArray(),
-            WildcardMatcher.Create(names.Where(WildcardPattern.ContainsWildcardCharacters)),
-            names.Length == 0,
-            Names.ParseEnum<CloudProvider>(Provider), Names.ParseEnum<ClusterType>(Type), string.IsNullOrWhiteSpace(Region) ? null : Region));
+        _filters.Add(BuildQuery());
     }
 
     protected override void EndProcessing()
     {
         var path = FullPath(Path);
         var keyPath = KeyPath is null ? null : FullPath(KeyPath);
-        var filters = _filters.Count == 0 ? [new Filter([], null, true, null, null, null)] : _filters.ToList();
-        var query = new ClusterQuery { NameMatches = null };
+        var filters = _filters.Count == 0 ? [(ClusterQuery.All, (IReadOnlyList<string>)[])] : _filters.ToList();
         var manager = GetManager();
         List<ClusterState> states;
         try
@@ -78,8 +46,8 @@ public sealed class ExportKsctlStateCommand : KsctlCmdlet
             states = Run(async ct =>
             {
                 var list = new List<ClusterState>();
-                await foreach (var s in manager.ListAsync(query, ct).ConfigureAwait(false))
-                    if (filters.Any(f => f.Matches(s.Id))) list.Add(s);
+                await foreach (var s in manager.ListAsync(ClusterQuery.All, ct).ConfigureAwait(false))
+                    if (filters.Any(f => f.Query.Matches(s.Id))) list.Add(s);
                 return list;
             });
         }

@@ -14,42 +14,11 @@ namespace Ksctl.PowerShell.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "KsctlCluster")]
 [OutputType(typeof(KsctlCluster))]
-public sealed class GetKsctlClusterCommand : KsctlCmdlet
+public sealed class GetKsctlClusterCommand : ClusterFilterCmdlet
 {
-    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
-    [SupportsWildcards]
-    [ArgumentCompleter(typeof(ClusterNameCompleter))]
-    [ValidateNotNullOrEmpty]
-    public string[]? Name { get; set; }
-
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateSet(Names.Local, Names.Azure, Names.Civo, Names.Aws, Names.BareMetal)]
-    public string? Provider { get; set; }
-
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateSet(Names.Managed, Names.SelfManaged)]
-    public string? Type { get; set; }
-
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ArgumentCompleter(typeof(RegionCompleter))]
-    [ValidateNotNullOrEmpty]
-    public string? Region { get; set; }
-
     protected override void ProcessRecord()
     {
-        var names = Name ?? [];
-        var literals = names.Where(n => !WildcardPattern.ContainsWildcardCharacters(n)).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-        var pattern = WildcardMatcher.Create(names.Where(WildcardPattern.ContainsWildcardCharacters));
-        var literalSet = literals.ToHashSet(StringComparer.OrdinalIgnoreCase);
-        Func<string, bool>? nameMatches = names.Length == 0 ? null : n => literalSet.Contains(n) || (pattern?.IsMatch(n) ?? false);
-
-        var query = new ClusterQuery
-        {
-            Provider = Names.ParseEnum<CloudProvider>(Provider),
-            Type = Names.ParseEnum<ClusterType>(Type),
-            Region = Region,
-            NameMatches = nameMatches,
-        };
+        var (query, literals) = BuildQuery();
         var manager = GetManager();
         List<KsctlCluster> clusters;
         try
@@ -82,14 +51,5 @@ public sealed class GetKsctlClusterCommand : KsctlCmdlet
             var description = Describe(missing);
             WriteError(ErrorMapper.ToErrorRecord(new ClusterNotFoundException(description), missing));
         }
-    }
-
-    private string Describe(string name)
-    {
-        var parts = new List<string> { $"name '{name}'" };
-        if (Provider is not null) parts.Add($"provider {Provider}");
-        if (Type is not null) parts.Add($"type {Type}");
-        if (Region is not null) parts.Add($"region {Region}");
-        return string.Join(", ", parts);
     }
 }
