@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using Ksctl.Core.Remote;
+
+namespace Ksctl.Benchmarks;
+
+/// <summary>
+/// SSH fan-out of one command (`true`) to 32 machines vs 1 machine, connect included (SshRemoteShellFactory +
+/// RemoteFanOut.RunOnAllAsync, parallelism 32). Also times connect alone and the machine-wide CPU a fan-out costs, so
+/// that a missed target can be told apart: handshake CPU (ours + 32 sshd) vs waiting.
+/// </summary>
+public static class FanOutBenchmarks
+{
+    private const int Wide = 32;
+    private const int Runs = 7;
+    private const double Target = 2.0;
+
+    public static int MachinesNeeded => Wide;
+
+    public static BenchmarkResult RunTrue() => RunAsync().GetAwaiter().GetResult();
+
+    private sealed record Sample(TimeSpan Wall, TimeSpan OurCpu, TimeSpan MachineBusy);
+
+    private static async Task<BenchmarkResult> RunAsync()
+    {
+        var machines = TestMachines.Ensure(Wide).Take(Wide).Select(TestMachines.Remote).ToList();
+        var factory = new SshRemoteShellFactory(new RemoteShellOptions { ConnectDeadline = TimeSpan.FromSeconds(30), MaxParallelism = Wide });
+        var script = new RemoteScript("bench:true", "true");
+
+        Task FanOut(IReadOnlyList<RemoteMachine> ms) => Run(async () =>
+            (await factory.RunOnAllAsync(ms, script, maxParallelism: Wide)).ThrowIfAnyFailed());
+        Task ConnectOnly(IReadOnlyList<RemoteMachine> ms) => Run(async () =>
+            (await RemoteFanOut.ForEachAsync(ms, m => m.DisplayName, async (m, ct) =>
+            {
+                await using var shell = await factory.ConnectAsync(m, ct);
+                return 0;
+            }, Wide)).ThrowIfAnyFailed());
+
+        // Warm up: JIT, SSH.NET's crypto, sshd's page cache, on every machine.
+        await FanOut(machines);
+        await FanOut(machines[..1]);
+
+        List<Sample> one = [], wide = [], connectOne = [], connectWide = [];
+        for (var i = 0; i < Runs; i++) // interleaved: a load change on the shared machine hits both alike
+        {
+            one.Add(await Timed(() => FanOut(machines[..1])));
+            wide.Add(await Timed(() => FanOut(machines)));
+            connectOne.Add(await Timed(() => ConnectOnly(machines[..1])));
+            connectWide.Add(await Timed(() => ConnectOnly(machines)));
+        }
+
+        var (m1, mW) = (Median(one, s => s.Wall), Median(wide, s => s.Wall));
+        var ratio = mW / m1;
+        var details = string.Join('\n',
+            $"| Fan-out of `true` (median of {Runs}) | Wall | Connect only (wall) | Our CPU | Machine-wide busy CPU (all processes, 2 cores) |",
+            "|---|---:|---:|---:|---:|",
+            $"| 1 machine | {Ms(m1)} | {Ms(Median(connectOne, s => s.Wall))} | {Ms(Median(one, s => s.OurCpu))} | {Ms(Median(one, s => s.MachineBusy))} |",
+            $"| {Wide} machines, parallelism {Wide} | {Ms(mW)} | {Ms(Median(connectWide, s => s.Wall))} | {Ms(Median(wide, s => s.OurCpu))} | {Ms(Median(wide, s => s.MachineBusy))} |",
+            $"| ratio | **{ratio:0.00}×** (target ≤ {Target:0}×) | {Median(connectWide, s => s.Wall) / Median(connectOne, s => s.Wall):0.00}× | {Median(wide, s => s.OurCpu) / Median(one, s => s.OurCpu):0.00}× | {Median(wide, s => s.MachineBusy) / Median(one, s => s.MachineBusy):0.00}× |");
+        var sorted = wide.Select(s => s.Wall).Order().ToList();
+        return new BenchmarkResult
+        {
+            Median = mW, Min = sorted[0], Max = sorted[^1], Cpu = Median(wide, s => s.OurCpu), Runs = Runs,
+            Met = ratio <= Target,
+            Notes = $"32 machines {Ms(mW)} vs 1 machine {Ms(m1)}: {ratio:0.00}× (target ≤ {Target}×); a fan-out's machine-wide busy CPU / wall = " +
+                    $"{Median(wide, s => s.MachineBusy) / mW:0.00} cores of {Environment.ProcessorCount}",
+            Details = details,
+        };
+    }
+
+    private static async Task Run(Func<Task> body) => await body();
+
+    private static async Task<Sample> Timed(Func<Task> body)
+    {
+        using var self = Process.GetCurrentProcess();
+        var cpu0 = self.TotalProcessorTime;
+        var busy0 = MachineBusy();
+        var clock = Stopwatch.StartNew();
+        await body();
+        var wall = clock.Elapsed;
+        self.Refresh();
+        return new Sample(wall, self.TotalProcessorTime - cpu0, MachineBusy() - busy0);
+    }
+
+    /// <summary>Busy CPU time of the whole machine so far (/proc/stat: all but idle and iowait), or zero elsewhere.</summary>
+    private static TimeSpan MachineBusy()
+    {
+        if (!File.Exists("/proc/stat")) return TimeSpan.Zero;
+        var f = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(long.Parse).ToArray();
+        var busy = f.Sum() - f[3] - f[4] - (f.Length > 8 ? f[8] + (f.Length > 9 ? f[9] : 0) : 0); // minus idle, iowait, guest (already in user)
+        return TimeSpan.FromSeconds(busy / 100.0); // USER_HZ
+    }
+
+    private static TimeSpan Median(List<Sample> samples, Func<Sample, TimeSpan> pick)
+    {
+        var v = samples.Select(pick).Order().ToList();
+        return v[v.Count / 2];
+    }
+
+    private static string Ms(TimeSpan t) => $"{t.TotalMilliseconds:0} ms";
+}
