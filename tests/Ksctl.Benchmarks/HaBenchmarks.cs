@@ -24,7 +24,7 @@ public static class HaBenchmarks
     public static int MachinesNeeded => Fixed.Length + WorkerCounts.Max();
 
     private sealed record Measured(int Workers, int Steps, TimeSpan Wall, TimeSpan Span, TimeSpan CriticalPath, IReadOnlyList<string> Chain,
-        TimeSpan ChainWaits, int MaxConcurrent, TimeSpan Delete, string WorkerSteps, string Longest);
+        TimeSpan ChainWaits, int MaxConcurrent, TimeSpan Delete, string WorkerSteps, string Longest, TimeSpan OurCpu, TimeSpan RemoteCpu);
 
     public static BenchmarkResult Create() => CreateAsync().GetAwaiter().GetResult();
 
@@ -49,10 +49,10 @@ public static class HaBenchmarks
         }
 
         var sb = new StringBuilder();
-        sb.AppendLine("| Workers | Machines | Steps | Wall (CreateAsync) | Executor span | Critical path | Wall / CP | Waits on CP chain | Max concurrent steps | Worker steps (min/median/max) | Delete |");
-        sb.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|");
+        sb.AppendLine("| Workers | Machines | Steps | Wall (CreateAsync) | Executor span | Critical path | Wall / CP | Waits on CP chain | Max concurrent steps | Worker steps (min/median/max) | ksctl CPU | Machines' CPU | CPU / wall | Delete |");
+        sb.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|");
         foreach (var r in results)
-            sb.AppendLine($"| {r.Workers} | {Fixed.Length + r.Workers} | {r.Steps} | {S(r.Wall)} | {S(r.Span)} | {S(r.CriticalPath)} | {Ratio(r):0.00}× | {S(r.ChainWaits)} | {r.MaxConcurrent} | {r.WorkerSteps} | {S(r.Delete)} |");
+            sb.AppendLine($"| {r.Workers} | {Fixed.Length + r.Workers} | {r.Steps} | {S(r.Wall)} | {S(r.Span)} | {S(r.CriticalPath)} | {Ratio(r):0.00}× | {S(r.ChainWaits)} | {r.MaxConcurrent} | {r.WorkerSteps} | {S(r.OurCpu)} | {S(r.RemoteCpu)} | {(r.OurCpu + r.RemoteCpu) / r.Wall:0.00} cores | {S(r.Delete)} |");
         var first = results[0];
         var last = results[^1];
         var growth = last.Wall / first.Wall;
@@ -95,9 +95,15 @@ public static class HaBenchmarks
                 ArtifactSource = artifacts,
             };
             var (plan, _) = await manager.PlanCreateAsync(spec, CancellationToken.None);
+            using var self = Process.GetCurrentProcess();
+            var cpu0 = self.TotalProcessorTime;
+            var remote0 = TestMachines.MachinesCpu();
             var clock = Stopwatch.StartNew();
             var state = await manager.CreateAsync(spec, options, CancellationToken.None);
             var wall = clock.Elapsed;
+            var remoteCpu = TestMachines.MachinesCpu() - remote0;
+            self.Refresh();
+            var ourCpu = self.TotalProcessorTime - cpu0;
             if (state.Status != ClusterStatus.Running) throw new InvalidOperationException($"cluster is {state.Status}");
 
             var records = plan.Steps.ToDictionary(s => s.Name, s => state.Steps.GetValueOrDefault(plan.RecordKey(s)));
@@ -136,7 +142,8 @@ public static class HaBenchmarks
             int cur = 0, maxConcurrent = 0;
             foreach (var e in events) maxConcurrent = Math.Max(maxConcurrent, cur += e.Item2);
 
-            var workerDurations = plan.Steps.Where(s => s.Name.Contains("worker", StringComparison.OrdinalIgnoreCase))
+            var workerKeys = state.Nodes.Where(n => n.Role == NodeRole.Worker).Select(n => n.Key).ToHashSet();
+            var workerDurations = plan.Steps.Where(s => s.Name.Split(':') is [_, var key] && workerKeys.Contains(key))
                 .GroupBy(s => s.Name.Split(':')[0])
                 .Select(g =>
                 {
@@ -149,7 +156,7 @@ public static class HaBenchmarks
             await manager.DeleteAsync(state.Id, options, CancellationToken.None);
             var delete = clock.Elapsed;
             return new Measured(workers, plan.Steps.Count, wall, span, finish[end], chain, waits, maxConcurrent, delete,
-                string.Join("; ", workerDurations), longest);
+                string.Join("; ", workerDurations), longest, ourCpu, remoteCpu);
         }
         finally
         {

@@ -78,6 +78,47 @@ public static class TestMachines
         lock (Provisioned) foreach (var m in todo) Provisioned.Add(m.Name);
     }
 
+    /// <summary>
+    /// CPU time so far of every process in this run's machines (their network namespaces): user + system of the live ones
+    /// plus what their exited children left in cutime/cstime (sshd reaps its sessions, the wrappers their commands). The
+    /// difference over an operation is the remote side's CPU, which real machines would spend on their own cores but the
+    /// test machines spend on this host's.
+    /// </summary>
+    public static TimeSpan MachinesCpu()
+    {
+        if (_namespaces is null || _namespacesFor != _machines.Count)
+        {
+            _namespaces = _machines.Select(m => $"/run/netns/{Prefix}-m{m.Index}").Where(File.Exists).Select(Inode).Where(i => i.Length > 0).ToHashSet();
+            _namespacesFor = _machines.Count;
+        }
+        var namespaces = _namespaces;
+        long ticks = 0;
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            var pid = Path.GetFileName(dir);
+            if (!pid.All(char.IsAsciiDigit)) continue;
+            try
+            {
+                var ns = new FileInfo(Path.Combine(dir, "ns", "net")).LinkTarget; // "net:[4026532...]"
+                if (ns is null || !namespaces.Contains(ns[5..^1])) continue;
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                ticks += long.Parse(f[11]) + long.Parse(f[12]) + long.Parse(f[13]) + long.Parse(f[14]); // utime stime cutime cstime
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { }
+        }
+        return TimeSpan.FromSeconds(ticks / 100.0); // USER_HZ
+    }
+
+    private static HashSet<string>? _namespaces;
+    private static int _namespacesFor;
+
+    private static string Inode(string path)
+    {
+        var (code, stdout, _) = Run("stat", TimeSpan.FromSeconds(10), "-L", "-c", "%i", path);
+        return code == 0 ? stdout.Trim() : "";
+    }
+
     /// <summary>Debian's etcd and the k3s/kubeadm stand-ins laid out as ArtifactSource expects.</summary>
     public static string MakeArtifactFolder()
     {
