@@ -59,6 +59,14 @@ public static class HaBenchmarks
         sb.AppendLine();
         sb.AppendLine($"Growth of wall time {first.Workers} → {last.Workers} workers: {growth:0.00}× (target ≤ {GrowthTarget:0.00}×, nearly flat); " +
                       $"critical path {first.CriticalPath / last.CriticalPath:0.00}⁻¹ → {last.CriticalPath / first.CriticalPath:0.00}×.");
+        if (last.Workers > first.Workers)
+        {
+            var added = last.Workers - first.Workers;
+            sb.AppendLine($"Per added worker: +{S((last.Wall - first.Wall) / added)} wall, +{S((last.RemoteCpu - first.RemoteCpu) / added)} CPU in the test machines, " +
+                          $"+{S((last.OurCpu - first.OurCpu) / added)} CPU in ksctl. The test machines share this host's {Environment.ProcessorCount} cores " +
+                          "(real machines would each spend their own), so when wall grows by about the machines' CPU growth divided by the cores " +
+                          "this run got (CPU / wall column), the growth is the test bed's, not the executor's: check the Wall / CP and Waits columns for that.");
+        }
         foreach (var r in results)
             sb.AppendLine($"\n- {r.Workers} worker(s): critical chain {string.Join(" → ", r.Chain)}; longest steps: {r.Longest}");
 
