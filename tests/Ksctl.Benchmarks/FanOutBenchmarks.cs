@@ -48,11 +48,29 @@ public static class FanOutBenchmarks
         });
         await RawConnect(machines);
 
+        // Running only, on connections already open: ksctl's script wrapper (temp file, byte count, setsid, pid file) vs a bare exec.
+        var shells = (await RemoteFanOut.ForEachAsync(machines, m => m.DisplayName, (m, ct) => factory.ConnectAsync(m, ct), Wide)).ThrowIfAnyFailed();
+        var raws = machines.Select(m =>
+        {
+            var info = new Renci.SshNet.ConnectionInfo(m.Address, m.Port, m.User, new Renci.SshNet.PrivateKeyAuthenticationMethod(m.User, key));
+            var c = new Renci.SshNet.SshClient(info);
+            c.Connect();
+            return c;
+        }).ToList();
+        Task RunOnly() => Run(async () => (await RemoteFanOut.RunOnAllAsync(shells, script, Wide)).ThrowIfAnyFailed());
+        Task RawExec() => Parallel.ForEachAsync(raws, new ParallelOptions { MaxDegreeOfParallelism = Wide }, async (c, ct) =>
+        {
+            using var cmd = c.CreateCommand("true");
+            await cmd.ExecuteAsync(ct);
+        });
+        await RunOnly();
+        await RawExec();
+
         // Warm up: JIT, SSH.NET's crypto, sshd's page cache, on every machine.
         await FanOut(machines);
         await FanOut(machines[..1]);
 
-        List<Sample> one = [], wide = [], connectOne = [], connectWide = [], rawOne = [], rawWide = [];
+        List<Sample> one = [], wide = [], connectOne = [], connectWide = [], rawOne = [], rawWide = [], runWide = [], execWide = [];
         for (var i = 0; i < Runs; i++) // interleaved: a load change on the shared machine hits both alike
         {
             one.Add(await Timed(() => FanOut(machines[..1])));
@@ -61,6 +79,8 @@ public static class FanOutBenchmarks
             connectWide.Add(await Timed(() => ConnectOnly(machines)));
             rawOne.Add(await Timed(() => RawConnect(machines[..1])));
             rawWide.Add(await Timed(() => RawConnect(machines)));
+            runWide.Add(await Timed(RunOnly));
+            execWide.Add(await Timed(RawExec));
         }
 
         var (m1, mW) = (Median(one, s => s.Wall), Median(wide, s => s.Wall));
@@ -80,7 +100,11 @@ public static class FanOutBenchmarks
             RatioRow($"ratio {Wide}/1", connectOne, connectWide),
             Row("connect only, 1 machine, SSH.NET with curve25519-sha256 only", rawOne),
             Row($"connect only, {Wide} machines, SSH.NET with curve25519-sha256 only", rawWide),
-            RatioRow($"ratio {Wide}/1", rawOne, rawWide));
+            RatioRow($"ratio {Wide}/1", rawOne, rawWide),
+            Row($"run only on {Wide} open connections: ksctl RunAsync (script wrapper)", runWide),
+            Row($"run only on {Wide} open connections: bare exec of `true`", execWide));
+        foreach (var sh in shells) await sh.DisposeAsync();
+        foreach (var c in raws) c.Dispose();
         var sorted = wide.Select(s => s.Wall).Order().ToList();
         return new BenchmarkResult
         {

@@ -1,12 +1,13 @@
 // Ksctl benchmarks: a small timed harness that prints a Markdown table.
-//   dotnet run -c Release --project tests/Ksctl.Benchmarks -- [all|executor|store|import|ha|fanout]
+//   dotnet run -c Release --project tests/Ksctl.Benchmarks -- [all|executor|store|import|ha|fanout]...
 // "all" runs the in-process groups (executor, store); import, ha and fanout start processes or SSH test machines and are
 // run by name (as root for ha/fanout: machines prefix ksb, subnet 10.251.210; KSCTL_BENCH_PREFIX/KSCTL_BENCH_SUBNET change them).
 // Targets come from the design (shared/design); a missed target is shown as MISSED and the exit code is 1.
 using System.Diagnostics;
 using Ksctl.Benchmarks;
 
-var filter = args.FirstOrDefault()?.ToLowerInvariant() ?? "all";
+// One or more group names; "all" (the default) is every in-process group, not import/ha/fanout.
+var filters = args.Length == 0 ? ["all"] : args.Select(a => a.ToLowerInvariant()).ToArray();
 
 // Every benchmark the harness knows. Add new ones here (e.g. Import-Module of the built module, group "module").
 List<Benchmark> Benchmarks =
@@ -19,10 +20,10 @@ List<Benchmark> Benchmarks =
     new("fanout", "SSH fan-out of `true`: 32 machines vs 1, connect included", "≤ 2× one machine", FanOutBenchmarks.RunTrue, Heavy: true),
 ];
 
-var selected = Benchmarks.Where(b => (filter == "all" && !b.Heavy) || b.Group == filter).ToList();
+var selected = Benchmarks.Where(b => (filters.Contains("all") && !b.Heavy) || filters.Contains(b.Group)).ToList();
 if (selected.Count == 0)
 {
-    Console.Error.WriteLine($"No benchmark in group '{filter}'. Groups: all, {string.Join(", ", Benchmarks.Select(b => b.Group).Distinct())}.");
+    Console.Error.WriteLine($"No benchmark in group '{string.Join(' ', filters)}'. Groups: all, {string.Join(", ", Benchmarks.Select(b => b.Group).Distinct())}.");
     return 2;
 }
 
