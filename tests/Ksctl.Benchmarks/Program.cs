@@ -31,6 +31,9 @@ var results = new List<(Benchmark Bench, BenchmarkResult Result)>();
 Console.CancelKeyPress += (_, _) => TestMachines.StopIfStarted();
 try
 {
+    // SSH machines once, for the largest need of the selected groups (start N removes machines above N).
+    var machines = selected.Max(b => b.Group switch { "ha" => HaBenchmarks.MachinesNeeded, "fanout" => FanOutBenchmarks.MachinesNeeded, _ => 0 });
+    if (machines > 0) TestMachines.Ensure(machines);
     foreach (var b in selected)
     {
         Console.Error.WriteLine($"running: {b.Name}");
