@@ -48,7 +48,15 @@ public static class TestMachines
     {
         if (!_started || Environment.GetEnvironmentVariable("KSCTL_TESTMACHINES_KEEP") == "1") return;
         _started = false;
-        Run("bash", TimeSpan.FromMinutes(1), Script, "stop", "--prefix", Prefix, "--subnet", Subnet);
+        try
+        {
+            var (code, _, stderr) = Run("bash", TimeSpan.FromMinutes(5), Script, "stop", "--prefix", Prefix, "--subnet", Subnet);
+            if (code != 0) Console.Error.WriteLine($"warning: ksctl-testmachines.sh stop --prefix {Prefix} failed ({code}): {stderr}");
+        }
+        catch (TimeoutException ex)
+        {
+            Console.Error.WriteLine($"warning: {ex.Message}; run: bash tests/machines/ksctl-testmachines.sh stop --prefix {Prefix} --subnet {Subnet}");
+        }
     }
 
     public static RemoteMachine Remote(InventoryMachine m) => new()
