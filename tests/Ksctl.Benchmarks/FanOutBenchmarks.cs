@@ -87,8 +87,9 @@ public static class FanOutBenchmarks
         var ratio = mW / m1;
         string Row(string what, List<Sample> a) =>
             $"| {what} | {Ms(Median(a, s => s.Wall))} | {Ms(Median(a, s => s.OurCpu))} | {Ms(Median(a, s => s.RemoteCpu))} | {Ms(Median(a, s => s.MachineBusy))} |";
+        static string R(TimeSpan b, TimeSpan a) => a > TimeSpan.Zero ? $"{b / a:0.0}×" : "–"; // CPU below the 10 ms tick reads as 0
         string RatioRow(string what, List<Sample> a, List<Sample> b) =>
-            $"| {what} | **{Median(b, s => s.Wall) / Median(a, s => s.Wall):0.00}×** | {Median(b, s => s.OurCpu) / Median(a, s => s.OurCpu):0.0}× | {Median(b, s => s.RemoteCpu) / Median(a, s => s.RemoteCpu):0.0}× | {Median(b, s => s.MachineBusy) / Median(a, s => s.MachineBusy):0.0}× |";
+            $"| {what} | **{Median(b, s => s.Wall) / Median(a, s => s.Wall):0.00}×** | {R(Median(b, s => s.OurCpu), Median(a, s => s.OurCpu))} | {R(Median(b, s => s.RemoteCpu), Median(a, s => s.RemoteCpu))} | {R(Median(b, s => s.MachineBusy), Median(a, s => s.MachineBusy))} |";
         var details = string.Join('\n',
             $"| Median of {Runs} (parallelism {Wide}) | Wall | ksctl process CPU | Test machines' CPU (sshd + sessions) | Host busy CPU (all processes, {Environment.ProcessorCount} cores) |",
             "|---|---:|---:|---:|---:|",
