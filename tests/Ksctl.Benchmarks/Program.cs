@@ -1,10 +1,13 @@
 // Ksctl benchmarks: a small timed harness that prints a Markdown table.
-//   dotnet run -c Release --project tests/Ksctl.Benchmarks -- [all|executor|store]
+//   dotnet run -c Release --project tests/Ksctl.Benchmarks -- [all|executor|store|import|ha|fanout]...
+// "all" runs the in-process groups (executor, store); import, ha and fanout start processes or SSH test machines and are
+// run by name (as root for ha/fanout: machines prefix ksb, subnet 10.251.210; KSCTL_BENCH_PREFIX/KSCTL_BENCH_SUBNET change them).
 // Targets come from the design (shared/design); a missed target is shown as MISSED and the exit code is 1.
 using System.Diagnostics;
 using Ksctl.Benchmarks;
 
-var filter = args.FirstOrDefault()?.ToLowerInvariant() ?? "all";
+// One or more group names; "all" (the default) is every in-process group, not import/ha/fanout.
+var filters = args.Length == 0 ? ["all"] : args.Select(a => a.ToLowerInvariant()).ToArray();
 
 // Every benchmark the harness knows. Add new ones here (e.g. Import-Module of the built module, group "module").
 List<Benchmark> Benchmarks =
@@ -12,21 +15,39 @@ List<Benchmark> Benchmarks =
     new("executor", "Executor: 1,000-step chain, no-op steps", "≤ 100 ms", ExecutorBenchmarks.Chain),
     new("executor", "Executor: 1,000-step fan-out (1 root → 999), no-op steps", "≤ 100 ms", ExecutorBenchmarks.FanOut),
     new("store", "ClusterManager.ListAsync: 10,000 clusters, file store", "≤ 1 s, ≤ 200 MB", StoreBenchmarks.ListTenThousand),
-    // new("module", "Import-Module Ksctl (cold)", "≤ ...", ModuleBenchmarks.Import),   // the lead adds this one
+    new("import", "Import-Module out/Ksctl (fresh process each) vs trivial binary module", "Δ ≤ 150 ms; no third-party assembly", ModuleBenchmarks.Import, Heavy: true),
+    new("ha", $"HA K3s create, BareMetal stand-ins, 7 + {string.Join("/", HaBenchmarks.WorkerCounts)} workers", "wall ≤ 1.15× critical path; nearly flat in workers", HaBenchmarks.Create, Heavy: true),
+    new("fanout", "SSH fan-out of `true`: 32 machines vs 1, connect included", "≤ 2× one machine", FanOutBenchmarks.RunTrue, Heavy: true),
 ];
 
-var selected = Benchmarks.Where(b => filter == "all" || b.Group == filter).ToList();
+var selected = Benchmarks.Where(b => (filters.Contains("all") && !b.Heavy) || filters.Contains(b.Group)).ToList();
 if (selected.Count == 0)
 {
-    Console.Error.WriteLine($"No benchmark in group '{filter}'. Groups: all, {string.Join(", ", Benchmarks.Select(b => b.Group).Distinct())}.");
+    Console.Error.WriteLine($"No benchmark in group '{string.Join(' ', filters)}'. Groups: all, {string.Join(", ", Benchmarks.Select(b => b.Group).Distinct())}.");
     return 2;
 }
 
 var results = new List<(Benchmark Bench, BenchmarkResult Result)>();
-foreach (var b in selected)
+Console.CancelKeyPress += (_, _) => TestMachines.StopIfStarted();
+try
 {
-    Console.Error.WriteLine($"running: {b.Name}");
-    results.Add((b, b.Run()));
+    // SSH machines once, for the largest need of the selected groups (start N removes machines above N).
+    var machines = selected.Max(b => b.Group switch { "ha" => HaBenchmarks.MachinesNeeded, "fanout" => FanOutBenchmarks.MachinesNeeded, _ => 0 });
+    if (machines > 0) TestMachines.Ensure(machines);
+    foreach (var b in selected)
+    {
+        Console.Error.WriteLine($"running: {b.Name}");
+        try { results.Add((b, b.Run())); }
+        catch (Exception ex) when (b.Heavy) // a broken test bed must not lose the other groups' numbers
+        {
+            Console.Error.WriteLine($"FAILED: {b.Name}: {ex}");
+            results.Add((b, new BenchmarkResult { Median = TimeSpan.Zero, Min = TimeSpan.Zero, Max = TimeSpan.Zero, Runs = 0, Met = false, Notes = $"failed: {ex.GetType().Name}: {ex.Message}" }));
+        }
+    }
+}
+finally
+{
+    TestMachines.StopIfStarted(); // the SSH machines of ha/fanout, when this run started them
 }
 
 Console.WriteLine();
@@ -39,6 +60,8 @@ foreach (var (b, r) in results)
     Console.WriteLine($"| {b.Name} | {Ms(r.Median)} | {Ms(r.Min)} | {Ms(r.Max)} | {Ms(r.Cpu)} | {r.Runs} | {Mb(r.AllocatedBytes)} | {Mb(r.PeakWorkingSet)} | {b.Target} | {(r.Met ? "ok" : "**MISSED**")} |");
 foreach (var (b, r) in results.Where(x => x.Result.Notes.Length > 0))
     Console.WriteLine($"\n- {b.Name}: {r.Notes}");
+foreach (var (b, r) in results.Where(x => x.Result.Details.Length > 0))
+    Console.WriteLine($"\n### {b.Name}\n\n{r.Details}");
 return results.All(r => r.Result.Met) ? 0 : 1;
 
 static string Ms(TimeSpan t) => t.TotalMilliseconds < 10 ? $"{t.TotalMilliseconds:0.00} ms" : $"{t.TotalMilliseconds:0} ms";
@@ -46,7 +69,8 @@ static string Mb(long bytes) => bytes <= 0 ? "–" : $"{bytes / 1024.0 / 1024.0:
 
 namespace Ksctl.Benchmarks
 {
-    public sealed record Benchmark(string Group, string Name, string Target, Func<BenchmarkResult> Run);
+    /// <param name="Heavy">Starts processes or SSH machines: run only when selected by name, not by "all".</param>
+    public sealed record Benchmark(string Group, string Name, string Target, Func<BenchmarkResult> Run, bool Heavy = false);
 
     public sealed record BenchmarkResult
     {
@@ -65,6 +89,8 @@ namespace Ksctl.Benchmarks
         public long PeakWorkingSet { get; init; }
         public required bool Met { get; init; }
         public string Notes { get; init; } = "";
+        /// <summary>Markdown (a table and remarks) printed under the main table.</summary>
+        public string Details { get; init; } = "";
 
         /// <summary>Runs <paramref name="body"/> <paramref name="warmups"/> + <paramref name="runs"/> times; times the measured runs.</summary>
         public static (TimeSpan Median, TimeSpan Min, TimeSpan Max, long AllocatedPerRun, TimeSpan Cpu) Measure(int warmups, int runs, Func<Task> body)
