@@ -15,7 +15,7 @@ internal static class RemoteWrappers
     /// </summary>
     private const string ScriptWrapper = """
         umask 077
-        as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi; }
+        as_root() { if [ "$EUID" -eq 0 ]; then "$@"; else sudo -n "$@"; fi; }
         d=${TMPDIR:-/tmp}
         f=$(mktemp "$d/ksctl-script.XXXXXXXX") || exit 125
         p="$d/ksctl-run-$1.pid"
@@ -24,7 +24,7 @@ internal static class RemoteWrappers
         stop() { as_root sh -c 'if [ -s "$1" ]; then kill -TERM "-$(cat "$1")"; fi' ksctl-stop "$p" 2>/dev/null; }
         trap 'trap "" TERM INT HUP; stop; exit 143' TERM INT HUP
         cat > "$f" || exit 125
-        n=$(wc -c < "$f" | tr -d ' ')
+        n=$(stat -c %s "$f")
         if [ "$n" != "$2" ]; then echo "ksctl: script truncated in transit ($n of $2 bytes); not run" >&2; exit 125; fi
         # shellcheck disable=SC2016 # expanded by the inner bash
         as_root setsid -w bash -c 'echo $$ > "$1"; exec bash "$2"' ksctl-run "$p" "$f" </dev/null &
@@ -33,7 +33,7 @@ internal static class RemoteWrappers
 
     /// <summary>Terminates a running script's whole process group (see <see cref="ScriptWrapper"/>).</summary>
     private const string KillWrapper = """
-        as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi; }
+        as_root() { if [ "$EUID" -eq 0 ]; then "$@"; else sudo -n "$@"; fi; }
         p="${TMPDIR:-/tmp}/ksctl-run-$1.pid"
         # shellcheck disable=SC2016 # expanded by the inner sh (dash's kill takes no "--")
         as_root sh -c 'if [ -s "$1" ]; then kill -TERM "-$(cat "$1")"; fi' ksctl-stop "$p" 2>/dev/null || true
@@ -46,7 +46,7 @@ internal static class RemoteWrappers
     /// </summary>
     private const string UploadWrapper = """
         set -eu
-        as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi; }
+        as_root() { if [ "$EUID" -eq 0 ]; then "$@"; else sudo -n "$@"; fi; }
         p="$1"; m="$2"; n="$3"
         as_root mkdir -p -- "$(dirname -- "$p")"
         t=$(as_root mktemp -- "$p.ksctl-XXXXXX")
