@@ -14,7 +14,7 @@ List<Benchmark> Benchmarks =
 [
     new("executor", "Executor: 1,000-step chain, no-op steps", "≤ 100 ms", ExecutorBenchmarks.Chain),
     new("executor", "Executor: 1,000-step fan-out (1 root → 999), no-op steps", "≤ 100 ms", ExecutorBenchmarks.FanOut),
-    new("store", "ClusterManager.ListAsync: 10,000 clusters, file store", "≤ 1 s, ≤ 200 MB", StoreBenchmarks.ListTenThousand),
+    new("store", "Get-KsctlCluster's listing (Store.ListAllAsync): 10,000 clusters, file store", "≤ 1 s, ≤ 200 MB", StoreBenchmarks.ListTenThousand),
     new("import", "Import-Module out/Ksctl (fresh process each) vs trivial binary module", "Δ ≤ 150 ms; no third-party assembly", ModuleBenchmarks.Import, Heavy: true),
     new("ha", $"HA K3s create, BareMetal stand-ins, 7 + {string.Join("/", HaBenchmarks.WorkerCounts)} workers", "wall ≤ 1.15× critical path; nearly flat in workers", HaBenchmarks.Create, Heavy: true),
     new("fanout", "SSH fan-out of `true`: 32 machines vs 1, connect included", "≤ 2× one machine", FanOutBenchmarks.RunTrue, Heavy: true),

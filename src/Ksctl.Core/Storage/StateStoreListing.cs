@@ -14,12 +14,16 @@ public sealed record StateListing(IReadOnlyList<ClusterState> Clusters, IReadOnl
 /// </summary>
 public static class StateStoreListing
 {
-    public static async Task<StateListing> ListAllAsync(this IStateStore store, ClusterQuery query, CancellationToken cancellationToken)
+    /// <param name="store">The store to list.</param>
+    /// <param name="query">Which clusters.</param>
+    /// <param name="cancellationToken">Stops the listing.</param>
+    /// <param name="summaries">Drop each document's secrets and step records as soon as it is parsed (what a listing shows needs neither), so 10,000 clusters fit in a small working set.</param>
+    public static async Task<StateListing> ListAllAsync(this IStateStore store, ClusterQuery query, CancellationToken cancellationToken, bool summaries = false)
     {
         if (store is not FileStateStore files)
         {
             var list = new List<ClusterState>();
-            await foreach (var s in store.ListAsync(query, cancellationToken).ConfigureAwait(false)) list.Add(s);
+            await foreach (var s in store.ListAsync(query, cancellationToken).ConfigureAwait(false)) list.Add(summaries ? Summary(s) : s);
             return new StateListing(list, []);
         }
 
@@ -35,10 +39,21 @@ public static class StateStoreListing
             catch (FileNotFoundException) { return ValueTask.CompletedTask; }
             catch (DirectoryNotFoundException) { return ValueTask.CompletedTask; }
             // A folder holding only a lock (an operation that never checkpointed) is not a cluster.
-            try { found.Add(StateSerializer.Deserialize(bytes, path)); }
+            try
+            {
+                var state = StateSerializer.Deserialize(bytes, path);
+                found.Add(summaries ? Summary(state) : state);
+            }
             catch (Diagnostics.KsctlException ex) { errors.Add(ex); }
             return ValueTask.CompletedTask;
         }).ConfigureAwait(false);
         return new StateListing(found.ToList(), errors.OrderBy(e => e.Target?.ToString(), StringComparer.Ordinal).ToList());
+    }
+
+    private static ClusterState Summary(ClusterState state)
+    {
+        state.Secrets = new(StringComparer.Ordinal);
+        state.Steps = new(StringComparer.Ordinal);
+        return state;
     }
 }
