@@ -105,7 +105,14 @@ public sealed class CivoEmulator : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext ctx, Func<Task> next)
     {
-        if (Latency > TimeSpan.Zero) await Task.Delay(Latency);
+        if (Latency > TimeSpan.Zero)
+        {
+            // The request is received in full first: a client that gives up during the delay does not stop the work.
+            ctx.Request.EnableBuffering();
+            await ctx.Request.Body.CopyToAsync(Stream.Null);
+            ctx.Request.Body.Position = 0;
+            await Task.Delay(Latency);
+        }
         int? fault = null;
         lock (_faultLock)
         {
@@ -119,7 +126,7 @@ public sealed class CivoEmulator : IAsyncDisposable
         }
         if (fault is { } status)
         {
-            if (status == 429) ctx.Response.Headers.RetryAfter = RetryAfterSeconds.ToString();
+            if (status is 429 or 503) ctx.Response.Headers.RetryAfter = RetryAfterSeconds.ToString();
             await Error(ctx, status, status == 429 ? "too_many_requests" : "internal_server_error",
                 status == 429 ? "Rate limit exceeded, please slow down" : "An unexpected error occurred");
             return;

@@ -102,6 +102,10 @@ public sealed class CivoManagedTests : IAsyncLifetime
         Assert.Equal(1, _civo.Count("DELETE", "/v2/kubernetes/clusters/"));
         await Assert.ThrowsAsync<ClusterNotFoundException>(() => manager.GetAsync(Id(), CancellationToken.None));
         Assert.DoesNotContain(_civo.Requests, r => r.Path.Contains("good-key", StringComparison.Ordinal));
+        Assert.DoesNotContain(_events.All, e => e.Message.Contains("good-key", StringComparison.Ordinal));
+        foreach (var log in Directory.EnumerateFiles(Path.Combine(_home, "logs"), "*", SearchOption.AllDirectories))
+            Assert.DoesNotContain("good-key", await File.ReadAllTextAsync(log));
+        Assert.Contains(_events.All, e => e.Step == "civo:wait-active");
     }
 
     [Fact]
@@ -292,5 +296,72 @@ public sealed class CivoManagedTests : IAsyncLifetime
         await manager.DeleteAsync(Id(), Options, CancellationToken.None);
         Assert.Single(_civo.Inventory);
         Assert.Equal(0, _civo.Count("DELETE", "/v2/"));
+    }
+
+    private async Task PostDirectAsync(string name, string tags = "")
+    {
+        using var http = new HttpClient();
+        http.DefaultRequestHeaders.Authorization = new("Bearer", "good-key");
+        var body = $$"""{"name":"{{name}}","region":"LON1","num_target_nodes":1,"target_nodes_size":"g4s.kube.small","tags":"{{tags}}"}""";
+        (await http.PostAsync($"{_civo.BaseUrl}/kubernetes/clusters", new StringContent(body, System.Text.Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();
+    }
+
+    [Fact]
+    public async Task Cancel_during_a_slow_create_request_then_rerun_finds_the_cluster_by_name_on_a_later_page()
+    {
+        // Two other clusters sort first, so "demo" is on page 2 of the emulator's 2-per-page listing.
+        await PostDirectAsync("a1");
+        await PostDirectAsync("a2");
+        _civo.Latency = TimeSpan.FromMilliseconds(700);
+        using var manager = NewManager();
+        using var cts = new CancellationTokenSource();
+
+        var create = manager.CreateAsync(Spec(), Options, cts.Token);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (_civo.Count("GET", "/v2/kubernetes/clusters?") < 1 && DateTime.UtcNow < deadline) await Task.Delay(10);
+        await Task.Delay(250); // inside the POST's latency: the server still creates it, the answer is lost
+        cts.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => create);
+        while (_civo.Inventory.Count < 3 && DateTime.UtcNow < deadline) await Task.Delay(10);
+        var interrupted = await manager.GetAsync(Id(), CancellationToken.None);
+        Assert.False(interrupted.Resources.ContainsKey("civo:cluster"));
+        _civo.Latency = TimeSpan.Zero;
+
+        var state = await manager.CreateAsync(Spec(), Options, CancellationToken.None);
+
+        Assert.Equal(ClusterStatus.Running, state.Status);
+        Assert.Equal(3, _civo.Inventory.Count);
+        Assert.Single(_civo.Inventory, c => c.Name == "demo");
+        Assert.Equal(state.Resources["civo:cluster"], _civo.Inventory.Single(c => c.Name == "demo").Id);
+        Assert.Contains(_civo.Requests, r => r.Path.Contains("page=2", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Latency_slows_but_does_not_break_create_and_delete()
+    {
+        _civo.Latency = TimeSpan.FromMilliseconds(100);
+        using var manager = NewManager();
+
+        await manager.CreateAsync(Spec(), Options, CancellationToken.None);
+        await manager.DeleteAsync(Id(), Options, CancellationToken.None);
+
+        Assert.Empty(_civo.Inventory);
+    }
+
+    [Fact]
+    public async Task Retries_give_up_with_Civos_message_when_the_API_keeps_failing()
+    {
+        using var manager = NewManager();
+        await manager.CreateAsync(Spec(), Options, CancellationToken.None);
+        _civo.RetryAfterSeconds = 0; // 503 with Retry-After: 0, so the 8 attempts take no time
+        _civo.FailNext(100, 503);
+
+        var e = await Assert.ThrowsAnyAsync<KsctlException>(() => manager.DeleteAsync(Id(), Options, CancellationToken.None));
+
+        Assert.Contains("An unexpected error occurred", e.Message);
+        Assert.Equal(ClusterStatus.DeletionFailed, (await manager.GetAsync(Id(), CancellationToken.None)).Status);
+        _civo.FailNext(0, 503);
+        await manager.DeleteAsync(Id(), Options, CancellationToken.None);
+        Assert.Empty(_civo.Inventory);
     }
 }

@@ -74,7 +74,7 @@ internal sealed class CivoProvider(KsctlServices services) : IManagedClusterProv
     public async Task PreflightAsync(ClusterSpec spec, CancellationToken cancellationToken)
     {
         // One authenticated GET: a bad key fails here, before any state or cloud resource exists.
-        await Client().ValidateKeyAsync(cancellationToken).ConfigureAwait(false);
+        await (await ClientAsync(cancellationToken).ConfigureAwait(false)).ValidateKeyAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public IReadOnlyList<PlanStep> CreateSteps(ClusterSpec spec)
@@ -125,12 +125,18 @@ internal sealed class CivoProvider(KsctlServices services) : IManagedClusterProv
     internal static string NameTag(string name) => $"ksctl-cluster-{name}";
 
     /// <summary>
-    /// The API key. Seam for stored credentials: when the ClusterManager's CredentialStore is wired to providers,
-    /// resolve it here first and fall back to <see cref="TokenVariable"/>.
+    /// Seam for stored credentials (Set-KsctlCredential -Provider Civo): when set, it is asked first and its key wins
+    /// over <see cref="TokenVariable"/>. Not wired yet: ProviderRegistry builds providers before the ClusterManager's
+    /// CredentialStore exists; wiring it is one assignment there, e.g.
+    /// <c>StoredToken = async ct =&gt; (await credentials.GetAsync(CloudProvider.Civo, ct))?.Secret</c>.
     /// </summary>
-    private static string ResolveToken()
+    internal Func<CancellationToken, Task<string?>>? StoredToken { get; init; }
+
+    /// <summary>The API key: the stored credential if there is one, else <see cref="TokenVariable"/>.</summary>
+    private async Task<string> ResolveTokenAsync(CancellationToken ct)
     {
-        var token = Environment.GetEnvironmentVariable(TokenVariable);
+        var token = StoredToken is null ? null : await StoredToken(ct).ConfigureAwait(false);
+        if (string.IsNullOrWhiteSpace(token)) token = Environment.GetEnvironmentVariable(TokenVariable);
         if (string.IsNullOrWhiteSpace(token))
             throw new KsctlException("KsctlAuthenticationFailed", KsctlErrorCategory.AuthenticationError,
                 $"No Civo API key: set the {TokenVariable} environment variable to your Civo API key.", TokenVariable)
@@ -138,7 +144,7 @@ internal sealed class CivoProvider(KsctlServices services) : IManagedClusterProv
         return token.Trim();
     }
 
-    private CivoClient Client() => new(ResolveToken(), _logger, _time);
+    private async Task<CivoClient> ClientAsync(CancellationToken ct) => new(await ResolveTokenAsync(ct).ConfigureAwait(false), _logger, _time);
 
     private async Task<CivoCluster?> FindOursAsync(CivoClient client, ClusterState state, string region, CancellationToken ct)
     {
@@ -158,7 +164,7 @@ internal sealed class CivoProvider(KsctlServices services) : IManagedClusterProv
 
     private async Task CreateClusterAsync(StepContext ctx, ClusterSpec spec, CancellationToken ct)
     {
-        var client = Client();
+        var client = await ClientAsync(ct).ConfigureAwait(false);
         var region = spec.Id.Region;
         var request = new CivoClusterRequest
         {
@@ -210,7 +216,7 @@ internal sealed class CivoProvider(KsctlServices services) : IManagedClusterProv
 
     private async Task<CivoCluster> WaitActiveAsync(StepContext ctx, string region, CancellationToken ct)
     {
-        var client = Client();
+        var client = await ClientAsync(ct).ConfigureAwait(false);
         var id = RecordedId(ctx);
         var deadline = _time.GetUtcNow() + ActiveTimeout;
         var delay = FirstPoll;
@@ -240,7 +246,7 @@ internal sealed class CivoProvider(KsctlServices services) : IManagedClusterProv
     private async Task CaptureKubeconfigAsync(StepContext ctx, string region, CancellationToken ct)
     {
         var id = RecordedId(ctx);
-        var cluster = await Client().GetClusterAsync(id, region, ct).ConfigureAwait(false)
+        var cluster = await (await ClientAsync(ct).ConfigureAwait(false)).GetClusterAsync(id, region, ct).ConfigureAwait(false)
             ?? throw new KsctlException("KsctlCloudApiError", KsctlErrorCategory.ObjectNotFound, $"Civo cluster {id} ('{ctx.State.Id.Name}') no longer exists.", ctx.State.Id.Name);
         if (string.IsNullOrWhiteSpace(cluster.Kubeconfig))
             throw new KsctlException("KsctlKubeconfigMissing", KsctlErrorCategory.InvalidResult, $"Civo returned no kubeconfig for cluster '{ctx.State.Id.Name}' ({id}).", ctx.State.Id.Name);
@@ -272,7 +278,7 @@ internal sealed class CivoProvider(KsctlServices services) : IManagedClusterProv
 
     private async Task DeleteClusterAsync(StepContext ctx, string region, CancellationToken ct)
     {
-        var client = Client();
+        var client = await ClientAsync(ct).ConfigureAwait(false);
         CivoCluster? cluster;
         try
         {
@@ -297,7 +303,7 @@ internal sealed class CivoProvider(KsctlServices services) : IManagedClusterProv
     private async Task WaitDeletedAsync(StepContext ctx, string region, CancellationToken ct)
     {
         if (!ctx.State.Resources.TryGetValue(ClusterResource, out var id)) return;
-        var client = Client();
+        var client = await ClientAsync(ct).ConfigureAwait(false);
         var deadline = _time.GetUtcNow() + DeleteTimeout;
         var delay = FirstPoll;
         while (await client.GetClusterAsync(id, region, ct).ConfigureAwait(false) is { } cluster)
