@@ -364,4 +364,20 @@ public sealed class CivoManagedTests : IAsyncLifetime
         await manager.DeleteAsync(Id(), Options, CancellationToken.None);
         Assert.Empty(_civo.Inventory);
     }
+
+    [Fact]
+    public async Task The_WhatIf_plan_needs_no_key_and_sends_nothing()
+    {
+        SetEnv("CIVO_TOKEN", null);
+        using var manager = NewManager();
+
+        var (plan, existing) = await manager.PlanCreateAsync(Spec() with { NodeCount = 3 }, CancellationToken.None);
+
+        Assert.Null(existing);
+        Assert.Equal(["civo:cluster", "civo:wait-active", "kubeconfig"], plan.Steps.Select(s => s.Name));
+        var text = plan.Render();
+        Assert.Contains("3 × g4s.kube.small", text);
+        Assert.Contains("demo-LON1-managed-civo-ksctl", text);
+        Assert.Empty(_civo.Requests);
+    }
 }
