@@ -24,5 +24,6 @@ internal sealed class ProviderRegistry
 
     public static ProviderRegistry CreateDefault(KsctlServices services) => new ProviderRegistry()
         .Register(new Local.LocalProvider(services))
-        .Register(new BareMetal.BareMetalProvider());
+        .Register(new BareMetal.BareMetalProvider())
+        .Register(new Civo.CivoProvider(services));
 }
