@@ -126,6 +126,22 @@ public sealed class CivoManagedTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_stored_credential_wins_over_CIVO_TOKEN()
+    {
+        SetEnv("CIVO_TOKEN", "wrong-key");
+        using var manager = NewManager();
+        await manager.Credentials.SetAsync(new Ksctl.Core.Storage.Credentials.StoredCredential
+        {
+            Provider = CloudProvider.Civo, UserName = "civo", Secret = "good-key",
+        }, CancellationToken.None);
+
+        var state = await manager.CreateAsync(Spec(), Options, CancellationToken.None);
+
+        Assert.Equal(ClusterStatus.Running, state.Status);
+        await manager.DeleteAsync(state.Id, Options, CancellationToken.None);
+    }
+
+    [Fact]
     public async Task A_missing_key_names_CIVO_TOKEN_and_sends_nothing()
     {
         SetEnv("CIVO_TOKEN", null);

@@ -36,7 +36,8 @@ public sealed class ClusterManager : IDisposable
         });
         _events = events;
         _services = new KsctlServices(settings, _ownedLoggers, new ProcessRunner(), TimeProvider.System);
-        _providers = ProviderRegistry.CreateDefault(_services);
+        // Stored credentials live in the store, which is built below; providers ask for them only when they run.
+        _providers = ProviderRegistry.CreateDefault(_services, async (provider, ct) => (await Credentials.GetAsync(provider, ct).ConfigureAwait(false))?.Secret);
         _composer = new PlanComposer(_providers, _services);
         Store = CreateStore(settings, events);
         _logger = _ownedLoggers.CreateLogger<ClusterManager>();

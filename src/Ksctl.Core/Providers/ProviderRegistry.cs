@@ -22,8 +22,10 @@ internal sealed class ProviderRegistry
             : throw new ProviderNotAvailableException(provider.ToString(),
                 $"The {provider} provider is not available in this version of Ksctl. Available: {string.Join(", ", _providers.Keys)}.");
 
-    public static ProviderRegistry CreateDefault(KsctlServices services) => new ProviderRegistry()
+    /// <param name="services">What providers are built with.</param>
+    /// <param name="storedSecret">The secret of the provider's stored credential (Set-KsctlCredential), asked for lazily.</param>
+    public static ProviderRegistry CreateDefault(KsctlServices services, Func<CloudProvider, CancellationToken, Task<string?>>? storedSecret = null) => new ProviderRegistry()
         .Register(new Local.LocalProvider(services))
         .Register(new BareMetal.BareMetalProvider())
-        .Register(new Civo.CivoProvider(services));
+        .Register(new Civo.CivoProvider(services) { StoredToken = storedSecret is null ? null : ct => storedSecret(CloudProvider.Civo, ct) });
 }

@@ -125,10 +125,8 @@ internal sealed class CivoProvider(KsctlServices services) : IManagedClusterProv
     internal static string NameTag(string name) => $"ksctl-cluster-{name}";
 
     /// <summary>
-    /// Seam for stored credentials (Set-KsctlCredential -Provider Civo): when set, it is asked first and its key wins
-    /// over <see cref="TokenVariable"/>. Not wired yet: ProviderRegistry builds providers before the ClusterManager's
-    /// CredentialStore exists; wiring it is one assignment there, e.g.
-    /// <c>StoredToken = async ct =&gt; (await credentials.GetAsync(CloudProvider.Civo, ct))?.Secret</c>.
+    /// Stored credentials (Set-KsctlCredential -Provider Civo), wired by the ClusterManager: asked first, and its key
+    /// wins over <see cref="TokenVariable"/>.
     /// </summary>
     internal Func<CancellationToken, Task<string?>>? StoredToken { get; init; }
 
