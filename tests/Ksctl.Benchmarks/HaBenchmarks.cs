@@ -5,6 +5,8 @@ using Ksctl.Core.Configuration;
 using Ksctl.Core.Engine;
 using Ksctl.Core.Model;
 
+using Ksctl.TestSupport;
+
 namespace Ksctl.Benchmarks;
 
 /// <summary>

@@ -127,7 +127,7 @@ public sealed class HaClusterTests(HaMachinesFixture machines) : IDisposable
         File.WriteAllText(Path.Combine(pki, "client.crt"), state.Secrets["etcd:client.crt"]);
         File.WriteAllText(Path.Combine(pki, "client.key"), state.Secrets["etcd:client.key"]);
         var endpoints = string.Join(',', machines.Machines.Skip(1).Take(3).Select(m => $"https://{m.Address}:2379"));
-        var (code, stdout, stderr) = HaMachinesFixture.Run("etcdctl", TimeSpan.FromSeconds(30),
+        var (code, stdout, stderr) = Ksctl.TestSupport.TestMachineHarness.Run("etcdctl", TimeSpan.FromSeconds(30),
             $"--endpoints={endpoints}", $"--cacert={pki}/ca.crt", $"--cert={pki}/client.crt", $"--key={pki}/client.key", "endpoint", "health");
         Directory.Delete(pki, true);
         Assert.True(code == 0, $"etcdctl endpoint health failed: {stdout} {stderr}");
