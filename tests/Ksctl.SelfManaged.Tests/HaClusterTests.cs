@@ -113,6 +113,16 @@ public sealed class HaClusterTests(HaMachinesFixture machines) : IDisposable
         Assert.Contains("swapoff -a", tools);
         Assert.Contains("modprobe br_netfilter", tools);
 
+        // Resize 2 → 3 → 1: the new worker joins through the LB; the removed ones are drained and deleted as Nodes first.
+        state = await manager.ResizeAsync(state.Id, 3, Options, CancellationToken.None);
+        Assert.Equal($"join {lb}:6443 control-plane=false", (await machines.RunOnAsync(9, "cat /var/lib/kubeadm-standin/joined")).Trim());
+        state = await manager.ResizeAsync(state.Id, 1, Options, CancellationToken.None);
+        Assert.Equal([0], state.Nodes.Where(n => n.Role == NodeRole.Worker).Select(n => n.Index));
+        var kubectl = await machines.RunOnAsync(4, "cat /var/log/ksctl/kubectl.log");
+        Assert.Contains($"drain {machines.Machines[8].Name} ", kubectl);
+        Assert.Contains($"drain {machines.Machines[9].Name} ", kubectl);
+        Assert.Equal("", (await machines.RunOnAsync(9, "find /etc/kubernetes /var/lib/kubelet -mindepth 1 2>/dev/null; true")).Trim());
+
         await manager.DeleteAsync(state.Id, Options, CancellationToken.None);
         await AssertMachinesCleanAsync();
     }
