@@ -17,19 +17,7 @@ public sealed class GetKsctlCredentialCommand : KsctlCmdlet
 
     protected override void ProcessRecord()
     {
-        var manager = GetManager();
-        CredentialStore store;
-        IReadOnlyList<StoredCredential> all;
-        try
-        {
-            store = manager.Credentials;
-            all = Run(ct => store.ListAsync(ct));
-        }
-        catch (Exception ex) when (ex is not PipelineStoppedException)
-        {
-            WriteFailure(ex, "credentials");
-            return;
-        }
+        if (ListCredentials() is not var (store, all)) return;
         if (Provider is null || Provider.Length == 0)
         {
             foreach (var c in all) WriteObject(ModelMapper.ToCredentialInfo(c, store.Location));

@@ -125,6 +125,21 @@ public abstract class KsctlCmdlet : PSCmdlet, IDisposable
         return true;
     }
 
+    /// <summary>The active store's credentials, or null after writing why they cannot be read.</summary>
+    internal (Core.Storage.Credentials.CredentialStore Store, IReadOnlyList<Core.Storage.Credentials.StoredCredential> All)? ListCredentials()
+    {
+        try
+        {
+            var store = GetManager().Credentials;
+            return (store, Run(ct => store.ListAsync(ct)));
+        }
+        catch (Exception ex) when (ex is not PipelineStoppedException)
+        {
+            WriteFailure(ex, "credentials");
+            return null;
+        }
+    }
+
     /// <summary>A non-terminating error for one target, or a terminating one when the input itself is wrong.</summary>
     internal void WriteFailure(Exception ex, object? target)
     {

@@ -23,19 +23,7 @@ public sealed class RemoveKsctlCredentialCommand : KsctlCmdlet
 
     protected override void ProcessRecord()
     {
-        var manager = GetManager();
-        CredentialStore store;
-        IReadOnlyList<StoredCredential> all;
-        try
-        {
-            store = manager.Credentials;
-            all = Run(ct => store.ListAsync(ct));
-        }
-        catch (Exception ex) when (ex is not PipelineStoppedException)
-        {
-            WriteFailure(ex, "credentials");
-            return;
-        }
+        if (ListCredentials() is not var (store, all)) return;
         foreach (var name in Provider)
         {
             var provider = Enum.Parse<CloudProvider>(name, ignoreCase: true);
