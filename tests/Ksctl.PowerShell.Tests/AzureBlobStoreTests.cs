@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Management.Automation;
 using System.Text;
 using System.Text.Json;
@@ -257,5 +258,56 @@ public sealed class AzureBlobStoreTests(AzuriteFixture fixture) : IClassFixture<
 
         foreach (var planted in new[] { ClientKeyData("leaky"), CertificateData("leaky"), "leaky standin key", password, blob.KeyBase64, Storage.Tests.Harness.AzuriteInstance.AccountKey })
             Assert.False(text.Contains(planted, StringComparison.Ordinal), $"A stream contained a planted secret ({planted[..6]}…)");
+    }
+
+    [Fact]
+    public void TwoOsProcesses_TheSecondGetsClusterLocked_NamingTheHolder_AndNothingIsLost()
+    {
+        using var session = new KsctlSession();
+        using var blob = new BlobStoreEnvironment(fixture.Azurite);
+        var gate = Path.Combine(session.Root, "kind-may-finish");
+
+        // Process one: another OS process (ksctl-host) creates the cluster; its kind create waits at the gate, so
+        // that process holds the cluster's lease while this one tries.
+        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) != "dotnet") start.FileName = "dotnet";
+        foreach (var a in new[] { Paths.HostDll, "--module", Paths.Manifest, "-Command", "New-KsctlCluster twoproc -Provider Local -ErrorAction Stop" }) start.ArgumentList.Add(a);
+        start.Environment["KIND_STANDIN_CREATE_GATE"] = gate;
+        start.Environment["NO_COLOR"] = "1";
+        using var first = Process.Start(start)!;
+        var firstOut = first.StandardOutput.ReadToEndAsync();
+        var firstErr = first.StandardError.ReadToEndAsync();
+        try
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(90);
+            while (!File.Exists(session.KindLog) || !File.ReadAllText(session.KindLog).Contains("create cluster"))
+            {
+                if (first.HasExited) Assert.Fail($"the first process ended early: {firstErr.Result} {firstOut.Result}");
+                Assert.True(DateTime.UtcNow < deadline, "the first process never reached kind create");
+                Thread.Sleep(100);
+            }
+            Assert.Equal("Creating", (string)session.RunClean("Get-KsctlCluster twoproc").Single().Status);
+
+            // Process two (this one): every state-changing operation is refused, naming the first process.
+            foreach (var script in new[] { "Remove-KsctlCluster twoproc -Confirm:$false", "New-KsctlCluster twoproc -Provider Local" })
+            {
+                var refused = session.Run(script);
+                var error = Assert.Single(refused.Errors);
+                Assert.Equal("KsctlClusterLocked", error.FullyQualifiedErrorId.Split(',')[0]);
+                Assert.Contains($"pid {first.Id} on {Environment.MachineName}", error.Exception.Message);
+            }
+        }
+        finally
+        {
+            File.WriteAllText(gate, "");
+            Assert.True(first.WaitForExit(90_000), "the first process did not finish");
+        }
+        Assert.True(first.ExitCode == 0, $"first process failed: {firstErr.Result} {firstOut.Result}");
+
+        // Nothing lost: the first process's create completed, one kind create ran, and the lock is free again.
+        Assert.Equal("Running", (string)session.RunClean("Get-KsctlCluster twoproc").Single().Status);
+        Assert.Single(File.ReadAllLines(session.KindLog), l => l.StartsWith("create cluster"));
+        session.RunClean("Remove-KsctlCluster twoproc -Confirm:$false");
+        Assert.Empty(session.RunClean("Get-KsctlCluster").Output);
     }
 }

@@ -106,7 +106,7 @@ public sealed class ClusterManager : IDisposable
     {
         var prepared = Prepare(spec);
         var existing = await Store.ReadAsync(prepared.Id, cancellationToken).ConfigureAwait(false);
-        if (existing is not null) EnsureAllowed(existing, ClusterOperation.Create);
+        if (existing is not null) await EnsureAllowedAsync(existing, ClusterOperation.Create, lockHeld: false, cancellationToken).ConfigureAwait(false);
         await using var build = _composer.Create(existing?.Spec ?? prepared, OperationOptions.Default);
         return (build.Plan, existing);
     }
@@ -128,7 +128,7 @@ public sealed class ClusterManager : IDisposable
         }
         else
         {
-            EnsureAllowed(existing, ClusterOperation.Create);
+            await EnsureAllowedAsync(existing, ClusterOperation.Create, lockHeld: true, cancellationToken).ConfigureAwait(false);
             if (!SameSpec(existing.Spec, prepared))
                 _logger.LogWarning("Resuming {Cluster} with the spec recorded when it was first created; the parameters given now differ and are ignored.", prepared.Id);
             state = existing;
@@ -181,7 +181,7 @@ public sealed class ClusterManager : IDisposable
     public async Task<Plan> PlanDeleteAsync(ClusterId id, CancellationToken cancellationToken)
     {
         var state = await GetAsync(id, cancellationToken).ConfigureAwait(false);
-        EnsureAllowed(state, ClusterOperation.Delete);
+        await EnsureAllowedAsync(state, ClusterOperation.Delete, lockHeld: false, cancellationToken).ConfigureAwait(false);
         await using var build = _composer.Delete(state, OperationOptions.Default);
         return build.Plan;
     }
@@ -190,9 +190,8 @@ public sealed class ClusterManager : IDisposable
     {
         await using var clusterLock = await Store.AcquireLockAsync(id, "delete", options.BreakStaleLock, cancellationToken).ConfigureAwait(false);
         var state = await GetAsync(id, cancellationToken).ConfigureAwait(false);
-        EnsureAllowed(state, ClusterOperation.Delete);
+        var resuming = await EnsureAllowedAsync(state, ClusterOperation.Delete, lockHeld: true, cancellationToken).ConfigureAwait(false) == ClusterStatus.DeletionFailed;
         var session = new StateSession(state, Store);
-        var resuming = state.Status == ClusterStatus.DeletionFailed;
         session.Mutate(s =>
         {
             // A fresh delete starts from scratch; a failed one resumes from its checkpoints.
@@ -214,6 +213,7 @@ public sealed class ClusterManager : IDisposable
     public async Task<Plan> PlanResizeAsync(ClusterId id, int workerCount, CancellationToken cancellationToken)
     {
         var state = await GetAsync(id, cancellationToken).ConfigureAwait(false);
+        await EnsureAllowedAsync(state, ClusterOperation.Resize, lockHeld: false, cancellationToken).ConfigureAwait(false);
         var resized = PrepareResize(state, workerCount);
         await using var build = _composer.Resize(state, resized, OperationOptions.Default);
         return build.Plan;
@@ -227,9 +227,9 @@ public sealed class ClusterManager : IDisposable
     {
         await using var clusterLock = await Store.AcquireLockAsync(id, "resize", options.BreakStaleLock, cancellationToken).ConfigureAwait(false);
         var state = await GetAsync(id, cancellationToken).ConfigureAwait(false);
+        var resuming = await EnsureAllowedAsync(state, ClusterOperation.Resize, lockHeld: true, cancellationToken).ConfigureAwait(false) == ClusterStatus.ConfiguringFailed;
         var resized = PrepareResize(state, workerCount);
         var session = new StateSession(state, Store);
-        var resuming = state.Status == ClusterStatus.ConfiguringFailed;
         session.Mutate(s =>
         {
             if (!resuming) foreach (var key in s.Steps.Keys.Where(k => k.StartsWith("resize/", StringComparison.Ordinal)).ToList()) s.Steps.Remove(key);
@@ -247,7 +247,6 @@ public sealed class ClusterManager : IDisposable
 
     private ClusterSpec PrepareResize(ClusterState state, int workerCount)
     {
-        EnsureAllowed(state, ClusterOperation.Resize);
         if (state.Id.Type != ClusterType.SelfManaged)
             throw new OperationNotAllowedException(state.Id.ToString(), "resize", $"{state.Status} ({state.Id.Type} clusters are resized by their cloud's node pool, not by Ksctl in this version)");
         if (workerCount < 0) throw new InvalidSpecException("WorkerCount", $"{workerCount} is negative; give the total number of workers wanted (0 or more).");
@@ -258,7 +257,7 @@ public sealed class ClusterManager : IDisposable
     public async Task<KubeconfigWriteResult> SwitchContextAsync(ClusterId id, string? path, CancellationToken cancellationToken)
     {
         var state = await GetAsync(id, cancellationToken).ConfigureAwait(false);
-        EnsureAllowed(state, ClusterOperation.Switch);
+        await EnsureAllowedAsync(state, ClusterOperation.Switch, lockHeld: false, cancellationToken).ConfigureAwait(false);
         if (!state.Secrets.TryGetValue(ClusterState.KubeconfigSecret, out var kubeconfig) || string.IsNullOrWhiteSpace(kubeconfig))
             throw new KsctlException("KsctlKubeconfigMissing", KsctlErrorCategory.ObjectNotFound, $"Cluster {id} has no kubeconfig in its state.", id.Name);
         var result = path is null
@@ -308,10 +307,25 @@ public sealed class ClusterManager : IDisposable
     private static bool SameSpec(ClusterSpec a, ClusterSpec b) =>
         System.Text.Json.JsonSerializer.Serialize(a, StateSerializer.Options) == System.Text.Json.JsonSerializer.Serialize(b, StateSerializer.Options);
 
-    private static void EnsureAllowed(ClusterState state, ClusterOperation operation)
+    /// <summary>
+    /// Checks the status machine and returns the status the operation starts from. A transitional status
+    /// (Creating, Deleting, Configuring) left by an operation that was killed rather than failed counts as that
+    /// operation's failure, so it can be resumed or the cluster deleted; while a live process still runs it, the
+    /// caller is told who (<see cref="ClusterLockedException"/>) instead of a bare "not allowed".
+    /// </summary>
+    private async Task<ClusterStatus> EnsureAllowedAsync(ClusterState state, ClusterOperation operation, bool lockHeld, CancellationToken cancellationToken)
     {
-        if (!StatusRules.Allows(state.Status, operation))
-            throw new OperationNotAllowedException(state.Id.ToString(), operation.ToString().ToLowerInvariant(), state.Status.ToString());
+        var status = state.Status;
+        if (StatusRules.IsTransitional(status))
+        {
+            if (!lockHeld && await Store.LockHolderAsync(state.Id, cancellationToken).ConfigureAwait(false) is { } holder)
+                throw new ClusterLockedException(state.Id.ToString(), holder);
+            status = StatusRules.AfterInterruption(status);
+        }
+        if (!StatusRules.Allows(status, operation))
+            throw new OperationNotAllowedException(state.Id.ToString(), operation.ToString().ToLowerInvariant(),
+                status == state.Status ? status.ToString() : $"{state.Status} (interrupted: {status})");
+        return status;
     }
 
     private static string Describe(string name, CloudProvider? provider, ClusterType? type, string? region)

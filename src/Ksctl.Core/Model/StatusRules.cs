@@ -12,4 +12,20 @@ public static class StatusRules
         ClusterOperation.Resize or ClusterOperation.Switch => status is ClusterStatus.Running or ClusterStatus.ConfiguringFailed,
         _ => false,
     };
+
+    /// <summary>Statuses an operation holds only while it runs (the cluster's lock is held meanwhile).</summary>
+    public static bool IsTransitional(ClusterStatus status) =>
+        status is ClusterStatus.Creating or ClusterStatus.Deleting or ClusterStatus.Configuring;
+
+    /// <summary>
+    /// What a transitional status means once no process runs that operation any more (it was killed, the machine
+    /// lost power, a runbook sandbox was recycled): the operation failed midway and may be resumed like any failure.
+    /// </summary>
+    public static ClusterStatus AfterInterruption(ClusterStatus status) => status switch
+    {
+        ClusterStatus.Creating => ClusterStatus.CreationFailed,
+        ClusterStatus.Deleting => ClusterStatus.DeletionFailed,
+        ClusterStatus.Configuring => ClusterStatus.ConfiguringFailed,
+        _ => status,
+    };
 }

@@ -68,6 +68,10 @@ internal sealed class FileClusterLock : IClusterLock
         throw new ClusterLockedException(cluster.ToString(), "another process that keeps taking and releasing the lock");
     }
 
+    /// <summary>The holder of the lock file at <paramref name="path"/> if it is (as far as we can tell) still running.</summary>
+    public static string? LiveHolder(string path) =>
+        LockRecord.TryRead(path) is { } holder && !holder.IsStale() ? holder.Describe() : null;
+
     public ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _released, 1) == 0)

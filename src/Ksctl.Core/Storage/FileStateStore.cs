@@ -100,6 +100,12 @@ public sealed class FileStateStore : IStateStore
         return Task.FromResult<IClusterLock>(FileClusterLock.Acquire(id, Path.Combine(dir, LockName), operation, breakStale, () => TryRemoveEmptyTree(dir)));
     }
 
+    public Task<string?> LockHolderAsync(ClusterId id, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(FileClusterLock.LiveHolder(Path.Combine(ClusterDirectory(id), LockName)));
+    }
+
     private void EnsureTree(string dir)
     {
         // Create each level ourselves so every folder we make is 0700, not just the leaf.

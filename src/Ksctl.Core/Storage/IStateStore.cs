@@ -29,6 +29,12 @@ public interface IStateStore
     /// unless <paramref name="breakStale"/> is set.
     /// </summary>
     Task<IClusterLock> AcquireLockAsync(ClusterId id, string operation, bool breakStale, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Who holds the cluster's lock right now ("pid 1234 on host-a, create since ..."), or null when no live
+    /// process does (no lock, or one whose holder is known to be gone). Takes nothing.
+    /// </summary>
+    Task<string?> LockHolderAsync(ClusterId id, CancellationToken cancellationToken) => Task.FromResult<string?>(null);
 }
 
 /// <summary>A held cluster lock; disposing releases it.</summary>

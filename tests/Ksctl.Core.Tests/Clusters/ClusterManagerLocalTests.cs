@@ -394,6 +394,42 @@ public sealed class ClusterManagerLocalTests : IDisposable
     }
 
     [Fact]
+    public async Task A_create_killed_midway_is_resumed_and_while_it_runs_others_are_told_who_runs_it()
+    {
+        using var manager = NewManager();
+        // What a SIGKILLed create leaves: the document says Creating, and no live process holds the lock.
+        var store = new FileStateStore(StateRoot);
+        var prepared = manager.Prepare(Spec());
+        await store.WriteAsync(new ClusterState { Id = prepared.Id, Spec = prepared, Status = ClusterStatus.Creating }, CancellationToken.None);
+
+        // While a live process holds the lock, every other operation names it instead of a bare "not allowed".
+        await using (await store.AcquireLockAsync(prepared.Id, "create", false, CancellationToken.None))
+        {
+            foreach (var attempt in new Func<Task>[]
+            {
+                () => manager.PlanCreateAsync(Spec(), CancellationToken.None),
+                () => manager.PlanDeleteAsync(prepared.Id, CancellationToken.None),
+                () => manager.SwitchContextAsync(prepared.Id, null, CancellationToken.None),
+                () => manager.CreateAsync(Spec(), OperationOptions.Default, CancellationToken.None),
+            })
+                Assert.Contains($"pid {Environment.ProcessId}", (await Assert.ThrowsAsync<ClusterLockedException>(attempt)).Holder);
+        }
+
+        // Nobody runs it any more: it counts as CreationFailed, so the same call resumes it.
+        var (_, existing) = await manager.PlanCreateAsync(Spec(), CancellationToken.None);
+        Assert.Equal(ClusterStatus.Creating, existing!.Status);
+        var state = await manager.CreateAsync(Spec(), OperationOptions.Default, CancellationToken.None);
+        Assert.Equal(ClusterStatus.Running, state.Status);
+
+        // The same for a delete killed midway: it resumes.
+        state.Status = ClusterStatus.Deleting;
+        await store.WriteAsync(state, CancellationToken.None);
+        Assert.Throws<OperationNotAllowedException>(() => manager.SwitchContextAsync(state.Id, null, CancellationToken.None).GetAwaiter().GetResult());
+        await manager.DeleteAsync(state.Id, OperationOptions.Default, CancellationToken.None);
+        Assert.Null(await store.ReadAsync(state.Id, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Switch_merges_the_kubeconfig_into_the_users_file()
     {
         var kubeconfig = _home.Combine("kube", "config");

@@ -302,6 +302,9 @@ public sealed class AzureBlobStateStore : IStateStore
     internal void Warn(ClusterId cluster, string message) =>
         Options.Events?.Report(new KsctlEvent { Level = KsctlLogLevel.Warning, Component = "state-store", Message = message, Cluster = cluster.ToString() });
 
+    public Task<string?> LockHolderAsync(ClusterId id, CancellationToken cancellationToken) =>
+        AzureBlobClusterLock.LeasedByAsync(_container.GetBlobClient(LockBlobName(id)), cancellationToken);
+
     /// <summary>A held lock must still be ours (renewed now); without one, nobody else may hold it.</summary>
     private async Task EnsureMayWriteAsync(ClusterId id, CancellationToken cancellationToken)
     {
