@@ -14,8 +14,9 @@ public sealed class CivoMachinesFixture : IAsyncLifetime
     private const string Prefix = "ksc";
     private const string Subnet = "10.251.203";
     private const int Count = 9;
-    // pool.Release resets a machine; a Boot running at the same time could pick it mid-reset: one at a time.
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    // pool.Release frees a machine before resetting it, so a Boot at the same time could pick it mid-reset: boots run
+    // together and resets run together (each takes seconds), but never a boot during a reset.
+    private readonly GroupGate _gate = new();
 
     public IReadOnlyList<InventoryMachine> Machines { get; private set; } = [];
     public TestMachinePool Pool { get; private set; } = null!;
@@ -34,24 +35,22 @@ public sealed class CivoMachinesFixture : IAsyncLifetime
         civo.BootMachine = async (instance, ct) =>
         {
             InventoryMachine machine;
-            await _gate.WaitAsync(ct);
-            try { machine = await Task.Run(() => Pool.Boot(instance.Id, instance.Script), ct); }
-            finally { _gate.Release(); }
+            using (await _gate.EnterAsync("boot"))
+                machine = await Task.Run(() => Pool.Boot(instance.Id, instance.Script), ct);
             await TestMachineHarness.ProvisionStandInsAsync([machine]);
             return (machine.Address, machine.Address);
         };
         civo.ReleaseMachine = async instance =>
         {
-            await _gate.WaitAsync();
-            try { await Task.Run(() => Pool.Release(instance.Id)); }
-            finally { _gate.Release(); }
+            using (await _gate.EnterAsync("reset"))
+                await Task.Run(() => Pool.Release(instance.Id));
         };
     }
 
     /// <summary>After a test: every machine a failed test left booted becomes a fresh one.</summary>
     public void ReleaseAll()
     {
-        foreach (var vm in Pool.Booted.Keys) Pool.Release(vm);
+        Parallel.ForEach(Pool.Booted.Keys, vm => Pool.Release(vm));
     }
 
     public Task DisposeAsync()
@@ -59,6 +58,51 @@ public sealed class CivoMachinesFixture : IAsyncLifetime
         TestMachineHarness.Stop(Prefix, Subnet);
         try { Directory.Delete(ArtifactFolder, true); } catch (IOException) { }
         return Task.CompletedTask;
+    }
+}
+
+/// <summary>Any number of holders of one group at a time; another group waits until the last holder leaves.</summary>
+internal sealed class GroupGate
+{
+    private readonly object _lock = new();
+    private string? _group;
+    private int _holders;
+    private TaskCompletionSource _empty = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public async Task<IDisposable> EnterAsync(string group)
+    {
+        while (true)
+        {
+            Task wait;
+            lock (_lock)
+            {
+                if (_group is null || _group == group)
+                {
+                    _group = group;
+                    _holders++;
+                    return new Exit(this);
+                }
+                wait = _empty.Task;
+            }
+            await wait;
+        }
+    }
+
+    private void Leave()
+    {
+        lock (_lock)
+        {
+            if (--_holders > 0) return;
+            _group = null;
+            _empty.SetResult();
+            _empty = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+    }
+
+    private sealed class Exit(GroupGate gate) : IDisposable
+    {
+        private int _done;
+        public void Dispose() { if (Interlocked.Exchange(ref _done, 1) == 0) gate.Leave(); }
     }
 }
 
