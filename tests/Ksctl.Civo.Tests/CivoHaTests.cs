@@ -253,6 +253,28 @@ public sealed class CivoHaTests(CivoMachinesFixture machines) : IAsyncLifetime
         Assert.Empty(_civo.Requests);
     }
 
+    [Fact]
+    public async Task The_WhatIf_plan_shows_every_Civo_resource_in_order_and_sends_nothing()
+    {
+        SetEnv("CIVO_TOKEN", null);
+        using var manager = new ClusterManager(KsctlSettings.Load(_home));
+
+        var (plan, existing) = await manager.PlanCreateAsync(Spec("plan", workers: 2) with { EtcdSize = "g3.large" }, CancellationToken.None);
+
+        Assert.Null(existing);
+        var names = plan.Steps.Select(s => s.Name).ToList();
+        foreach (var step in new[] { "civo:network", "civo:image", "civo:sshkey", "civo:firewall:lb", "civo:firewall:db", "civo:firewall:cp", "civo:firewall:wp" })
+            Assert.Contains(step, names);
+        Assert.Equal(1 + 3 + 3 + 2, names.Count(n => n.StartsWith("machine:", StringComparison.Ordinal)));
+        Assert.Equal(["civo:network", "civo:image", "civo:sshkey", "civo:firewall:db"], plan["machine:db-2"].DependsOn);
+        Assert.Equal(["civo:network"], plan["civo:firewall:wp"].DependsOn);
+        var text = plan.Render();
+        Assert.Contains("civo instance plan-vm-db-2 (g3.large", text);
+        Assert.Contains("civo instance plan-vm-wp-1 (g3.medium", text);
+        Assert.Contains("civo firewall plan-fw-lb", text);
+        Assert.Empty(_civo.Requests);
+    }
+
     private static async Task<string> RunOnAsync(ClusterState state, string key, string script)
     {
         var node = state.Nodes.Single(n => n.Key == key);
