@@ -14,7 +14,7 @@ namespace Ksctl.Core.Providers.Civo;
 /// (by id, else by name and Ksctl's tag) instead of creating a second one. Every cluster and instance is tagged
 /// <c>ksctl</c> and <c>ksctl-cluster-&lt;name&gt;</c> so orphans can be found.
 /// </summary>
-internal sealed class CivoProvider(KsctlServices services) : IManagedClusterProvider, ISelfManagedProvider, IPreflightProvider
+internal sealed class CivoProvider(KsctlServices services) : IManagedClusterProvider, ISelfManagedProvider, IPreflightProvider, ILiveCatalog
 {
     public const string TokenVariable = "CIVO_TOKEN";
     internal const string ClusterResource = "civo:cluster";
@@ -126,6 +126,23 @@ internal sealed class CivoProvider(KsctlServices services) : IManagedClusterProv
     }
 
     internal static string NameTag(string name) => $"ksctl-cluster-{name}";
+
+    // Live catalogue (Tab completion with a key present): without a key, resolving it throws before any request.
+
+    public async Task<IReadOnlyList<string>> RegionsAsync(CancellationToken ct)
+    {
+        var regions = await (await ClientAsync(ct).ConfigureAwait(false)).ListRegionsAsync(ct).ConfigureAwait(false);
+        return regions.Where(r => !string.IsNullOrEmpty(r.Code)).OrderByDescending(r => r.Default).ThenBy(r => r.Code, StringComparer.Ordinal)
+            .Select(r => r.Code).ToList();
+    }
+
+    /// <summary>Civo's Kubernetes node sizes (type "Kubernetes", selectable); the size list is the same in every region.</summary>
+    public async Task<IReadOnlyList<string>> NodeSizesAsync(string? region, CancellationToken ct)
+    {
+        var sizes = await (await ClientAsync(ct).ConfigureAwait(false)).ListSizesAsync(ct).ConfigureAwait(false);
+        return sizes.Where(s => s.Selectable && (string.Equals(s.Type, "Kubernetes", StringComparison.OrdinalIgnoreCase) || (s.Type is null && s.Name.Contains(".kube.", StringComparison.Ordinal))))
+            .Select(s => s.Name).Distinct(StringComparer.Ordinal).ToList();
+    }
 
     // Self-managed (HA) clusters: Civo makes the machines, the distribution's bootstrap runs on them unchanged.
 
