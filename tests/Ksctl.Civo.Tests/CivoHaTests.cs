@@ -152,16 +152,20 @@ public sealed class CivoHaTests(CivoMachinesFixture machines) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Faults_on_a_fifth_of_requests_and_a_lost_create_answer_make_no_duplicates()
+    public async Task Kubeadm_HA_with_faults_on_a_fifth_of_requests_and_a_lost_create_answer_makes_no_duplicates()
     {
         _civo.FailFraction(0.2);
         _civo.RetryAfterSeconds = 0; // the managed tests hold Ksctl to Retry-After; here only duplicates matter
         _civo.NextInstanceAppliesThenFails = true;
         using var manager = new ClusterManager(KsctlSettings.Load(_home));
 
-        var state = await manager.CreateAsync(Spec("flaky", workers: 0), Options, CancellationToken.None);
+        var state = await manager.CreateAsync(Spec("flaky", workers: 0) with { Distribution = DistributionKind.Kubeadm }, Options, CancellationToken.None);
 
         Assert.Equal(ClusterStatus.Running, state.Status);
+        Assert.Equal("Kubeadm", state.Distribution);
+        var lb = state.Nodes.Single(n => n.Key == "lb").PublicIP;
+        Assert.Contains($"server: https://{lb}:6443", state.Secrets[ClusterState.KubeconfigSecret]);
+        Assert.Equal($"join {lb}:6443 control-plane=true", (await RunOnAsync(state, "cp-2", "cat /var/lib/kubeadm-standin/joined")).Trim());
         Assert.Equal(7, _civo.Instances.Count);
         Assert.Equal(7, _civo.Instances.Select(i => i.Hostname).Distinct().Count());
         Assert.Single(_civo.Networks);
