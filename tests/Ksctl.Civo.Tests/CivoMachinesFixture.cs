@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+using Ksctl.Core.Remote.Keys;
 using Ksctl.TestSupport;
 using Xunit;
 
@@ -35,9 +37,13 @@ public sealed class CivoMachinesFixture : IAsyncLifetime
         civo.BootMachine = async (instance, ct) =>
         {
             InventoryMachine machine;
+            var late = LateFirstBoot.Contains(instance.Hostname);
+            // Like Civo: sshd first runs with a key the image made; the instance's script installs Ksctl's key later.
+            var firstScript = late ? WithOtherHostKey(instance.Script) : instance.Script;
             using (await _gate.EnterAsync("boot"))
-                machine = await Task.Run(() => Pool.Boot(instance.Id, instance.Script), ct);
+                machine = await Task.Run(() => Pool.Boot(instance.Id, firstScript), ct);
             await TestMachineHarness.ProvisionStandInsAsync([machine]);
+            if (late) _lateScripts.Add(RunScriptLateAsync(machine, instance.Script, ct));
             return (machine.Address, machine.Address);
         };
         civo.ReleaseMachine = async instance =>
@@ -47,9 +53,43 @@ public sealed class CivoMachinesFixture : IAsyncLifetime
         };
     }
 
+    /// <summary>Instances (by hostname) that are ACTIVE with the image's own host key, their script running a few seconds later.</summary>
+    public HashSet<string> LateFirstBoot { get; } = new(StringComparer.Ordinal);
+    private readonly List<Task> _lateScripts = new();
+
+    private async Task RunScriptLateAsync(InventoryMachine machine, string script, CancellationToken ct)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(3), ct);
+        using (await _gate.EnterAsync("boot"))
+            await Task.Run(() => Adopt(machine.Index, script), ct);
+    }
+
+    /// <summary>What TestMachinePool.Boot does for a machine that is already booted: sshd restarts with the script's keys.</summary>
+    private static void Adopt(int index, string script)
+    {
+        var pem = TestMachinePool.HostKeyPem(script)!;
+        var dir = Directory.CreateTempSubdirectory("ksctl-civo-late-");
+        try
+        {
+            var hostKey = Path.Combine(dir.FullName, "host_key");
+            var authorized = Path.Combine(dir.FullName, "authorized_keys");
+            File.WriteAllText(hostKey, pem);
+            File.SetUnixFileMode(hostKey, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            File.WriteAllText(authorized, string.Join('\n', TestMachinePool.AuthorizedKeys(script, pem)) + "\n");
+            TestMachineHarness.Require(Prefix, Subnet, "adopt", index.ToString(), hostKey, authorized);
+        }
+        finally { dir.Delete(recursive: true); }
+    }
+
+    private static string WithOtherHostKey(string script) =>
+        Regex.Replace(script, "-----BEGIN EC PRIVATE KEY-----.*?-----END EC PRIVATE KEY-----\n?", SshKeyPair.CreateHostKey().PrivateKeyPem.TrimEnd() + "\n", RegexOptions.Singleline);
+
     /// <summary>After a test: every machine a failed test left booted becomes a fresh one.</summary>
     public void ReleaseAll()
     {
+        try { Task.WaitAll(_lateScripts.ToArray()); } catch (AggregateException) { /* the test that used them already failed */ }
+        _lateScripts.Clear();
+        LateFirstBoot.Clear();
         Parallel.ForEach(Pool.Booted.Keys, vm => Pool.Release(vm));
     }
 

@@ -34,6 +34,8 @@ internal sealed class CivoMachines(Func<CancellationToken, Task<CivoClient>> cli
     internal const string NetworkCidr = "10.10.0.0/16";
     internal static readonly TimeSpan ActiveTimeout = TimeSpan.FromMinutes(10);
     internal static readonly TimeSpan GoneTimeout = TimeSpan.FromMinutes(10);
+    /// <summary>How long an ACTIVE instance may take to run its first-boot script (cloud-init finishing, then the script).</summary>
+    internal static readonly TimeSpan FirstBootTimeout = TimeSpan.FromMinutes(5);
     private const int CreateAttempts = 6;
     private static readonly NodeRole[] Roles = [NodeRole.LoadBalancer, NodeRole.Datastore, NodeRole.ControlPlane, NodeRole.Worker];
     private static readonly Regex UbuntuVersion = new(@"^\d+(\.\d+)*$", RegexOptions.CultureInvariant);
@@ -271,12 +273,37 @@ internal sealed class CivoMachines(Func<CancellationToken, Task<CivoClient>> cli
         });
         await ctx.Session.CheckpointAsync().ConfigureAwait(false);
 
-        // The first connection already verifies the host key the script installed; until the script has run, sshd shows
-        // the image's own key or refuses the login key, and the connect deadline's backoff keeps trying.
         var remote = ctx.Session.Read(s => CloudMachineKeys.Connection(s, s.Nodes.First(x => x.Key == node.Key)));
-        var shell = await access.ShellAsync(ctx, node.Key, remote, ct).ConfigureAwait(false);
+        var shell = await FirstConnectAsync(ctx, node.Key, name, remote, access, ct).ConfigureAwait(false);
         var facts = await shell.RunAsync(new RemoteScript("machine:facts", "hostname\n", retries: 1), ct).ConfigureAwait(false);
         ctx.Mutate(s => s.Nodes.First(x => x.Key == node.Key).Hostname = facts.StandardOutput.Trim());
+    }
+
+    /// <summary>
+    /// The first SSH connection to a new instance, pinned to the host key Ksctl generated. Civo runs the first-boot
+    /// script at the end of cloud-init, after sshd has started with keys the image made: an instance that is already
+    /// ACTIVE may for a while present another host key (or not yet accept the login key). Nothing is run and nothing is
+    /// trusted then; Ksctl waits for the pinned key, and only if it never appears within <see cref="FirstBootTimeout"/>
+    /// does the mismatch surface as the security error it is.
+    /// </summary>
+    private async Task<IRemoteShell> FirstConnectAsync(StepContext ctx, string key, string name, RemoteMachine remote, MachineAccess access, CancellationToken ct)
+    {
+        var deadline = time.GetUtcNow() + FirstBootTimeout;
+        var delay = TimeSpan.FromSeconds(1);
+        while (true)
+        {
+            try
+            {
+                return await access.ShellAsync(ctx, key, remote, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is HostKeyMismatchException or RemoteAuthenticationException && time.GetUtcNow() + delay < deadline)
+            {
+                logger.LogInformation("Civo instance {Name} does not present its pinned host key and login yet (its first-boot script has not run): {Reason}; trying again in {Delay} s.",
+                    name, e.Message, (int)delay.TotalSeconds);
+                await Task.Delay(delay, time, ct).ConfigureAwait(false);
+                delay = TimeSpan.FromMilliseconds(Math.Min(10_000, delay.TotalMilliseconds * 1.5));
+            }
+        }
     }
 
     /// <summary>The instance named <paramref name="name"/> if it carries this cluster's tag; one without it is someone else's.</summary>
