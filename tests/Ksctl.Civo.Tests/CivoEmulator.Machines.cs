@@ -63,6 +63,35 @@ public sealed partial class CivoEmulator
     public Func<Instance, Task>? ReleaseMachine { get; set; }
     /// <summary>The next instance POST fails with this status and body instead of creating one (e.g. a quota).</summary>
     public (int Status, string Code, string Reason)? NextInstanceError { get; set; }
+    /// <summary>The next N deletes of a firewall or network answer 409 "in use" although nothing uses them (Civo detaching lags).</summary>
+    public int LingeringInUse { get; set; }
+    private bool TakeLingering()
+    {
+        lock (_sshKeys)
+        {
+            if (LingeringInUse <= 0) return false;
+            LingeringInUse--;
+            return true;
+        }
+    }
+
+    /// <summary>An instance someone else made (no Ksctl tags), for "neither adopted nor deleted" tests.</summary>
+    public Instance AddForeignInstance(string hostname, string region = "LON1")
+    {
+        var network = new Network(NewId(), "someone-elses-net", region, "172.16.0.0/16");
+        _networks[network.Id] = network;
+        var firewall = new Firewall { Id = NewId(), Name = "someone-elses-fw", Region = region, NetworkId = network.Id };
+        _firewalls[firewall.Id] = firewall;
+        var instance = new Instance
+        {
+            Id = NewId(), Hostname = hostname, Region = region, Size = "g3.small", NetworkId = network.Id, FirewallId = firewall.Id,
+            TemplateId = ImageId(region, "ubuntu-noble"), SshKeyId = "", InitialUser = "civo", Script = "", Tags = ["web"],
+            Status = "ACTIVE", PublicIp = "74.220.9.9", PrivateIp = "172.16.0.9",
+        };
+        _instances[instance.Id] = instance;
+        return instance;
+    }
+
     /// <summary>The next instance POST creates it, then answers 500 (a lost response).</summary>
     public bool NextInstanceAppliesThenFails { get; set; }
 
@@ -120,7 +149,7 @@ public sealed partial class CivoEmulator
         v2.MapDelete("/networks/{id}", (string id, HttpContext ctx) =>
         {
             if (!_networks.TryGetValue(id, out var n) || n.Region != Region(ctx)) return Fail(404, "database_network_not_found", "The requested network could not be found");
-            if (_instances.Values.Any(i => i.NetworkId == id) || _firewalls.Values.Any(f => f.NetworkId == id))
+            if (_instances.Values.Any(i => i.NetworkId == id) || _firewalls.Values.Any(f => f.NetworkId == id) || TakeLingering())
                 return Fail(409, "database_network_inuse", "The network is still in use by instances or firewalls");
             _networks.TryRemove(id, out _);
             return Results.Json(new { result = "success" });
@@ -151,7 +180,7 @@ public sealed partial class CivoEmulator
         v2.MapDelete("/firewalls/{id}", (string id, HttpContext ctx) =>
         {
             if (!_firewalls.TryGetValue(id, out var f) || f.Region != Region(ctx)) return Fail(404, "database_firewall_not_found", "The requested firewall could not be found");
-            if (_instances.Values.Any(i => i.FirewallId == id)) return Fail(409, "database_firewall_inuse", "The firewall is still used by instances");
+            if (_instances.Values.Any(i => i.FirewallId == id) || TakeLingering()) return Fail(409, "database_firewall_inuse", "The firewall is still used by instances");
             _firewalls.TryRemove(id, out _);
             return Results.Json(new { result = "success" });
         });

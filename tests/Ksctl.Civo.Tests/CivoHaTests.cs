@@ -229,9 +229,27 @@ public sealed class CivoHaTests(CivoMachinesFixture machines) : IAsyncLifetime
         Assert.Equal(ClusterStatus.CreationFailed, failed.Status);
         Assert.Contains(failed.LastErrors, e => e.Contains(reason));
 
+        // Civo may still call a firewall or the network "in use" just after its instances are gone: waited out, not failed.
+        _civo.LingeringInUse = 2;
         await manager.DeleteAsync(Id("quota"), Options, CancellationToken.None);
         Assert.Empty(_civo.Everything);
         Assert.Empty(machines.Pool.Booted);
+        Assert.Equal(2, _civo.Requests.Count(r => r.Method == "DELETE" && r.Status == 409));
+    }
+
+    [Fact]
+    public async Task A_same_named_instance_not_made_by_Ksctl_is_neither_adopted_nor_deleted()
+    {
+        var foreign = _civo.AddForeignInstance("other-vm-lb");
+        using var manager = new ClusterManager(KsctlSettings.Load(_home));
+
+        var error = await Assert.ThrowsAsync<PlanFailedException>(() => manager.CreateAsync(Spec("other", workers: 0), Options, CancellationToken.None));
+
+        Assert.Contains("A Civo instance named 'other-vm-lb' already exists in LON1 and was not created by Ksctl", error.Message);
+        Assert.Single(_civo.Instances, i => i.Hostname == "other-vm-lb");
+        await manager.DeleteAsync(Id("other"), Options, CancellationToken.None);
+        Assert.Equal(["network someone-elses-net", "firewall someone-elses-fw", $"instance other-vm-lb ACTIVE"], _civo.Everything);
+        Assert.Equal(foreign.Id, Assert.Single(_civo.Instances).Id);
     }
 
     [Theory]

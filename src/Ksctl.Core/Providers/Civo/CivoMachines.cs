@@ -36,6 +36,7 @@ internal sealed class CivoMachines(Func<CancellationToken, Task<CivoClient>> cli
     internal static readonly TimeSpan GoneTimeout = TimeSpan.FromMinutes(10);
     /// <summary>How long an ACTIVE instance may take to run its first-boot script (cloud-init finishing, then the script).</summary>
     internal static readonly TimeSpan FirstBootTimeout = TimeSpan.FromMinutes(5);
+    internal static readonly TimeSpan InUseTimeout = TimeSpan.FromMinutes(2);
     private const int CreateAttempts = 6;
     private static readonly NodeRole[] Roles = [NodeRole.LoadBalancer, NodeRole.Datastore, NodeRole.ControlPlane, NodeRole.Worker];
     private static readonly Regex UbuntuVersion = new(@"^\d+(\.\d+)*$", RegexOptions.CultureInvariant);
@@ -489,8 +490,32 @@ internal sealed class CivoMachines(Func<CancellationToken, Task<CivoClient>> cli
             .Where(f => f.Id == recorded || (f.Name == name && (network is null || f.NetworkId == network)))
             .Select(f => f.Id).ToList();
         foreach (var id in ids)
-            if (!await client.DeleteFirewallAsync(id, region, ct).ConfigureAwait(false)) logger.LogInformation("Civo firewall {Name} ({Id}) was already gone.", name, id);
+            if (!await WhileInUseAsync(() => client.DeleteFirewallAsync(id, region, ct), $"firewall {name}", ct).ConfigureAwait(false))
+                logger.LogInformation("Civo firewall {Name} ({Id}) was already gone.", name, id);
         ctx.Mutate(s => s.Resources.Remove(resource));
+    }
+
+    /// <summary>
+    /// Runs a delete that Civo may refuse with 409 "in use" for a while after the instances using the resource are gone
+    /// (detaching lags behind): retried with growing delays until <see cref="InUseTimeout"/>, then the refusal surfaces.
+    /// </summary>
+    private async Task<bool> WhileInUseAsync(Func<Task<bool>> delete, string what, CancellationToken ct)
+    {
+        var deadline = time.GetUtcNow() + InUseTimeout;
+        var delay = TimeSpan.FromMilliseconds(500);
+        while (true)
+        {
+            try
+            {
+                return await delete().ConfigureAwait(false);
+            }
+            catch (KsctlException e) when (e.Category == KsctlErrorCategory.ResourceExists && time.GetUtcNow() + delay < deadline)
+            {
+                logger.LogInformation("Civo refuses to delete {What} while it is in use ({Reason}); trying again in {Delay} ms.", what, e.Message, (int)delay.TotalMilliseconds);
+                await Task.Delay(delay, time, ct).ConfigureAwait(false);
+                delay = TimeSpan.FromMilliseconds(Math.Min(10_000, delay.TotalMilliseconds * 1.5));
+            }
+        }
     }
 
     private async Task DeleteSshKeyAsync(StepContext ctx, CancellationToken ct)
@@ -509,7 +534,8 @@ internal sealed class CivoMachines(Func<CancellationToken, Task<CivoClient>> cli
         var label = NetworkName(ctx.State.Id.Name);
         var recorded = Recorded(ctx, NetworkResource);
         foreach (var network in (await client.ListNetworksAsync(region, ct).ConfigureAwait(false)).Where(n => !n.Default && (n.Id == recorded || (recorded is null && n.Label == label))))
-            if (!await client.DeleteNetworkAsync(network.Id, region, ct).ConfigureAwait(false)) logger.LogInformation("Civo network {Name} was already gone.", label);
+            if (!await WhileInUseAsync(() => client.DeleteNetworkAsync(network.Id, region, ct), $"network {label}", ct).ConfigureAwait(false))
+                logger.LogInformation("Civo network {Name} was already gone.", label);
         ctx.Mutate(s =>
         {
             s.Resources.Remove(NetworkResource);
