@@ -59,6 +59,17 @@ public sealed class LiveCompletionTests
         }
     }
 
+    [Fact]
+    public void Civo_machine_sizes_of_HA_clusters_complete_with_instance_sizes_not_Kubernetes_node_sizes()
+    {
+        using var session = new KsctlSession();
+        var sizes = Complete(session, "New-KsctlCluster demo -Provider Civo -Type SelfManaged -WorkerSize g3.");
+        Assert.Contains("g3.medium", sizes);
+        Assert.Contains("g3.small", Complete(session, "New-KsctlCluster demo -Provider Civo -Type SelfManaged -EtcdSize "));
+        Assert.DoesNotContain("g4s.kube.small", Complete(session, "New-KsctlCluster demo -Provider Civo -ControlPlaneSize "));
+        Assert.Empty(Complete(session, "New-KsctlCluster demo -Provider Local -LoadBalancerSize "));
+    }
+
     /// <summary>GET /v2/regions and /v2/sizes with Civo's JSON and bearer check, on a free loopback port.</summary>
     private sealed class CivoCatalogStandIn : IAsyncDisposable
     {

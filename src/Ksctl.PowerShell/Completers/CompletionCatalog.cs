@@ -44,6 +44,12 @@ internal static class CompletionCatalog
         return Descriptors().Where(d => provider is null || d.Provider == provider).SelectMany(d => d.NodeSizes).Distinct(StringComparer.OrdinalIgnoreCase);
     }
 
+    public static IEnumerable<string> MachineSizes(IDictionary fakeBoundParameters)
+    {
+        var provider = BoundProvider(fakeBoundParameters);
+        return Descriptors().Where(d => provider is null || d.Provider == provider).SelectMany(d => d.MachineSizes).Distinct(StringComparer.OrdinalIgnoreCase);
+    }
+
     /// <summary>Names of existing clusters starting with <paramref name="prefix"/>; gives up after a short time rather than stall Tab.</summary>
     public static IReadOnlyList<string> ClusterNames(string prefix, IDictionary fakeBoundParameters, TimeSpan budget)
     {

@@ -44,6 +44,7 @@ internal sealed class CivoProvider(KsctlServices services) : IManagedClusterProv
             "g4m.kube.small", "g4m.kube.medium", "g4m.kube.large", "g4m.kube.xlarge",
         ],
         DefaultNodeSize = "g4s.kube.small",
+        MachineSizes = CivoHaSpec.InstanceSizes,
         DefaultNodeCount = 1,
         DefaultKubernetesVersion = "1.30.5-k3s1",
         ManagedDistributionName = "K3s",
