@@ -61,6 +61,9 @@ public sealed partial class CivoEmulator
     public Func<Instance, CancellationToken, Task<(string PublicIp, string PrivateIp)>>? BootMachine { get; set; }
     /// <summary>The instance was deleted: its machine is reset.</summary>
     public Func<Instance, Task>? ReleaseMachine { get; set; }
+    /// <summary>Ubuntu images Civo publishes later (name, version), listed after the built-in ones.</summary>
+    public List<(string Name, string Version)> NewerImages { get; } = new();
+
     /// <summary>The next instance POST fails with this status and body instead of creating one (e.g. a quota).</summary>
     public (int Status, string Code, string Reason)? NextInstanceError { get; set; }
     /// <summary>The next N deletes of a firewall or network answer 409 "in use" although nothing uses them (Civo detaching lags).</summary>
@@ -121,7 +124,8 @@ public sealed partial class CivoEmulator
         v2.MapGet("/disk_images", (HttpContext ctx) =>
         {
             var region = Region(ctx);
-            var images = new[] { ("ubuntu-focal", "20.04", "ubuntu"), ("ubuntu-jammy", "22.04", "ubuntu"), ("ubuntu-noble", "24.04", "ubuntu"), ("debian-11", "11", "debian") };
+            var images = new[] { ("ubuntu-focal", "20.04", "ubuntu"), ("ubuntu-jammy", "22.04", "ubuntu"), ("ubuntu-noble", "24.04", "ubuntu"), ("debian-11", "11", "debian") }
+                .Concat(NewerImages.Select(i => (i.Name, i.Version, "ubuntu")));
             return Results.Json(images.Select(i => new { id = ImageId(region, i.Item1), name = i.Item1, version = i.Item2, state = "available", distribution = i.Item3, description = (string?)null, label = (string?)null }));
         });
 

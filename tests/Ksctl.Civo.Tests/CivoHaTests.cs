@@ -130,9 +130,11 @@ public sealed class CivoHaTests(CivoMachinesFixture machines) : IAsyncLifetime
         Assert.Equal(context, KubeconfigFile.Parse(await File.ReadAllTextAsync(path), path).CurrentContext);
 
         // Resize 1 → 2 → 1: a new instance joins; the removed one is drained and its instance deleted; the rest stays.
+        _civo.NewerImages.Add(("ubuntu-plucky", "25.04")); // a newer Ubuntu since the create: the cluster keeps its image
         state = await manager.ResizeAsync(Id("ha"), 2, Options, CancellationToken.None);
         Assert.Equal(9, _civo.Instances.Count);
         var added = Assert.Single(_civo.Instances, i => i.Hostname == "ha-vm-wp-1");
+        Assert.Equal("img-LON1-ubuntu-noble", added.TemplateId);
         Assert.Equal(added.Id, state.Nodes.Single(n => n.Key == "wp-1").ResourceId);
         Assert.Contains($"--server=https://{lb}:6443", await RunOnAsync(state, "wp-1", "cat /var/lib/rancher/k3s/agent/standin-args"));
         Assert.Single(_civo.Networks);

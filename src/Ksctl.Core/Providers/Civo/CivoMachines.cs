@@ -116,7 +116,9 @@ internal sealed class CivoMachines(Func<CancellationToken, Task<CivoClient>> cli
     {
         var client = await clients(ct).ConfigureAwait(false);
         var images = await client.ListDiskImagesAsync(region, ct).ConfigureAwait(false);
-        var ubuntu = images
+        // A resize or a resumed create keeps the image the cluster started with while Civo still offers it.
+        var recorded = Recorded(ctx, ImageResource);
+        var ubuntu = images.FirstOrDefault(i => i.Id == recorded) ?? images
             .Where(i => string.Equals(i.Distribution, "ubuntu", StringComparison.OrdinalIgnoreCase) || i.Name.StartsWith("ubuntu-", StringComparison.OrdinalIgnoreCase))
             .Where(i => i.State is null || string.Equals(i.State, "available", StringComparison.OrdinalIgnoreCase))
             .Where(i => i.Version is not null && UbuntuVersion.IsMatch(i.Version))
