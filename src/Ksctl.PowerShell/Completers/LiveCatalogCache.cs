@@ -17,7 +17,7 @@ internal static class LiveCatalogCache
     private static readonly ConcurrentDictionary<string, IReadOnlyList<string>> Results = new(StringComparer.OrdinalIgnoreCase);
     private static readonly ConcurrentDictionary<string, DateTimeOffset> Failures = new(StringComparer.OrdinalIgnoreCase);
 
-    internal static TimeSpan Budget { get; set; } = TimeSpan.FromSeconds(1.5);
+    internal static TimeSpan Budget { get; set; } = TimeSpan.FromSeconds(2);
     internal static TimeSpan RetryFailuresAfter { get; set; } = TimeSpan.FromMinutes(1);
 
     public static IReadOnlyList<string>? Regions(CloudProvider provider) =>
