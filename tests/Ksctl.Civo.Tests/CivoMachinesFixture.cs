@@ -74,7 +74,8 @@ public sealed class CivoMachinesFixture : IAsyncLifetime
             var hostKey = Path.Combine(dir.FullName, "host_key");
             var authorized = Path.Combine(dir.FullName, "authorized_keys");
             File.WriteAllText(hostKey, pem);
-            File.SetUnixFileMode(hostKey, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            // sshd refuses a private host key others can read (the machines need Linux anyway).
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(hostKey, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             File.WriteAllText(authorized, string.Join('\n', TestMachinePool.AuthorizedKeys(script, pem)) + "\n");
             TestMachineHarness.Require(Prefix, Subnet, "adopt", index.ToString(), hostKey, authorized);
         }
