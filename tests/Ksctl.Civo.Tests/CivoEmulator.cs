@@ -17,7 +17,7 @@ namespace Ksctl.Civo.Tests;
 /// <see cref="PollsToActive"/> GETs and DELETING → gone after <see cref="PollsToGone"/>. Faults: latency, the next N
 /// requests failing with a status, or a fraction of them (429 carries Retry-After).
 /// </summary>
-public sealed class CivoEmulator : IAsyncDisposable
+public sealed partial class CivoEmulator : IAsyncDisposable
 {
     public static readonly string[] Regions = ["LON1", "NYC1", "FRA1", "PHX1", "MUM1"];
     private readonly WebApplication _app;
@@ -148,6 +148,7 @@ public sealed class CivoEmulator : IAsyncDisposable
     private void MapRoutes()
     {
         var v2 = _app.MapGroup("/v2");
+        MapMachineRoutes(v2);
         v2.MapGet("/regions", () => Results.Json(Regions.Select(r => new { code = r, name = r, @default = r == "LON1" })));
         v2.MapGet("/kubernetes/clusters", (HttpContext ctx) =>
         {
@@ -284,6 +285,7 @@ public sealed class CivoEmulator : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await StopBootsAsync();
         await _app.StopAsync();
         await _app.DisposeAsync();
     }

@@ -91,6 +91,9 @@ public sealed class ClusterManager : IDisposable
     /// <summary>What each registered provider offers (for completion and validation messages).</summary>
     public IReadOnlyList<ProviderDescriptor> Providers => _providers.All.Select(p => p.Descriptor).ToList();
 
+    /// <summary>The provider's live region/size catalogue, or null when it has none (Tab completion then uses <see cref="Providers"/>).</summary>
+    public ILiveCatalog? LiveCatalog(CloudProvider provider) => _providers.All.FirstOrDefault(p => p.Descriptor.Provider == provider) as ILiveCatalog;
+
     /// <summary>Validates the spec and fills defaults. Throws <see cref="InvalidSpecException"/>; touches nothing.</summary>
     public ClusterSpec Prepare(ClusterSpec spec)
     {

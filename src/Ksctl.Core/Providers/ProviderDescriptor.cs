@@ -14,6 +14,8 @@ public sealed record ProviderDescriptor
     public bool RegionIsLabel { get; init; }
     public IReadOnlyList<string> NodeSizes { get; init; } = Array.Empty<string>();
     public string? DefaultNodeSize { get; init; }
+    /// <summary>Sizes of the machines of self-managed clusters (-ControlPlaneSize, -WorkerSize, -EtcdSize, -LoadBalancerSize).</summary>
+    public IReadOnlyList<string> MachineSizes { get; init; } = Array.Empty<string>();
     public int DefaultNodeCount { get; init; } = 1;
     public required string DefaultKubernetesVersion { get; init; }
     /// <summary>The name shown as Distribution for managed clusters ("Kind", "AKS", "K3s").</summary>

@@ -65,19 +65,19 @@ public sealed class NewKsctlClusterCommand : KsctlCmdlet
     public int EtcdCount { get; set; }
 
     [Parameter]
-    [ArgumentCompleter(typeof(NodeSizeCompleter))]
+    [ArgumentCompleter(typeof(MachineSizeCompleter))]
     public string? ControlPlaneSize { get; set; }
 
     [Parameter]
-    [ArgumentCompleter(typeof(NodeSizeCompleter))]
+    [ArgumentCompleter(typeof(MachineSizeCompleter))]
     public string? WorkerSize { get; set; }
 
     [Parameter]
-    [ArgumentCompleter(typeof(NodeSizeCompleter))]
+    [ArgumentCompleter(typeof(MachineSizeCompleter))]
     public string? EtcdSize { get; set; }
 
     [Parameter]
-    [ArgumentCompleter(typeof(NodeSizeCompleter))]
+    [ArgumentCompleter(typeof(MachineSizeCompleter))]
     public string? LoadBalancerSize { get; set; }
 
     [Parameter]

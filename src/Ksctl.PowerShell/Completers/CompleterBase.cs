@@ -43,6 +43,12 @@ public sealed class NodeSizeCompleter : CompleterBase
     internal override IEnumerable<string> Candidates(string prefix, IDictionary fakeBoundParameters) => CompletionCatalog.NodeSizes(fakeBoundParameters);
 }
 
+/// <summary>Sizes of self-managed machines of the provider given by -Provider (instance/VM sizes, not managed node sizes).</summary>
+public sealed class MachineSizeCompleter : CompleterBase
+{
+    internal override IEnumerable<string> Candidates(string prefix, IDictionary fakeBoundParameters) => CompletionCatalog.MachineSizes(fakeBoundParameters);
+}
+
 /// <summary>Names of clusters in the state store.</summary>
 public sealed class ClusterNameCompleter : CompleterBase
 {

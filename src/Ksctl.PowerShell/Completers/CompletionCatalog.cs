@@ -27,16 +27,27 @@ internal static class CompletionCatalog
             ? provider
             : null;
 
+    private static string? BoundString(IDictionary fakeBoundParameters, string name) =>
+        fakeBoundParameters.Contains(name) && fakeBoundParameters[name] is { } value ? (value is PSObject p ? p.BaseObject : value).ToString() : null;
+
     public static IEnumerable<string> Regions(IDictionary fakeBoundParameters)
     {
         var provider = BoundProvider(fakeBoundParameters);
+        if (provider is { } p && LiveCatalogCache.Regions(p) is { } live) return live;
         return Descriptors().Where(d => provider is null || d.Provider == provider).SelectMany(d => d.Regions).Distinct(StringComparer.OrdinalIgnoreCase);
     }
 
     public static IEnumerable<string> NodeSizes(IDictionary fakeBoundParameters)
     {
         var provider = BoundProvider(fakeBoundParameters);
+        if (provider is { } p && LiveCatalogCache.NodeSizes(p, BoundString(fakeBoundParameters, "Region")) is { } live) return live;
         return Descriptors().Where(d => provider is null || d.Provider == provider).SelectMany(d => d.NodeSizes).Distinct(StringComparer.OrdinalIgnoreCase);
+    }
+
+    public static IEnumerable<string> MachineSizes(IDictionary fakeBoundParameters)
+    {
+        var provider = BoundProvider(fakeBoundParameters);
+        return Descriptors().Where(d => provider is null || d.Provider == provider).SelectMany(d => d.MachineSizes).Distinct(StringComparer.OrdinalIgnoreCase);
     }
 
     /// <summary>Names of existing clusters starting with <paramref name="prefix"/>; gives up after a short time rather than stall Tab.</summary>

@@ -62,7 +62,7 @@ internal sealed class CivoTransientException(string message, Exception? inner = 
 /// Civo's REST API v2 over HttpClient: bearer key, JSON bodies, its <c>{"code","reason"}</c> errors surfaced verbatim,
 /// page-by-page listing, and retries with jittered backoff on 429/5xx honouring Retry-After. The key is never logged.
 /// </summary>
-internal sealed class CivoClient
+internal sealed partial class CivoClient
 {
     public const string UrlVariable = "CIVO_API_URL";
     public const string DefaultUrl = "https://api.civo.com/v2";

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Ksctl.Core.Diagnostics;
+using Ksctl.Core.Distributions;
 using Ksctl.Core.Engine;
 using Ksctl.Core.Kube;
 using Ksctl.Core.Model;
@@ -8,11 +9,12 @@ using Microsoft.Extensions.Logging;
 namespace Ksctl.Core.Providers.Civo;
 
 /// <summary>
-/// Managed Civo Kubernetes (K3s) clusters over Civo's REST API v2. The cluster id is recorded in state before
-/// waiting, so a resumed create finds it (by id, else by name and Ksctl's tag) instead of creating a second one.
-/// Every cluster is tagged <c>ksctl</c> and <c>ksctl-cluster-&lt;name&gt;</c> so orphans can be found.
+/// Civo over its REST API v2: managed Civo Kubernetes (K3s) clusters, and the machines of self-managed HA clusters
+/// (<see cref="CivoMachines"/>). The cluster id is recorded in state before waiting, so a resumed create finds it
+/// (by id, else by name and Ksctl's tag) instead of creating a second one. Every cluster and instance is tagged
+/// <c>ksctl</c> and <c>ksctl-cluster-&lt;name&gt;</c> so orphans can be found.
 /// </summary>
-internal sealed class CivoProvider(KsctlServices services) : IManagedClusterProvider, IPreflightProvider
+internal sealed class CivoProvider(KsctlServices services) : IManagedClusterProvider, ISelfManagedProvider, IPreflightProvider, ILiveCatalog
 {
     public const string TokenVariable = "CIVO_TOKEN";
     internal const string ClusterResource = "civo:cluster";
@@ -31,7 +33,7 @@ internal sealed class CivoProvider(KsctlServices services) : IManagedClusterProv
     public ProviderDescriptor Descriptor { get; } = new()
     {
         Provider = CloudProvider.Civo,
-        SupportedTypes = [ClusterType.Managed],
+        SupportedTypes = [ClusterType.Managed, ClusterType.SelfManaged],
         DefaultRegion = "LON1",
         Regions = ["LON1", "NYC1", "FRA1", "PHX1", "MUM1"],
         NodeSizes =
@@ -42,6 +44,7 @@ internal sealed class CivoProvider(KsctlServices services) : IManagedClusterProv
             "g4m.kube.small", "g4m.kube.medium", "g4m.kube.large", "g4m.kube.xlarge",
         ],
         DefaultNodeSize = "g4s.kube.small",
+        MachineSizes = CivoHaSpec.InstanceSizes,
         DefaultNodeCount = 1,
         DefaultKubernetesVersion = "1.30.5-k3s1",
         ManagedDistributionName = "K3s",
@@ -49,6 +52,7 @@ internal sealed class CivoProvider(KsctlServices services) : IManagedClusterProv
 
     public ClusterSpec Prepare(ClusterSpec spec)
     {
+        if (spec.Id.Type == ClusterType.SelfManaged) return CivoHaSpec.Prepare(spec, Descriptor);
         SpecRules.NoSelfManagedFields(spec);
         var size = spec.NodeSize ?? Descriptor.DefaultNodeSize!;
         size = Descriptor.NodeSizes.FirstOrDefault(s => string.Equals(s, size, StringComparison.OrdinalIgnoreCase))
@@ -123,6 +127,36 @@ internal sealed class CivoProvider(KsctlServices services) : IManagedClusterProv
     }
 
     internal static string NameTag(string name) => $"ksctl-cluster-{name}";
+
+    // Live catalogue (Tab completion with a key present): without a key, resolving it throws before any request.
+
+    public async Task<IReadOnlyList<string>> RegionsAsync(CancellationToken ct)
+    {
+        var regions = await (await ClientAsync(ct).ConfigureAwait(false)).ListRegionsAsync(ct).ConfigureAwait(false);
+        return regions.Where(r => !string.IsNullOrEmpty(r.Code)).OrderByDescending(r => r.Default).ThenBy(r => r.Code, StringComparer.Ordinal)
+            .Select(r => r.Code).ToList();
+    }
+
+    /// <summary>Civo's Kubernetes node sizes (type "Kubernetes", selectable); the size list is the same in every region.</summary>
+    public async Task<IReadOnlyList<string>> NodeSizesAsync(string? region, CancellationToken ct)
+    {
+        var sizes = await (await ClientAsync(ct).ConfigureAwait(false)).ListSizesAsync(ct).ConfigureAwait(false);
+        return sizes.Where(s => s.Selectable && (string.Equals(s.Type, "Kubernetes", StringComparison.OrdinalIgnoreCase) || (s.Type is null && s.Name.Contains(".kube.", StringComparison.Ordinal))))
+            .Select(s => s.Name).Distinct(StringComparer.Ordinal).ToList();
+    }
+
+    // Self-managed (HA) clusters: Civo makes the machines, the distribution's bootstrap runs on them unchanged.
+
+    private CivoMachines Machines => new(ClientAsync, _logger, _time);
+
+    public bool KeepsMachines => false;
+
+    public IReadOnlyList<PlanStep> MachineSteps(ClusterSpec spec, SelfManagedTopology topology, MachineAccess access) =>
+        Machines.CreateSteps(spec, topology, access);
+
+    public IReadOnlyList<PlanStep> MachineDeleteSteps(ClusterState state) => Machines.DeleteSteps(state);
+
+    public Remote.RemoteMachine Connection(ClusterState state, NodeState node) => CloudMachines.CloudMachineKeys.Connection(state, node);
 
     /// <summary>
     /// Stored credentials (Set-KsctlCredential -Provider Civo), wired by the ClusterManager: asked first, and its key

@@ -1,0 +1,155 @@
+using System.Text.RegularExpressions;
+using Ksctl.Core.Remote.Keys;
+using Ksctl.TestSupport;
+using Xunit;
+
+namespace Ksctl.Civo.Tests;
+
+/// <summary>
+/// Nine real SSH machines (network + mount namespaces, prefix ksc, 10.251.203.0/24) that play Civo instances: the
+/// emulator boots an instance on a free one with the instance's script (its sshd then presents only the host key
+/// Ksctl generated) and resets it when the instance is deleted. Each booted machine gets the stand-ins for what the
+/// namespaces lack (systemd, containerd), like an Ubuntu image has them.
+/// </summary>
+public sealed class CivoMachinesFixture : IAsyncLifetime
+{
+    private const string Prefix = "ksc";
+    private const string Subnet = "10.251.203";
+    private const int Count = 9;
+    // pool.Release frees a machine before resetting it, so a Boot at the same time could pick it mid-reset: boots run
+    // together and resets run together (each takes seconds), but never a boot during a reset.
+    private readonly GroupGate _gate = new();
+
+    public IReadOnlyList<InventoryMachine> Machines { get; private set; } = [];
+    public TestMachinePool Pool { get; private set; } = null!;
+    public string ArtifactFolder { get; } = TestMachineHarness.MakeArtifactFolder();
+
+    public Task InitializeAsync()
+    {
+        Machines = TestMachineHarness.Start(Prefix, Subnet, Count);
+        Pool = new TestMachinePool(Prefix, Subnet, Machines);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Wires an emulator's instance boot and deletion to this pool.</summary>
+    public void Attach(CivoEmulator civo)
+    {
+        civo.BootMachine = async (instance, ct) =>
+        {
+            InventoryMachine machine;
+            var late = LateFirstBoot.Contains(instance.Hostname);
+            // Like Civo: sshd first runs with a key the image made; the instance's script installs Ksctl's key later.
+            var firstScript = late ? WithOtherHostKey(instance.Script) : instance.Script;
+            using (await _gate.EnterAsync("boot"))
+                machine = await Task.Run(() => Pool.Boot(instance.Id, firstScript), ct);
+            await TestMachineHarness.ProvisionStandInsAsync([machine]);
+            if (late) _lateScripts.Add(RunScriptLateAsync(machine, instance.Script, ct));
+            return (machine.Address, machine.Address);
+        };
+        civo.ReleaseMachine = async instance =>
+        {
+            using (await _gate.EnterAsync("reset"))
+                await Task.Run(() => Pool.Release(instance.Id));
+        };
+    }
+
+    /// <summary>Instances (by hostname) that are ACTIVE with the image's own host key, their script running a few seconds later.</summary>
+    public HashSet<string> LateFirstBoot { get; } = new(StringComparer.Ordinal);
+    private readonly List<Task> _lateScripts = new();
+
+    private async Task RunScriptLateAsync(InventoryMachine machine, string script, CancellationToken ct)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(3), ct);
+        using (await _gate.EnterAsync("boot"))
+            await Task.Run(() => Adopt(machine.Index, script), ct);
+    }
+
+    /// <summary>What TestMachinePool.Boot does for a machine that is already booted: sshd restarts with the script's keys.</summary>
+    private static void Adopt(int index, string script)
+    {
+        var pem = TestMachinePool.HostKeyPem(script)!;
+        var dir = Directory.CreateTempSubdirectory("ksctl-civo-late-");
+        try
+        {
+            var hostKey = Path.Combine(dir.FullName, "host_key");
+            var authorized = Path.Combine(dir.FullName, "authorized_keys");
+            File.WriteAllText(hostKey, pem);
+            // sshd refuses a private host key others can read (the machines need Linux anyway).
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(hostKey, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            File.WriteAllText(authorized, string.Join('\n', TestMachinePool.AuthorizedKeys(script, pem)) + "\n");
+            TestMachineHarness.Require(Prefix, Subnet, "adopt", index.ToString(), hostKey, authorized);
+        }
+        finally { dir.Delete(recursive: true); }
+    }
+
+    private static string WithOtherHostKey(string script) =>
+        Regex.Replace(script, "-----BEGIN EC PRIVATE KEY-----.*?-----END EC PRIVATE KEY-----\n?", SshKeyPair.CreateHostKey().PrivateKeyPem.TrimEnd() + "\n", RegexOptions.Singleline);
+
+    /// <summary>After a test: every machine a failed test left booted becomes a fresh one.</summary>
+    public void ReleaseAll()
+    {
+        try { Task.WaitAll(_lateScripts.ToArray()); } catch (AggregateException) { /* the test that used them already failed */ }
+        _lateScripts.Clear();
+        LateFirstBoot.Clear();
+        Parallel.ForEach(Pool.Booted.Keys, vm => Pool.Release(vm));
+    }
+
+    public Task DisposeAsync()
+    {
+        TestMachineHarness.Stop(Prefix, Subnet);
+        try { Directory.Delete(ArtifactFolder, true); } catch (IOException) { }
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>Any number of holders of one group at a time; another group waits until the last holder leaves.</summary>
+internal sealed class GroupGate
+{
+    private readonly object _lock = new();
+    private string? _group;
+    private int _holders;
+    private TaskCompletionSource _empty = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public async Task<IDisposable> EnterAsync(string group)
+    {
+        while (true)
+        {
+            Task wait;
+            lock (_lock)
+            {
+                if (_group is null || _group == group)
+                {
+                    _group = group;
+                    _holders++;
+                    return new Exit(this);
+                }
+                wait = _empty.Task;
+            }
+            await wait;
+        }
+    }
+
+    private void Leave()
+    {
+        lock (_lock)
+        {
+            if (--_holders > 0) return;
+            _group = null;
+            _empty.SetResult();
+            _empty = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+    }
+
+    private sealed class Exit(GroupGate gate) : IDisposable
+    {
+        private int _done;
+        public void Dispose() { if (Interlocked.Exchange(ref _done, 1) == 0) gate.Leave(); }
+    }
+}
+
+/// <summary>Not parallel with the managed tests: CIVO_API_URL, CIVO_TOKEN and KSCTL_HOME are process-wide.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class CivoMachinesCollection : ICollectionFixture<CivoMachinesFixture>
+{
+    public const string Name = "Civo HA machines";
+}
