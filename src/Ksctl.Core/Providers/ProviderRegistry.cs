@@ -22,10 +22,29 @@ internal sealed class ProviderRegistry
             : throw new ProviderNotAvailableException(provider.ToString(),
                 $"The {provider} provider is not available in this version of Ksctl. Available: {string.Join(", ", _providers.Keys)}.");
 
+    /// <summary>
+    /// The provider, bound to <paramref name="credential"/> when one was given for this operation (-Credential). A provider
+    /// that takes no credential refuses one rather than silently ignoring it.
+    /// </summary>
+    public ICloudProvider Get(CloudProvider provider, ProviderCredential? credential)
+    {
+        var p = Get(provider);
+        if (credential is null) return p;
+        return p is ICredentialScopedProvider scoped
+            ? scoped.WithCredential(credential)
+            : throw new InvalidSpecException("Credential", $"the {provider} provider uses no cloud credential; leave -Credential out.");
+    }
+
     /// <param name="services">What providers are built with.</param>
-    /// <param name="storedSecret">The secret of the provider's stored credential (Set-KsctlCredential), asked for lazily.</param>
-    public static ProviderRegistry CreateDefault(KsctlServices services, Func<CloudProvider, CancellationToken, Task<string?>>? storedSecret = null) => new ProviderRegistry()
+    /// <param name="stored">The provider's stored credential (Set-KsctlCredential), asked for lazily.</param>
+    /// <param name="azure">Where Azure Resource Manager and Entra ID are (tests point them at the ARM emulator).</param>
+    public static ProviderRegistry CreateDefault(KsctlServices services, Func<CloudProvider, CancellationToken, Task<Storage.Credentials.StoredCredential?>>? stored = null,
+        Azure.AzureEndpoints? azure = null) => new ProviderRegistry()
         .Register(new Local.LocalProvider(services))
         .Register(new BareMetal.BareMetalProvider())
-        .Register(new Civo.CivoProvider(services) { StoredToken = storedSecret is null ? null : ct => storedSecret(CloudProvider.Civo, ct) });
+        .Register(new Civo.CivoProvider(services) { StoredToken = stored is null ? null : async ct => (await stored(CloudProvider.Civo, ct).ConfigureAwait(false))?.Secret })
+        .Register(new Azure.AzureProvider(services, azure ?? Azure.AzureEndpoints.PublicCloud)
+        {
+            StoredCredential = stored is null ? null : ct => stored(CloudProvider.Azure, ct),
+        });
 }

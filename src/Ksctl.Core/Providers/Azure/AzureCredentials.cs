@@ -1,0 +1,95 @@
+using Azure.Core;
+using Azure.Core.Pipeline;
+using Azure.Identity;
+using Ksctl.Core.Diagnostics;
+using Ksctl.Core.Storage.Credentials;
+
+namespace Ksctl.Core.Providers.Azure;
+
+/// <summary>Which way the Azure credential was found (shown in verbose output; never the secret).</summary>
+internal enum AzureCredentialSource { Parameter, Stored, Environment, Default }
+
+/// <summary>A token credential for ARM, the subscription to use (null: discover the single visible one) and where they came from.</summary>
+internal sealed record AzureSignIn(TokenCredential Credential, string? SubscriptionId, AzureCredentialSource Source, string? ClientId)
+{
+    public override string ToString() => $"{Source} credential{(ClientId is null ? "" : $" for client {ClientId}")}";
+}
+
+/// <summary>
+/// Finds the Azure credential, first match wins: -Credential (client id / client secret, with -TenantId), the stored
+/// credential (Set-KsctlCredential -Provider Azure), the AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET variables,
+/// else DefaultAzureCredential (managed identity in a runbook, Azure CLI / Az PowerShell / VS Code sign-in on a desk).
+/// The subscription: the one given with the credential, else AZURE_SUBSCRIPTION_ID, else the single one visible.
+/// </summary>
+internal static class AzureCredentials
+{
+    public const string ClientIdVariable = "AZURE_CLIENT_ID";
+    public const string TenantIdVariable = "AZURE_TENANT_ID";
+    public const string ClientSecretVariable = "AZURE_CLIENT_SECRET";
+    public const string SubscriptionIdVariable = "AZURE_SUBSCRIPTION_ID";
+
+    public static async Task<AzureSignIn> ResolveAsync(ProviderCredential? explicitCredential, Func<CancellationToken, Task<StoredCredential?>>? stored,
+        AzureEndpoints endpoints, CancellationToken ct)
+    {
+        var envSubscription = Variable(SubscriptionIdVariable);
+        if (explicitCredential is not null)
+        {
+            var tenant = explicitCredential.TenantId ?? throw new InvalidSpecException("TenantId",
+                "-Credential for Azure is a service principal (user name = client id, password = client secret) and needs -TenantId.");
+            return new AzureSignIn(ClientSecret(tenant, explicitCredential.UserName, explicitCredential.Secret, endpoints),
+                explicitCredential.SubscriptionId ?? envSubscription, AzureCredentialSource.Parameter, explicitCredential.UserName);
+        }
+        if (stored is not null && await stored(ct).ConfigureAwait(false) is { } s)
+        {
+            if (string.IsNullOrWhiteSpace(s.TenantId))
+                throw new KsctlException("KsctlAuthenticationFailed", KsctlErrorCategory.AuthenticationError,
+                    $"The stored Azure credential for client {s.UserName} has no tenant id.", "Azure")
+                { RecommendedAction = "Set-KsctlCredential -Provider Azure -TenantId <tenant> -SubscriptionId <subscription> -Credential <client id / secret>." };
+            return new AzureSignIn(ClientSecret(s.TenantId, s.UserName, s.Secret, endpoints), s.SubscriptionId ?? envSubscription, AzureCredentialSource.Stored, s.UserName);
+        }
+        var (clientId, tenantId, secret) = (Variable(ClientIdVariable), Variable(TenantIdVariable), Variable(ClientSecretVariable));
+        if (clientId is not null && tenantId is not null && secret is not null)
+            return new AzureSignIn(ClientSecret(tenantId, clientId, secret, endpoints), envSubscription, AzureCredentialSource.Environment, clientId);
+        var options = new DefaultAzureCredentialOptions { AuthorityHost = endpoints.Authority };
+        Configure(options, endpoints);
+        if (endpoints.DisableInstanceDiscovery) options.DisableInstanceDiscovery = true;
+        return new AzureSignIn(new DefaultAzureCredential(options), envSubscription, AzureCredentialSource.Default, null);
+    }
+
+    private static TokenCredential ClientSecret(string tenant, string clientId, string secret, AzureEndpoints endpoints)
+    {
+        var options = new ClientSecretCredentialOptions { AuthorityHost = endpoints.Authority, DisableInstanceDiscovery = endpoints.DisableInstanceDiscovery };
+        Configure(options, endpoints);
+        return new ClientSecretCredential(tenant, clientId, secret, options);
+    }
+
+    /// <summary>The same transport (and test-only certificate check) for Entra as for ARM.</summary>
+    internal static void Configure(ClientOptions options, AzureEndpoints endpoints)
+    {
+        if (Transport(endpoints) is { } transport) options.Transport = transport;
+        options.Retry.MaxRetries = 8;
+        options.Retry.Delay = endpoints.RetryDelay;
+        options.Retry.MaxDelay = TimeSpan.FromSeconds(30);
+        options.Retry.Mode = RetryMode.Exponential;
+        options.Diagnostics.IsLoggingContentEnabled = false;
+    }
+
+    private static readonly Dictionary<AzureEndpoints, HttpPipelineTransport> Transports = new(ReferenceEqualityComparer.Instance as IEqualityComparer<AzureEndpoints> ?? EqualityComparer<AzureEndpoints>.Default);
+
+    /// <summary>One transport (one connection pool) per endpoints object; null keeps Azure.Core's shared default.</summary>
+    private static HttpPipelineTransport? Transport(AzureEndpoints endpoints)
+    {
+        if (endpoints.ServerCertificateValidation is not { } validate) return null;
+        lock (Transports)
+        {
+            if (!Transports.TryGetValue(endpoints, out var transport))
+            {
+                var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, cert, chain, errors) => validate(cert, chain, errors) };
+                Transports[endpoints] = transport = new HttpClientTransport(handler);
+            }
+            return transport;
+        }
+    }
+
+    private static string? Variable(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v.Trim() : null;
+}

@@ -1,0 +1,29 @@
+namespace Ksctl.Core.Providers;
+
+/// <summary>
+/// A credential given for one operation (-Credential with -TenantId/-SubscriptionId): it wins over the stored
+/// credential and the environment. Carried on <see cref="Clusters.OperationOptions"/>, never in the spec or the state.
+/// <see cref="ToString"/> never shows the secret.
+/// </summary>
+public sealed class ProviderCredential
+{
+    /// <summary>Azure: the service principal's client (application) id; Civo: any label.</summary>
+    public required string UserName { get; init; }
+    /// <summary>Azure: the client secret; Civo: the API key.</summary>
+    public required string Secret { get; init; }
+    /// <summary>Azure: the Entra tenant of the service principal.</summary>
+    public string? TenantId { get; init; }
+    /// <summary>Azure: the subscription to create resources in.</summary>
+    public string? SubscriptionId { get; init; }
+
+    public override string ToString() => $"credential for {UserName}";
+}
+
+/// <summary>
+/// A provider that can work with an explicit <see cref="ProviderCredential"/> for one operation. It returns a copy
+/// bound to that credential (providers are shared across operations, so the credential is never stored on them).
+/// </summary>
+internal interface ICredentialScopedProvider
+{
+    ICloudProvider WithCredential(ProviderCredential credential);
+}
