@@ -57,11 +57,12 @@ public static class TestMachineHarness
         Harness(prefix, subnet, TimeSpan.FromMinutes(2), ["stop"]);
     }
 
-    /// <summary>A harness command that must succeed (stop-machine I, start-machine I...).</summary>
-    public static void Require(string prefix, string subnet, params string[] args)
+    /// <summary>A harness command that must succeed (stop-machine I, start-machine I, adopt, reset...); returns its output.</summary>
+    public static string Require(string prefix, string subnet, params string[] args)
     {
         var (code, stdout, stderr) = Harness(prefix, subnet, TimeSpan.FromMinutes(1), args);
         if (code != 0) throw new InvalidOperationException($"ksctl-testmachines.sh {string.Join(' ', args)} failed ({code}): {stderr} {stdout}");
+        return stdout;
     }
 
     private static (int ExitCode, string Stdout, string Stderr) Harness(string prefix, string subnet, TimeSpan timeout, string[] args) =>

@@ -10,6 +10,8 @@
 #   ksctl-testmachines.sh inventory      [--prefix NAME] [--state-dir DIR]
 #   ksctl-testmachines.sh stop-machine I [--prefix NAME] [--state-dir DIR]
 #   ksctl-testmachines.sh start-machine I [--prefix NAME] [--state-dir DIR]
+#   ksctl-testmachines.sh adopt I HOSTKEY AUTHKEYS [--prefix NAME] [--state-dir DIR]
+#   ksctl-testmachines.sh reset I [--prefix NAME] [--state-dir DIR]
 #   ksctl-testmachines.sh stop|cleanup   [--prefix NAME] [--state-dir DIR]
 #
 # Defaults: prefix "ks" (bridge ks-br0 10.251.0.1/24, namespaces ks-m1.., veths ks-v1..,
@@ -19,6 +21,9 @@
 # JSON array of {name, index, address, port, user, sudoUser, keyPath, rsaKeyPath, hostKey}. With
 # --sudo-user NAME every machine also has a non-root user NAME (same keys) with passwordless sudo, made
 # from private bind-mounted copies of /etc/passwd, group, shadow and /etc/sudoers.d (needs sudo).
+# "adopt" plays cloud-init for cloud emulators: machine I's sshd restarts presenting ONLY the host key in
+# file HOSTKEY and also accepts the public keys in file AUTHKEYS (for every user). "reset" makes machine I
+# a fresh one again (processes killed, private directories emptied, its own host key back), like a new VM.
 # Requires root, iproute2, util-linux (unshare, nsenter, setsid) and openssh-server.
 
 set -euo pipefail
@@ -87,6 +92,14 @@ port_open() {
 }
 
 fingerprint() { ssh-keygen -lf "$1" | awk '{print $2}'; }
+# The fingerprint of the key the machine's sshd presents (an adopted one wins).
+host_fingerprint() {
+  if [[ -s "$1/ssh_host_adopted_key" ]]; then
+    ssh-keygen -y -f "$1/ssh_host_adopted_key" | ssh-keygen -lf - | awk '{print $2}'
+  else
+    fingerprint "$1/ssh_host_ed25519_key.pub"
+  fi
+}
 
 require_root_and_tools() {
   [[ $EUID -eq 0 ]] || die "must run as root (network and mount namespaces)"
@@ -121,11 +134,13 @@ ensure_host_key() {
 write_sshd_config() {
   local i="$1" dir
   dir=$(machine_dir "$i")
+  local host_key="$dir/ssh_host_ed25519_key"
+  [[ -s "$dir/ssh_host_adopted_key" ]] && host_key="$dir/ssh_host_adopted_key"
   cat >"$dir/sshd_config" <<EOF
 Port 22
 ListenAddress 0.0.0.0
-HostKey $dir/ssh_host_ed25519_key
-AuthorizedKeysFile $STATE_DIR/authorized_keys .ssh/authorized_keys
+HostKey $host_key
+AuthorizedKeysFile $STATE_DIR/authorized_keys $dir/authorized_keys .ssh/authorized_keys
 StrictModes no
 PermitRootLogin prohibit-password
 PasswordAuthentication no
@@ -264,7 +279,7 @@ write_machine_json() {
   if [[ -s "$STATE_DIR/sudo-user" ]]; then sudo_user=$(<"$STATE_DIR/sudo-user"); fi
   printf '{"name":"%s","index":%d,"address":"%s","port":22,"user":"root","sudoUser":"%s","keyPath":"%s","rsaKeyPath":"%s","hostKey":"%s"}\n' \
     "$(netns_name "$i")" "$i" "$(machine_addr "$i")" "$sudo_user" "$STATE_DIR/id_ed25519" "$STATE_DIR/id_rsa" \
-    "$(fingerprint "$dir/ssh_host_ed25519_key.pub")" >"$dir/machine.json"
+    "$(host_fingerprint "$dir")" >"$dir/machine.json"
 }
 
 start_machine() {
@@ -352,7 +367,8 @@ cmd_start() {
     if [[ -n "$SUDO_USER_NAME" ]]; then echo "$SUDO_USER_NAME" >"$STATE_DIR/sudo-user"; else rm -f "$STATE_DIR/sudo-user"; fi
   fi
   for i in $(existing_indices); do
-    if ((i > n)); then remove_machine "$i"; fi
+    # Above N, or adopted by an emulator run that never reset it: not a fresh machine.
+    if ((i > n)) || [[ -e "$(machine_dir "$i")/ssh_host_adopted_key" ]]; then remove_machine "$i"; fi
   done
   ensure_client_keys
   ensure_bridge
@@ -371,6 +387,43 @@ cmd_stop() {
   fi
   ip link del "$br" 2>/dev/null || true
   rm -rf "$STATE_DIR"
+}
+
+cmd_adopt() {
+  local i="$1" dir
+  dir=$(machine_dir "$i")
+  ssh-keygen -y -f "$2" >/dev/null || die "machine $i: $2 is not a private key sshd can read"
+  install -m 0600 "$2" "$dir/ssh_host_adopted_key"
+  # sshd reads it as the logging-in user: public keys, world-readable like any authorized_keys.
+  install -m 0644 "$3" "$dir/authorized_keys"
+  # The state directory is private to root: a non-root login reads its keys from its own home, like cloud-init writes them.
+  if [[ -s "$STATE_DIR/sudo-user" ]]; then
+    local user
+    user=$(<"$STATE_DIR/sudo-user")
+    # shellcheck disable=SC2016 # expanded by the inner shell
+    nsenter --target "$(read_pid "$dir/holder.pid")" --mount \
+      sh -c 'cat >> "$1" && chown "$2:$2" "$1"' adopt "/var/lib/ksctl/home/$user/.ssh/authorized_keys" "$SUDO_UID" <"$3"
+  fi
+  write_sshd_config "$i"
+  kill_pidfile "$dir/sshd.pid"
+  start_sshd "$i"
+  write_machine_json "$i"
+  cat "$dir/machine.json"
+}
+
+cmd_reset() {
+  local i="$1" dir
+  dir=$(machine_dir "$i")
+  # Everything in the namespace goes (sshd, daemons, the holder with its private tmpfs directories).
+  local pids
+  pids=$(ip netns pids "$(netns_name "$i")" 2>/dev/null || true)
+  # shellcheck disable=SC2086 # a list of pids
+  [[ -z "$pids" ]] || kill -9 $pids 2>/dev/null || true
+  kill_pidfile "$dir/sshd.pid"
+  kill_pidfile "$dir/holder.pid"
+  rm -f "$dir/ssh_host_adopted_key" "$dir/authorized_keys" "$dir/holder.ready"
+  start_machine "$i"
+  cat "$dir/machine.json"
 }
 
 machine_index_arg() {
@@ -404,6 +457,12 @@ main() {
     start-machine)
       require_root_and_tools; load_subnet; machine_index_arg "${args[0]:-}"
       ensure_netns "${args[0]}"; ensure_holder "${args[0]}"; start_sshd "${args[0]}" ;;
+    adopt)
+      require_root_and_tools; load_subnet; machine_index_arg "${args[0]:-}"
+      cmd_adopt "${args[0]}" "${args[1]:?adopt needs a host key file}" "${args[2]:?adopt needs an authorized keys file}" ;;
+    reset)
+      require_root_and_tools; load_subnet; machine_index_arg "${args[0]:-}"
+      cmd_reset "${args[0]}" ;;
     *) usage ;;
   esac
 }
