@@ -74,6 +74,12 @@ public sealed partial class ArmEmulator
                 var computed = existing.Body;
                 existing.Body = Stamp(body, existing.Id, type, name);
                 Carry(computed, existing.Body);
+                if (existing.Operation is null && existing.State == "Failed")
+                {
+                    // ARM retries the provisioning of a failed resource on the next PUT.
+                    SetState(existing, "Updating");
+                    NewOperation(id, delete: false);
+                }
                 status = existing.Operation is null ? 200 : 201;
             }
             else

@@ -209,7 +209,7 @@ internal sealed class ArmRestClient
         }
         catch (AuthenticationFailedException e)
         {
-            throw new KsctlException("KsctlAuthenticationFailed", KsctlErrorCategory.AuthenticationError, $"Azure sign-in failed: {FirstLine(e.Message)}", "Azure", e)
+            throw new KsctlException("KsctlAuthenticationFailed", KsctlErrorCategory.AuthenticationError, $"Azure sign-in failed: {SignInReason(e)}", "Azure", e)
             {
                 RecommendedAction = "Check the client id, tenant id and secret (-Credential/-TenantId, Set-KsctlCredential -Provider Azure, or AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET), or sign in with Connect-AzAccount / az login.",
             };
@@ -226,6 +226,26 @@ internal sealed class ArmRestClient
     }
 
     private static string FirstLine(string text) => text.Split('\n', 2)[0].Trim();
+
+    /// <summary>
+    /// Entra's own reason (AADSTS code and text) when there is one, else the credential's message on one line. The
+    /// messages of Azure.Identity never contain the secret.
+    /// </summary>
+    internal static string SignInReason(Exception e)
+    {
+        var all = string.Join("\n", Chain(e).Select(x => x.Message));
+        var entra = System.Text.RegularExpressions.Regex.Match(all, @"AADSTS\d+:[^\r\n]*");
+        var who = FirstLine(e.Message);
+        var colon = who.IndexOf(':');
+        if (entra.Success) return $"{(colon > 0 ? who[..colon] : "Entra ID")}: {entra.Value.Trim()}";
+        var text = string.Join(" ", all.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        return text.Length > 800 ? text[..800] + "…" : text;
+    }
+
+    private static IEnumerable<Exception> Chain(Exception e)
+    {
+        for (Exception? x = e; x is not null; x = x.InnerException) yield return x;
+    }
 
     private static Uri? AsyncOperation(Response response) =>
         response.Headers.TryGetValue("Azure-AsyncOperation", out var v) && Uri.TryCreate(v, UriKind.Absolute, out var u) ? u : null;

@@ -239,6 +239,7 @@ internal sealed partial class AzureProvider : IManagedClusterProvider, IPrefligh
     internal PlanStep GroupStep(ClusterId id) =>
         new(AzureResourceKeys.ResourceGroup, (ctx, ct) => CreateGroupAsync(ctx, ct))
         {
+            IsAlreadyDone = (ctx, ct) => ProvisionedAsync(ctx, AzureResourceKeys.ResourceGroup, AzureApiVersions.Resources, ct),
             Description = $"create resource group {AzureNames.ResourceGroupName(id)} in {id.Region}, tagged ksctl-cluster={id.Name}",
             Resources = [$"resource group {AzureNames.ResourceGroupName(id)} ({id.Region})"],
         };
