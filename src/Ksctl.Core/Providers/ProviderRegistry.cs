@@ -30,6 +30,10 @@ internal sealed class ProviderRegistry
     {
         var p = Get(provider);
         if (credential is null) return p;
+        if (provider != CloudProvider.Azure && credential.TenantId is not null)
+            throw new InvalidSpecException("TenantId", $"applies to Azure only; the {provider} provider has no tenants.");
+        if (provider != CloudProvider.Azure && credential.SubscriptionId is not null)
+            throw new InvalidSpecException("SubscriptionId", $"applies to Azure only; the {provider} provider has no subscriptions.");
         return p is ICredentialScopedProvider scoped
             ? scoped.WithCredential(credential)
             : throw new InvalidSpecException("Credential", $"the {provider} provider uses no cloud credential; leave -Credential out.");

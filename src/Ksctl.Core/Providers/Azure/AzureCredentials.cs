@@ -31,13 +31,19 @@ internal static class AzureCredentials
     public static async Task<AzureSignIn> ResolveAsync(ProviderCredential? explicitCredential, Func<CancellationToken, Task<StoredCredential?>>? stored,
         AzureEndpoints endpoints, CancellationToken ct)
     {
+        // -SubscriptionId (with or without -Credential) chooses the subscription whichever way the sign-in is found.
+        var chosen = explicitCredential?.SubscriptionId;
+        if (chosen is not null && !Guid.TryParse(chosen, out _))
+            throw new InvalidSpecException("SubscriptionId", $"'{chosen}' is not a subscription id (a GUID such as 00000000-0000-0000-0000-000000000000).");
         var envSubscription = Variable(SubscriptionIdVariable);
-        if (explicitCredential is not null)
+        if (explicitCredential is { HasSecret: true })
         {
             var tenant = explicitCredential.TenantId ?? throw new InvalidSpecException("TenantId",
                 "-Credential for Azure is a service principal (user name = client id, password = client secret) and needs -TenantId.");
-            return new AzureSignIn(ClientSecret(tenant, explicitCredential.UserName, explicitCredential.Secret, endpoints),
-                explicitCredential.SubscriptionId ?? envSubscription, AzureCredentialSource.Parameter, explicitCredential.UserName);
+            if (string.IsNullOrWhiteSpace(explicitCredential.UserName))
+                throw new InvalidSpecException("Credential", "the user name of -Credential must be the service principal's client (application) id.");
+            return new AzureSignIn(ClientSecret(tenant, explicitCredential.UserName, explicitCredential.Secret!, endpoints),
+                chosen ?? envSubscription, AzureCredentialSource.Parameter, explicitCredential.UserName);
         }
         if (stored is not null && await stored(ct).ConfigureAwait(false) is { } s)
         {
@@ -45,15 +51,16 @@ internal static class AzureCredentials
                 throw new KsctlException("KsctlAuthenticationFailed", KsctlErrorCategory.AuthenticationError,
                     $"The stored Azure credential for client {s.UserName} has no tenant id.", "Azure")
                 { RecommendedAction = "Set-KsctlCredential -Provider Azure -TenantId <tenant> -SubscriptionId <subscription> -Credential <client id / secret>." };
-            return new AzureSignIn(ClientSecret(s.TenantId, s.UserName, s.Secret, endpoints), s.SubscriptionId ?? envSubscription, AzureCredentialSource.Stored, s.UserName);
+            return new AzureSignIn(ClientSecret(s.TenantId, s.UserName, s.Secret, endpoints), chosen ?? s.SubscriptionId ?? envSubscription, AzureCredentialSource.Stored, s.UserName);
         }
         var (clientId, tenantId, secret) = (Variable(ClientIdVariable), Variable(TenantIdVariable), Variable(ClientSecretVariable));
         if (clientId is not null && tenantId is not null && secret is not null)
-            return new AzureSignIn(ClientSecret(tenantId, clientId, secret, endpoints), envSubscription, AzureCredentialSource.Environment, clientId);
+            return new AzureSignIn(ClientSecret(tenantId, clientId, secret, endpoints), chosen ?? envSubscription, AzureCredentialSource.Environment, clientId);
         var options = new DefaultAzureCredentialOptions { AuthorityHost = endpoints.Authority };
+        if (explicitCredential?.TenantId is { } t) options.TenantId = t;
         Configure(options, endpoints);
         if (endpoints.DisableInstanceDiscovery) options.DisableInstanceDiscovery = true;
-        return new AzureSignIn(new DefaultAzureCredential(options), envSubscription, AzureCredentialSource.Default, null);
+        return new AzureSignIn(new DefaultAzureCredential(options), chosen ?? envSubscription, AzureCredentialSource.Default, null);
     }
 
     private static TokenCredential ClientSecret(string tenant, string clientId, string secret, AzureEndpoints endpoints)
@@ -74,7 +81,7 @@ internal static class AzureCredentials
         options.Diagnostics.IsLoggingContentEnabled = false;
     }
 
-    private static readonly Dictionary<AzureEndpoints, HttpPipelineTransport> Transports = new(ReferenceEqualityComparer.Instance as IEqualityComparer<AzureEndpoints> ?? EqualityComparer<AzureEndpoints>.Default);
+    private static readonly Dictionary<AzureEndpoints, HttpPipelineTransport> Transports = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>One transport (one connection pool) per endpoints object; null keeps Azure.Core's shared default.</summary>
     private static HttpPipelineTransport? Transport(AzureEndpoints endpoints)

@@ -140,7 +140,7 @@ internal sealed class CivoProvider(KsctlServices services) : IManagedClusterProv
     /// <summary>The API key: -Credential's, else the stored credential if there is one, else <see cref="TokenVariable"/>.</summary>
     private async Task<string> ResolveTokenAsync(CancellationToken ct)
     {
-        var token = ExplicitToken;
+        var token = ExplicitToken; // null when -Credential was not given
         if (string.IsNullOrWhiteSpace(token)) token = StoredToken is null ? null : await StoredToken(ct).ConfigureAwait(false);
         if (string.IsNullOrWhiteSpace(token)) token = Environment.GetEnvironmentVariable(TokenVariable);
         if (string.IsNullOrWhiteSpace(token))
