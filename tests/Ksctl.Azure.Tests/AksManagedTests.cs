@@ -139,15 +139,72 @@ public sealed class AksManagedTests : IAsyncLifetime
         Assert.Equal("TenantId", invalid.Parameter);
         Assert.Equal(before, Arm.Requests.Count);
 
-        // Local takes no credential: -Credential is refused, not ignored.
+        // Local takes no credential: -Credential is refused, not ignored; -TenantId is Azure's alone.
+        var kind = new ClusterSpec { Id = new ClusterId(CloudProvider.Local, ClusterType.Managed, "kind", "LOCAL") };
         var local = await Assert.ThrowsAsync<InvalidSpecException>(() => manager.CreateAsync(
-            new ClusterSpec { Id = new ClusterId(CloudProvider.Local, ClusterType.Managed, "kind", "LOCAL") }, Options with { Credential = right }, CancellationToken.None));
+            kind, Options with { Credential = new ProviderCredential { UserName = "me", Secret = "key" } }, CancellationToken.None));
         Assert.Equal("Credential", local.Parameter);
+        local = await Assert.ThrowsAsync<InvalidSpecException>(() => manager.CreateAsync(kind, Options with { Credential = right }, CancellationToken.None));
+        Assert.Equal("TenantId", local.Parameter);
 
         foreach (var name in new[] { "stored", "param" })
             await manager.DeleteAsync(Id(name), Options with { Credential = right }, CancellationToken.None);
         Assert.Empty(Arm.Inventory);
         Assert.DoesNotContain("wrong-param-secret", await _bed.AllOutputAsync());
+    }
+
+    [Fact]
+    public async Task With_several_subscriptions_one_must_be_chosen_and_SubscriptionId_alone_chooses_it()
+    {
+        const string second = "22222222-3333-4444-5555-666666666666";
+        Arm.Principals[0] = Arm.Principals[0] with { Subscriptions = [ArmEmulator.Subscription, second] };
+        _bed.UseEnvironmentCredential(subscription: null);
+        using var manager = _bed.NewManager();
+
+        var e = await Assert.ThrowsAsync<InvalidSpecException>(() => manager.CreateAsync(Spec(), Options, CancellationToken.None));
+        Assert.Equal("SubscriptionId", e.Parameter);
+        Assert.Contains(second, e.Message);
+
+        var before = Arm.Requests.Count;
+        var notGuid = await Assert.ThrowsAsync<InvalidSpecException>(() => manager.CreateAsync(Spec(), Options with { Credential = new ProviderCredential { SubscriptionId = "my-sub" } }, CancellationToken.None));
+        Assert.Equal("SubscriptionId", notGuid.Parameter);
+        Assert.Equal(before, Arm.Requests.Count);
+
+        // -SubscriptionId without -Credential: the environment's service principal signs in, in the chosen subscription.
+        var state = await manager.CreateAsync(Spec(), Options with { Credential = new ProviderCredential { SubscriptionId = second } }, CancellationToken.None);
+        Assert.Equal(second, state.Resources["azure:subscription"]);
+        Assert.All(Arm.Inventory, r => Assert.StartsWith($"/subscriptions/{second}/", r.Id));
+        // The identity signed in once for the whole operation (the credential caches its token).
+        Assert.Equal(1, Arm.Count("POST", "/oauth2/v2.0/token"));
+
+        // Later operations use the recorded subscription, whatever the defaults say now.
+        await manager.DeleteAsync(Id(), Options, CancellationToken.None);
+        Assert.Empty(Arm.Inventory);
+    }
+
+    [Fact]
+    public async Task The_emulator_insists_on_api_version_and_its_own_tokens()
+    {
+        using var http = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, c, _, _) => Arm.IsEmulatorCertificate(c) });
+        var noVersion = await http.GetAsync(new Uri(Arm.BaseUrl, $"subscriptions/{ArmEmulator.Subscription}/resourceGroups/x"));
+        Assert.Equal(400, (int)noVersion.StatusCode);
+        Assert.Contains("MissingApiVersionParameter", await noVersion.Content.ReadAsStringAsync());
+        var noToken = await http.GetAsync(new Uri(Arm.BaseUrl, $"subscriptions/{ArmEmulator.Subscription}/resourceGroups/x?api-version=2021-04-01"));
+        Assert.Equal(401, (int)noToken.StatusCode);
+        Assert.Contains("InvalidAuthenticationToken", await noToken.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public void Tab_completion_lists_come_from_the_Azure_descriptor()
+    {
+        using var manager = _bed.NewManager();
+        var azure = Assert.Single(manager.Providers, d => d.Provider == CloudProvider.Azure);
+        Assert.Equal("eastus", azure.DefaultRegion);
+        Assert.Contains("westeurope", azure.Regions);
+        Assert.Equal("Standard_DS2_v2", azure.DefaultNodeSize);
+        Assert.Contains("Standard_F2s", azure.NodeSizes);
+        Assert.Contains("Standard_F4s", azure.NodeSizes);
+        Assert.Equal([ClusterType.Managed, ClusterType.SelfManaged], azure.SupportedTypes);
     }
 
     [Fact]

@@ -56,18 +56,33 @@ internal static class AzureCredentials
         var (clientId, tenantId, secret) = (Variable(ClientIdVariable), Variable(TenantIdVariable), Variable(ClientSecretVariable));
         if (clientId is not null && tenantId is not null && secret is not null)
             return new AzureSignIn(ClientSecret(tenantId, clientId, secret, endpoints), chosen ?? envSubscription, AzureCredentialSource.Environment, clientId);
-        var options = new DefaultAzureCredentialOptions { AuthorityHost = endpoints.Authority };
-        if (explicitCredential?.TenantId is { } t) options.TenantId = t;
-        Configure(options, endpoints);
-        if (endpoints.DisableInstanceDiscovery) options.DisableInstanceDiscovery = true;
-        return new AzureSignIn(new DefaultAzureCredential(options), chosen ?? envSubscription, AzureCredentialSource.Default, null);
+        var tenantChoice = explicitCredential?.TenantId;
+        var credential = Credentials.GetOrAdd((endpoints, $"default|{tenantChoice}"), _ =>
+        {
+            var options = new DefaultAzureCredentialOptions { AuthorityHost = endpoints.Authority };
+            if (tenantChoice is not null) options.TenantId = tenantChoice;
+            Configure(options, endpoints);
+            if (endpoints.DisableInstanceDiscovery) options.DisableInstanceDiscovery = true;
+            return new DefaultAzureCredential(options);
+        });
+        return new AzureSignIn(credential, chosen ?? envSubscription, AzureCredentialSource.Default, null);
     }
+
+    /// <summary>
+    /// One credential object per identity for the process: it caches its token, so the many steps of one operation (and
+    /// later operations) sign in once instead of once per step. Keyed by a hash of the secret, never the secret.
+    /// </summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(AzureEndpoints, string), TokenCredential> Credentials = new();
 
     private static TokenCredential ClientSecret(string tenant, string clientId, string secret, AzureEndpoints endpoints)
     {
-        var options = new ClientSecretCredentialOptions { AuthorityHost = endpoints.Authority, DisableInstanceDiscovery = endpoints.DisableInstanceDiscovery };
-        Configure(options, endpoints);
-        return new ClientSecretCredential(tenant, clientId, secret, options);
+        var hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(secret)));
+        return Credentials.GetOrAdd((endpoints, $"secret|{tenant}|{clientId}|{hash}"), _ =>
+        {
+            var options = new ClientSecretCredentialOptions { AuthorityHost = endpoints.Authority, DisableInstanceDiscovery = endpoints.DisableInstanceDiscovery };
+            Configure(options, endpoints);
+            return new ClientSecretCredential(tenant, clientId, secret, options);
+        });
     }
 
     /// <summary>The same transport (and test-only certificate check) for Entra as for ARM.</summary>

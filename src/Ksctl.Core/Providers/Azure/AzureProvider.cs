@@ -134,9 +134,8 @@ internal sealed partial class AzureProvider : IManagedClusterProvider, IPrefligh
     /// </summary>
     public async Task PreflightAsync(ClusterSpec spec, CancellationToken cancellationToken)
     {
-        var (client, subscription) = await ConnectAsync(null, cancellationToken).ConfigureAwait(false);
-        _logger.LogInformation("Azure: using subscription {Subscription}.", subscription);
-        _ = client;
+        var (_, subscription) = await ConnectAsync(null, cancellationToken).ConfigureAwait(false);
+        _logger.LogInformation("Azure: signed in; using subscription {Subscription}.", subscription);
     }
 
     /// <summary>
