@@ -18,6 +18,8 @@ public sealed class AzureHaTests : IAsyncLifetime
     private const string Prefix = "ksa";
     private const string Subnet = "10.251.202";
     private const int MachineCount = 1 + 3 + 3 + 1;
+    /// <summary>One spare machine for the worker added by the resize.</summary>
+    private const int PoolSize = MachineCount + 1;
     private AzureTestBed _bed = null!;
     private TestMachinePool _pool = null!;
     private IReadOnlyList<InventoryMachine> _machines = [];
@@ -25,7 +27,7 @@ public sealed class AzureHaTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _machines = TestMachineHarness.Start(Prefix, Subnet, MachineCount, "--sudo-user", "azureuser");
+        _machines = TestMachineHarness.Start(Prefix, Subnet, PoolSize, "--sudo-user", "azureuser");
         await TestMachineHarness.ProvisionStandInsAsync(_machines);
         _pool = new TestMachinePool(Prefix, Subnet, _machines);
         _bed = await AzureTestBed.StartAsync();
@@ -41,7 +43,7 @@ public sealed class AzureHaTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task HA_K3s_on_Azure_VMs_survives_faults_and_a_cancel_then_deletes_everything()
+    public async Task HA_K3s_on_Azure_VMs_survives_faults_and_a_cancel_resizes_then_deletes_everything()
     {
         _bed.UseEnvironmentCredential();
         var arm = _bed.Arm;
@@ -100,6 +102,24 @@ public sealed class AzureHaTests : IAsyncLifetime
         Assert.Contains($"server: https://{lb}:6443", state.Secrets[ClusterState.KubeconfigSecret]);
         Assert.Equal("ha-eastus-selfmanaged-azure-ksctl", state.ContextName);
         Assert.StartsWith("K10", state.Secrets["k3s:token"]);
+
+        // Resize 1 → 2 workers: only the new VM, NIC and public IP are created; the network and NSGs are found in place.
+        var networkPuts = arm.Count("PUT", "/virtualNetworks/");
+        state = await manager.ResizeAsync(spec.Id, 2, options, CancellationToken.None);
+        Assert.Equal(ClusterStatus.Running, state.Status);
+        Assert.Equal(2, state.Nodes.Count(n => n.Role == NodeRole.Worker));
+        Assert.Equal(_pool.Booted["ha-vm-wp-1"].HostKey, Assert.Single(state.Nodes, n => n.Key == "wp-1").HostKey);
+        Assert.Equal(1 + 1 + 4 + 3 * (MachineCount + 1), arm.Inventory.Count);
+        Assert.Equal(networkPuts, arm.Count("PUT", "/virtualNetworks/"));
+        Assert.All(arm.Creates.Values, n => Assert.Equal(1, n));
+
+        // Resize 2 → 1: the highest worker is drained, then its VM, NIC and public IP go; its host key is forgotten.
+        state = await manager.ResizeAsync(spec.Id, 1, options, CancellationToken.None);
+        Assert.Equal(["wp-0"], state.Nodes.Where(n => n.Role == NodeRole.Worker).Select(n => n.Key));
+        Assert.Equal(1 + 1 + 4 + 3 * MachineCount, arm.Inventory.Count);
+        Assert.DoesNotContain(arm.Inventory, r => r.Name.StartsWith("ha-vm-wp-1", StringComparison.Ordinal));
+        Assert.DoesNotContain("ssh-host-key/wp-1", state.Secrets.Keys);
+        Assert.False(_pool.Booted.ContainsKey("ha-vm-wp-1"));
 
         // Delete: VMs, then NICs, IPs, NSGs, network, group; each machine is released (reset) by the emulator.
         await manager.DeleteAsync(spec.Id, options, CancellationToken.None);
