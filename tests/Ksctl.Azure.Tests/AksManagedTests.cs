@@ -213,11 +213,14 @@ public sealed class AksManagedTests : IAsyncLifetime
         _bed.UseEnvironmentCredential();
         Arm.RetryAfterSeconds = 0;
         Arm.FailFraction(0.2);
+        // ARM's transient conflict (another operation on the same resource) is waited out too.
+        Arm.RefuseNextPut("Microsoft.ContainerService/managedClusters", 409, "AnotherOperationInProgress", "Operation is not allowed: Another operation (Updating) is in progress, please wait for it to finish before starting a new operation.");
         using var manager = _bed.NewManager();
 
         var state = await manager.CreateAsync(Spec(), Options, CancellationToken.None);
 
         Assert.Equal(ClusterStatus.Running, state.Status);
+        Assert.Contains(Arm.Requests, r => r.Status == 409);
         Assert.Contains(Arm.Requests, r => r.Status == 429);
         Assert.Contains(Arm.Requests, r => r.Status == 500);
         Assert.Equal(2, Arm.Inventory.Count);

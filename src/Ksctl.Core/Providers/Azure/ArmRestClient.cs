@@ -177,27 +177,54 @@ internal sealed class ArmRestClient
 
     private async Task<(int Status, string Body, Response Response)> SendAsync(RequestMethod method, Uri uri, string what, CancellationToken ct, JsonObject? body = null, bool notFoundOk = false)
     {
-        using var message = _pipeline.CreateMessage();
-        var request = message.Request;
-        request.Method = method;
-        request.Uri.Reset(uri);
-        request.Headers.Add("Accept", "application/json");
-        if (body is not null)
+        // 429/5xx and lost connections are retried inside the pipeline (Azure.Core's RetryPolicy: jittered exponential
+        // backoff honouring Retry-After). A 409 that ARM documents as transient (another operation on the same resource or
+        // a resource it depends on, typical for NICs and VMs created in parallel in one subnet) is retried here.
+        for (var attempt = 1; ; attempt++)
         {
-            request.Headers.Add("Content-Type", "application/json");
-            request.Content = RequestContent.Create(Encoding.UTF8.GetBytes(body.ToJsonString()));
+            using var message = _pipeline.CreateMessage();
+            var request = message.Request;
+            request.Method = method;
+            request.Uri.Reset(uri);
+            request.Headers.Add("Accept", "application/json");
+            if (body is not null)
+            {
+                request.Headers.Add("Content-Type", "application/json");
+                request.Content = RequestContent.Create(Encoding.UTF8.GetBytes(body.ToJsonString()));
+            }
+            else if (method == RequestMethod.Post)
+            {
+                request.Content = RequestContent.Create(Array.Empty<byte>());
+            }
+            await Call(what, async () => { await _pipeline.SendAsync(message, ct).ConfigureAwait(false); return 0; }).ConfigureAwait(false);
+            var response = message.Response;
+            var text = response.Content?.ToString() ?? "";
+            var status = response.Status;
+            if (status is >= 200 and < 300 || (status == 404 && notFoundOk)) return (status, text, response);
+            var error = ArmError.Parse(text) ?? new ArmError(response.ReasonPhrase is { Length: > 0 } r ? r.Replace(" ", "") : status.ToString(), text.Trim());
+            if (status == 409 && TransientConflicts.Contains(error.Code) && attempt < MaxConflictRetries)
+            {
+                var wait = RetryAfter(response) ?? ConflictBackoff(attempt);
+                _logger.LogWarning("Azure {What}: {Code} ({Message}); retrying in {Delay} ms.", what, error.Code, error.Message, (int)wait.TotalMilliseconds);
+                await Task.Delay(wait, _time, ct).ConfigureAwait(false);
+                continue;
+            }
+            throw error.ToException(what, status);
         }
-        else if (method == RequestMethod.Post)
-        {
-            request.Content = RequestContent.Create(Array.Empty<byte>());
-        }
-        await Call(what, async () => { await _pipeline.SendAsync(message, ct).ConfigureAwait(false); return 0; }).ConfigureAwait(false);
-        var response = message.Response;
-        var text = response.Content?.ToString() ?? "";
-        var status = response.Status;
-        if (status is >= 200 and < 300 || (status == 404 && notFoundOk)) return (status, text, response);
-        var error = ArmError.Parse(text) ?? new ArmError(response.ReasonPhrase is { Length: > 0 } r ? r.Replace(" ", "") : status.ToString(), text.Trim());
-        throw error.ToException(what, status);
+    }
+
+    private const int MaxConflictRetries = 10;
+    private static readonly HashSet<string> TransientConflicts = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "AnotherOperationInProgress", "RetryableError", "OperationNotAllowedWhileUpdating", "ReferencedResourceNotProvisioned",
+    };
+
+    /// <summary>Full jitter between the retry floor and a cap that doubles per attempt (up to 30 s).</summary>
+    private TimeSpan ConflictBackoff(int attempt)
+    {
+        var floor = _endpoints.RetryDelay.TotalMilliseconds;
+        var cap = Math.Min(30_000, floor * Math.Pow(2, attempt));
+        return TimeSpan.FromMilliseconds(floor + Random.Shared.NextDouble() * Math.Max(0, cap - floor));
     }
 
     /// <summary>Token and transport failures become Ksctl errors (a bad secret is KsctlAuthenticationFailed, with Entra's reason).</summary>
