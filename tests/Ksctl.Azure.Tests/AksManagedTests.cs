@@ -214,6 +214,8 @@ public sealed class AksManagedTests : IAsyncLifetime
         Arm.RetryAfterSeconds = 0;
         Arm.FailFraction(0.2);
         // ARM's transient conflict (another operation on the same resource) is waited out too.
+        // The group's creation is applied but its answer lost: the retried PUT finds it (same id), nothing doubles.
+        Arm.LoseNextCreateResponse("Microsoft.Resources/resourceGroups");
         Arm.RefuseNextPut("Microsoft.ContainerService/managedClusters", 409, "AnotherOperationInProgress", "Operation is not allowed: Another operation (Updating) is in progress, please wait for it to finish before starting a new operation.");
         using var manager = _bed.NewManager();
 
@@ -265,7 +267,7 @@ public sealed class AksManagedTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Cancel_while_AKS_provisions_then_rerun_completes_and_delete_leaves_nothing()
+    public async Task Cancel_while_AKS_provisions_or_deletes_then_rerun_completes_and_nothing_is_left()
     {
         _bed.UseEnvironmentCredential();
         Arm.HoldOperations = true;
@@ -286,8 +288,22 @@ public sealed class AksManagedTests : IAsyncLifetime
         Assert.Equal(ClusterStatus.Running, state.Status);
         Assert.Equal(2, Arm.Inventory.Count);
         Assert.All(Arm.Creates.Values, n => Assert.Equal(1, n));
+
+        // Ctrl+C while AKS deletes the cluster: the delete resumes from its checkpoints and finishes.
+        Arm.HoldOperations = true;
+        using var deleting = new CancellationTokenSource();
+        var watch = Task.Run(async () =>
+        {
+            while (!Arm.Requests.Any(r => r.Method == "DELETE")) await Task.Delay(20);
+            deleting.CancelAfter(TimeSpan.FromMilliseconds(200));
+        });
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => manager.DeleteAsync(Id(), Options, deleting.Token));
+        await watch;
+        Assert.Equal(ClusterStatus.DeletionFailed, (await manager.GetAsync(Id(), CancellationToken.None)).Status);
+        Arm.HoldOperations = false;
         await manager.DeleteAsync(Id(), Options, CancellationToken.None);
         Assert.Empty(Arm.Inventory);
+        await Assert.ThrowsAsync<ClusterNotFoundException>(() => manager.GetAsync(Id(), CancellationToken.None));
     }
 
     public static TheoryData<string, ClusterSpec> InvalidSpecs() => new()

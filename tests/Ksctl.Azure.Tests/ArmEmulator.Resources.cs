@@ -101,6 +101,13 @@ public sealed partial class ArmEmulator
                     }
                     OnCreated(resource);
                 }
+                var lost = _lostResponses.FindIndex(t => t.Equals(type, StringComparison.OrdinalIgnoreCase));
+                if (lost >= 0)
+                {
+                    _lostResponses.RemoveAt(lost);
+                    status = -500;
+                    ctx.Items["error"] = ("InternalServerError", "Encountered internal server error after the request was accepted.");
+                }
             }
         }
         if (status < 0)

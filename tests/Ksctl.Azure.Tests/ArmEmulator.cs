@@ -136,6 +136,14 @@ public sealed partial class ArmEmulator : IAsyncDisposable
         lock (_gate) _putErrors.Add((type, status, code, message));
     }
 
+    /// <summary>The next creation of that type is applied, but its answer is lost (500): the client cannot know it worked.</summary>
+    public void LoseNextCreateResponse(string type)
+    {
+        lock (_gate) _lostResponses.Add(type);
+    }
+
+    private readonly List<string> _lostResponses = [];
+
     /// <summary>The next creation of that type is accepted, then its operation ends Failed with this error.</summary>
     public void FailNextOperation(string type, string code, string message)
     {
