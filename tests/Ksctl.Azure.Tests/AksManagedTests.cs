@@ -154,6 +154,36 @@ public sealed class AksManagedTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Without_any_credential_the_default_sign_in_is_tried_and_its_failure_is_KsctlAuthenticationFailed()
+    {
+        // No -Credential, nothing stored, no AZURE_* variables: DefaultAzureCredential (managed identity, az, Az
+        // PowerShell...) is the last resort. None is available on a test machine, so the create fails in preflight.
+        Environment.SetEnvironmentVariable("AZURE_SUBSCRIPTION_ID", ArmEmulator.Subscription);
+        using var manager = _bed.NewManager();
+
+        var e = await Assert.ThrowsAnyAsync<KsctlException>(() => manager.CreateAsync(Spec(), Options, CancellationToken.None));
+
+        Assert.Equal("KsctlAuthenticationFailed", e.ErrorId);
+        // Which source answers depends on the machine (no IMDS here; a desk with `az login` gets a token the emulator rejects).
+        Assert.StartsWith("Azure ", e.Message);
+        Assert.NotNull(e.RecommendedAction);
+        Assert.Equal(0, Arm.Count("PUT", "/"));
+        await Assert.ThrowsAsync<ClusterNotFoundException>(() => manager.GetAsync(Id(), CancellationToken.None));
+    }
+
+    [Fact]
+    public void Civo_takes_the_password_of_Credential_as_its_API_key()
+    {
+        using var manager = _bed.NewManager();
+        var registry = Ksctl.Core.Providers.ProviderRegistry.CreateDefault(
+            new Ksctl.Core.KsctlServices(_bed.Settings, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, null!, TimeProvider.System));
+        var civo = Assert.IsType<Ksctl.Core.Providers.Civo.CivoProvider>(registry.Get(CloudProvider.Civo, new ProviderCredential { UserName = "civo", Secret = "key-from-parameter" }));
+        Assert.Equal("key-from-parameter", civo.ExplicitToken);
+        Assert.Null(Assert.IsType<Ksctl.Core.Providers.Civo.CivoProvider>(registry.Get(CloudProvider.Civo)).ExplicitToken);
+        Assert.Equal("SubscriptionId", Assert.Throws<InvalidSpecException>(() => registry.Get(CloudProvider.Civo, new ProviderCredential { SubscriptionId = ArmEmulator.Subscription })).Parameter);
+    }
+
+    [Fact]
     public async Task With_several_subscriptions_one_must_be_chosen_and_SubscriptionId_alone_chooses_it()
     {
         const string second = "22222222-3333-4444-5555-666666666666";

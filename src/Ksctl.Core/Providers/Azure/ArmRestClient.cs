@@ -260,7 +260,11 @@ internal sealed class ArmRestClient
     /// </summary>
     internal static string SignInReason(Exception e)
     {
-        var all = string.Join("\n", Chain(e).Select(x => x.Message));
+        // Inner exceptions often repeat the outer message: keep each text once.
+        var texts = new List<string>();
+        foreach (var m in Chain(e).Select(x => x.Message.Trim()))
+            if (!texts.Any(t => t.Contains(m, StringComparison.Ordinal))) texts.Add(m);
+        var all = string.Join("\n", texts);
         var entra = System.Text.RegularExpressions.Regex.Match(all, @"AADSTS\d+:[^\r\n]*");
         var who = FirstLine(e.Message);
         var colon = who.IndexOf(':');
