@@ -67,7 +67,13 @@ public sealed partial class ArmEmulator
                 resource = null!;
                 ctx.Items["error"] = invalid;
             }
-            else if (_resources.TryGetValue(id, out var existing))
+            else if (_resources.TryGetValue(id, out var existing) && ImmutableChange(existing, body) is { } change)
+            {
+                status = -409;
+                resource = null!;
+                ctx.Items["error"] = ("PropertyChangeNotAllowed", $"Changing property '{change}' is not allowed.");
+            }
+            else if (existing is not null)
             {
                 // ARM PUT is idempotent by id: the same body again is an update that changes nothing.
                 resource = existing;
@@ -121,6 +127,19 @@ public sealed partial class ArmEmulator
         JsonObject snapshot;
         lock (_gate) snapshot = (JsonObject)resource.Body.DeepClone();
         await Json(ctx, status, snapshot);
+    }
+
+    /// <summary>A VM's osProfile (customData, computerName, admin user) is fixed at creation, as in Azure.</summary>
+    private static string? ImmutableChange(Resource existing, JsonObject body)
+    {
+        if (existing.Type != "Microsoft.Compute/virtualMachines") return null;
+        foreach (var property in new[] { "customData", "computerName", "adminUsername" })
+        {
+            var before = existing.Body["properties"]?["osProfile"]?[property]?.ToJsonString();
+            var after = body["properties"]?["osProfile"]?[property]?.ToJsonString();
+            if (before != after) return $"osProfile.{property}";
+        }
+        return null;
     }
 
     /// <summary>What ARM itself would refuse: a missing group or location, references to things that do not exist.</summary>

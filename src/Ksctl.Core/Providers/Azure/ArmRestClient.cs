@@ -70,7 +70,8 @@ internal sealed class ArmRestClient
         var deadline = _time.GetUtcNow() + timeout;
         if (AsyncOperation(response) is { } operation)
             await PollOperationAsync(operation, what, deadline, RetryAfter(response), ct).ConfigureAwait(false);
-        var resource = status == 200 && AsyncOperation(response) is null ? Parse(text, id) : null;
+        // A synchronous answer carries the resource; after an operation, read it afresh.
+        var resource = AsyncOperation(response) is null && !string.IsNullOrWhiteSpace(text) ? Parse(text, id) : null;
         // Without an operation URL ARM reports progress on the resource itself: poll it until it is terminal.
         var delay = RetryAfter(response);
         string? last = null;
