@@ -91,6 +91,24 @@ public sealed class AksManagedTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_unreachable_Entra_is_a_connection_error_not_a_bad_credential()
+    {
+        _bed.UseEnvironmentCredential();
+        using var closed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        closed.Start();
+        var port = ((System.Net.IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop(); // nothing listens there now: every connection is refused
+        using var manager = _bed.NewManager(_bed.Endpoints with { Authority = new Uri($"https://127.0.0.1:{port}/") });
+
+        var e = await Assert.ThrowsAnyAsync<KsctlException>(() => manager.CreateAsync(Spec(), Options, CancellationToken.None));
+
+        Assert.Equal("KsctlCloudApiError", e.ErrorId);
+        Assert.Equal(KsctlErrorCategory.ConnectionError, e.Category);
+        Assert.StartsWith("Cannot reach Microsoft Entra ID", e.Message);
+        Assert.Empty(Arm.Requests);
+    }
+
+    [Fact]
     public async Task A_subscription_the_credential_cannot_see_fails_in_preflight()
     {
         _bed.UseEnvironmentCredential(subscription: "99999999-0000-0000-0000-000000000000");

@@ -71,10 +71,10 @@ public sealed class AzureTestBed : IAsyncDisposable
     /// <summary>Lets the HA test substitute a shorter SSH policy; null keeps production's.</summary>
     public Func<Ksctl.Core.Remote.RemoteShellOptions, Ksctl.Core.Remote.IRemoteShellFactory>? RemoteShells { get; set; }
 
-    internal ClusterManager NewManager()
+    internal ClusterManager NewManager(AzureEndpoints? endpoints = null)
     {
         var services = new KsctlServices(Settings, _loggers, new ProcessRunner(), TimeProvider.System, RemoteShells);
-        var providers = ProviderRegistry.CreateDefault(services, (p, ct) => Credentials.GetAsync(p, ct), Endpoints);
+        var providers = ProviderRegistry.CreateDefault(services, (p, ct) => Credentials.GetAsync(p, ct), endpoints ?? Endpoints);
         return new ClusterManager(services, providers, Store, Events);
     }
 

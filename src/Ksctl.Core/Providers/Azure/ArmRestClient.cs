@@ -31,7 +31,7 @@ internal sealed class ArmRestClient
     public ArmRestClient(AzureSignIn signIn, AzureEndpoints endpoints, ILogger logger, TimeProvider time)
     {
         var options = new ArmClientOptions { Environment = new ArmEnvironment(endpoints.ResourceManager, endpoints.Audience) };
-        AzureCredentials.Configure(options, endpoints);
+        AzureCredentials.Configure(options, endpoints, maxRetries: 8);
         _arm = new ArmClient(signIn.Credential, signIn.SubscriptionId, options);
         _pipeline = PipelineOf.Get(_arm);
         _endpoint = endpoints.ResourceManager;
@@ -235,6 +235,14 @@ internal sealed class ArmRestClient
         {
             return await call().ConfigureAwait(false);
         }
+        catch (AuthenticationFailedException e) when (Unreachable(e))
+        {
+            // Entra never answered: a network problem, not a wrong credential.
+            throw new KsctlException("KsctlCloudApiError", KsctlErrorCategory.ConnectionError, $"Cannot reach Microsoft Entra ID to sign in: {SignInReason(e)}", "Azure", e)
+            {
+                RecommendedAction = "Check the network path (proxy, DNS, firewall) to login.microsoftonline.com and management.azure.com, then run the command again.",
+            };
+        }
         catch (AuthenticationFailedException e)
         {
             throw new KsctlException("KsctlAuthenticationFailed", KsctlErrorCategory.AuthenticationError, $"Azure sign-in failed: {SignInReason(e)}", "Azure", e)
@@ -277,6 +285,16 @@ internal sealed class ArmRestClient
     private static IEnumerable<Exception> Chain(Exception e)
     {
         for (Exception? x = e; x is not null; x = x.InnerException) yield return x;
+    }
+
+    /// <summary>True when every attempt failed before any HTTP answer (DNS, refused or timed-out connections).</summary>
+    private static bool Unreachable(Exception e)
+    {
+        static IEnumerable<Exception> All(Exception x) =>
+            new[] { x }.Concat(x is AggregateException a ? a.InnerExceptions.SelectMany(All) : x.InnerException is { } i ? All(i) : []);
+        var all = All(e).ToList();
+        return all.Any(x => x is HttpRequestException or System.Net.Sockets.SocketException)
+            && !all.Any(x => x is RequestFailedException { Status: > 0 } || x.Message.Contains("AADSTS", StringComparison.Ordinal));
     }
 
     private static Uri? AsyncOperation(Response response) =>

@@ -85,11 +85,14 @@ internal static class AzureCredentials
         });
     }
 
-    /// <summary>The same transport (and test-only certificate check) for Entra as for ARM.</summary>
-    internal static void Configure(ClientOptions options, AzureEndpoints endpoints)
+    /// <summary>
+    /// The same transport (and test-only certificate check) for Entra as for ARM. ARM gets more retries (throttling
+    /// windows can last a while); a sign-in that cannot reach Entra should fail in seconds, not minutes.
+    /// </summary>
+    internal static void Configure(ClientOptions options, AzureEndpoints endpoints, int maxRetries = 3)
     {
         if (Transport(endpoints) is { } transport) options.Transport = transport;
-        options.Retry.MaxRetries = 8;
+        options.Retry.MaxRetries = maxRetries;
         options.Retry.Delay = endpoints.RetryDelay;
         options.Retry.MaxDelay = TimeSpan.FromSeconds(30);
         options.Retry.Mode = RetryMode.Exponential;
