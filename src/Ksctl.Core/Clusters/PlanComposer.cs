@@ -79,12 +79,13 @@ internal sealed class PlanComposer(ProviderRegistry providers, KsctlServices ser
             var names = added.Select(w => w.MachineStep).ToHashSet();
             // The new machines' steps plus whatever they depend on (a cloud's network, firewalls): those steps find
             // their resources already there (IsAlreadyDone) and are skipped.
-            var all = machines.MachineSteps(resized, topology, access).ToDictionary(s => s.Name);
+            var machineSteps = machines.MachineSteps(resized, topology, access);
+            var byName = machineSteps.ToDictionary(s => s.Name);
             var queue = new Queue<string>(names);
             while (queue.Count > 0)
-                foreach (var d in all[queue.Dequeue()].DependsOn)
+                foreach (var d in byName[queue.Dequeue()].DependsOn)
                     if (names.Add(d)) queue.Enqueue(d);
-            steps.AddRange(all.Values.Where(s => names.Contains(s.Name)));
+            steps.AddRange(machineSteps.Where(s => names.Contains(s.Name)));
             steps.AddRange(distribution.JoinWorkerSteps(resized, added, access));
         }
         else if (target < current.Count)
