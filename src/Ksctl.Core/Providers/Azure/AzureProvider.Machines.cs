@@ -166,7 +166,7 @@ internal sealed partial class AzureProvider : ISelfManagedProvider
     /// <summary>For a resize (a new plan): a shared resource recorded and provisioned by the create needs no PUT.</summary>
     private async Task<bool> ProvisionedAsync(StepContext ctx, string key, string apiVersion, CancellationToken ct)
     {
-        if (!ctx.State.Resources.TryGetValue(key, out var id)) return false;
+        if (Recorded(ctx, key) is not { } id) return false;
         var (client, _) = await SessionAsync(ctx, ct).ConfigureAwait(false);
         return await client.GetAsync(id, apiVersion, ct).ConfigureAwait(false) is { } r && ArmRestClient.ProvisioningState(r) == "Succeeded";
     }

@@ -142,12 +142,12 @@ internal sealed partial class AzureProvider : IManagedClusterProvider, IPrefligh
     /// The ARM client and the subscription: the one recorded in the cluster's state (a resumed operation keeps using the
     /// same ids), else the credential's, else AZURE_SUBSCRIPTION_ID, else the single subscription the credential sees.
     /// </summary>
-    internal async Task<(ArmRestClient Client, string Subscription)> ConnectAsync(ClusterState? state, CancellationToken ct)
+    internal async Task<(ArmRestClient Client, string Subscription)> ConnectAsync(string? recorded, CancellationToken ct)
     {
         var signIn = await AzureCredentials.ResolveAsync(ExplicitCredential, StoredCredential, _endpoints, ct).ConfigureAwait(false);
         _logger.LogDebug("Azure: signing in with the {SignIn}.", signIn.ToString());
         var client = new ArmRestClient(signIn, _endpoints, _logger, _time);
-        if (state is not null && state.Resources.TryGetValue(AzureResourceKeys.Subscription, out var recorded)) return (client, recorded);
+        if (recorded is not null) return (client, recorded);
         if (signIn.SubscriptionId is { } given)
         {
             try
@@ -180,19 +180,28 @@ internal sealed partial class AzureProvider : IManagedClusterProvider, IPrefligh
     /// <summary>The client plus the names/ids of this cluster's resources (subscription recorded on first use).</summary>
     internal async Task<(ArmRestClient Client, AzureNames Names)> SessionAsync(StepContext ctx, CancellationToken ct)
     {
-        var (client, subscription) = await ConnectAsync(ctx.State, ct).ConfigureAwait(false);
-        if (!ctx.State.Resources.ContainsKey(AzureResourceKeys.Subscription))
+        var recorded = Recorded(ctx, AzureResourceKeys.Subscription);
+        var (client, subscription) = await ConnectAsync(recorded, ct).ConfigureAwait(false);
+        if (recorded is null)
         {
-            ctx.Mutate(s => s.Resources[AzureResourceKeys.Subscription] = subscription);
+            // Parallel first steps may race here: the first one recorded wins for all.
+            ctx.Mutate(s => s.Resources.TryAdd(AzureResourceKeys.Subscription, subscription));
             await ctx.Session.CheckpointAsync().ConfigureAwait(false);
+            subscription = Recorded(ctx, AzureResourceKeys.Subscription)!;
         }
         return (client, new AzureNames(subscription, ctx.State.Id));
     }
 
+    /// <summary>
+    /// A value of the state's Resources, read under the session's gate: parallel steps record theirs at the same time,
+    /// and a dictionary must not be read while another thread writes it.
+    /// </summary>
+    internal static string? Recorded(StepContext ctx, string key) => ctx.Session.Read(s => s.Resources.GetValueOrDefault(key));
+
     /// <summary>Records a resource id before its PUT (checkpointed), so a delete after a crash knows to look for it.</summary>
     internal static async Task RecordAsync(StepContext ctx, string key, string id)
     {
-        if (ctx.State.Resources.TryGetValue(key, out var existing) && existing == id) return;
+        if (Recorded(ctx, key) == id) return;
         ctx.Mutate(s => s.Resources[key] = id);
         await ctx.Session.CheckpointAsync().ConfigureAwait(false);
     }
@@ -303,7 +312,7 @@ internal sealed partial class AzureProvider : IManagedClusterProvider, IPrefligh
     /// <summary>Deletes the resource recorded under <paramref name="key"/> (404: already gone) and forgets it.</summary>
     internal async Task DeleteRecordedAsync(StepContext ctx, string key, string apiVersion, TimeSpan timeout, CancellationToken ct)
     {
-        if (!ctx.State.Resources.TryGetValue(key, out var id)) return;
+        if (Recorded(ctx, key) is not { } id) return;
         var (client, _) = await SessionAsync(ctx, ct).ConfigureAwait(false);
         if (!await client.DeleteAsync(id, apiVersion, $"delete {ArmRestClient.ShortName(id)}", timeout, ct).ConfigureAwait(false))
             _logger.LogInformation("Azure {Resource} was already gone.", ArmRestClient.ShortName(id));
