@@ -402,6 +402,13 @@ public sealed class AksManagedTests : IAsyncLifetime
             Assert.Contains($"virtual machine {vm}: Standard_F2s", text);
         Assert.Equal(7 + 2, plan.Steps.Count(s => s.Name.StartsWith("machine:")));
         Assert.Contains("6443 from anywhere", text);
+
+        // Kubeadm workers default to the larger Standard_F4s; a size given explicitly wins for its role only.
+        var (kubeadm, _) = await manager.PlanCreateAsync(ha with { Id = ha.Id with { Name = "kha" }, Distribution = DistributionKind.Kubeadm, ControlPlaneSize = "Standard_D4s_v5" }, CancellationToken.None);
+        text = kubeadm.Render();
+        Assert.Contains("virtual machine kha-vm-wp-0: Standard_F4s", text);
+        Assert.Contains("virtual machine kha-vm-cp-0: Standard_D4s_v5", text);
+        Assert.Contains("virtual machine kha-vm-db-0: Standard_F2s", text);
         Assert.Empty(Arm.Requests);
     }
 }
