@@ -76,16 +76,7 @@ internal sealed class PlanComposer(ProviderRegistry providers, KsctlServices ser
         if (target > current.Count)
         {
             var added = topology.Workers.Where(w => w.Index >= current.Count).ToList();
-            var names = added.Select(w => w.MachineStep).ToHashSet();
-            // The new machines' steps plus whatever they depend on (a cloud's network, firewalls): those steps find
-            // their resources already there (IsAlreadyDone) and are skipped.
-            var machineSteps = machines.MachineSteps(resized, topology, access);
-            var byName = machineSteps.ToDictionary(s => s.Name);
-            var queue = new Queue<string>(names);
-            while (queue.Count > 0)
-                foreach (var d in byName[queue.Dequeue()].DependsOn)
-                    if (names.Add(d)) queue.Enqueue(d);
-            steps.AddRange(machineSteps.Where(s => names.Contains(s.Name)));
+            steps.AddRange(WithPrerequisites(machines.MachineSteps(resized, topology, access), added.Select(w => w.MachineStep)));
             steps.AddRange(distribution.JoinWorkerSteps(resized, added, access));
         }
         else if (target < current.Count)
@@ -122,6 +113,21 @@ internal sealed class PlanComposer(ProviderRegistry providers, KsctlServices ser
             ConnectDeadline = options.ConnectDeadline,
         });
         return (machines, distribution, new MachineAccess(factory, machines.Connection));
+    }
+
+    /// <summary>
+    /// The named steps and every step they depend on, transitively: a cloud's machine steps need its network, firewall
+    /// and key steps, which find what the create made (by recorded id) and record it again.
+    /// </summary>
+    private static IEnumerable<PlanStep> WithPrerequisites(IReadOnlyList<PlanStep> all, IEnumerable<string> names)
+    {
+        var byName = all.ToDictionary(s => s.Name, StringComparer.Ordinal);
+        var wanted = new HashSet<string>(StringComparer.Ordinal);
+        var pending = new Stack<string>(names);
+        while (pending.TryPop(out var name))
+            if (wanted.Add(name))
+                foreach (var dependency in byName[name].DependsOn) pending.Push(dependency);
+        return all.Where(s => wanted.Contains(s.Name));
     }
 
     private static ClusterState WithOnly(ClusterState state, IReadOnlyList<NodeState> nodes) =>

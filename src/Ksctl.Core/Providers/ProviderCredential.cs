@@ -20,12 +20,3 @@ public sealed class ProviderCredential
 
     public override string ToString() => HasSecret ? $"credential for {UserName}" : "tenant/subscription choice";
 }
-
-/// <summary>
-/// A provider that can work with an explicit <see cref="ProviderCredential"/> for one operation. It returns a copy
-/// bound to that credential (providers are shared across operations, so the credential is never stored on them).
-/// </summary>
-internal interface ICredentialScopedProvider
-{
-    ICloudProvider WithCredential(ProviderCredential credential);
-}

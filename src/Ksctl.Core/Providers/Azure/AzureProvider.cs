@@ -15,7 +15,7 @@ namespace Ksctl.Core.Providers.Azure;
 /// lives in one resource group per cluster, every resource is tagged with the cluster identity, and every resource id
 /// is recorded in state before its PUT, so a resumed or repeated create addresses the same resources.
 /// </summary>
-internal sealed partial class AzureProvider : IManagedClusterProvider, IPreflightProvider, ICredentialScopedProvider
+internal sealed partial class AzureProvider : IManagedClusterProvider, IPreflightProvider
 {
     internal static readonly TimeSpan GroupTimeout = TimeSpan.FromMinutes(10);
     internal static readonly TimeSpan ManagedClusterTimeout = TimeSpan.FromMinutes(40);
@@ -23,14 +23,12 @@ internal sealed partial class AzureProvider : IManagedClusterProvider, IPrefligh
     private static readonly Regex VmSize = new(@"^(Standard|Basic)_[A-Za-z0-9_]{2,40}$", RegexOptions.CultureInvariant);
     internal static readonly string[] NetworkPlugins = ["azure", "kubenet", "none"];
 
-    private readonly KsctlServices _services;
     private readonly AzureEndpoints _endpoints;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
 
     public AzureProvider(KsctlServices services, AzureEndpoints endpoints)
     {
-        _services = services;
         _endpoints = endpoints;
         _logger = services.Loggers.CreateLogger<AzureProvider>();
         _time = services.Time;
@@ -39,11 +37,11 @@ internal sealed partial class AzureProvider : IManagedClusterProvider, IPrefligh
     /// <summary>The stored credential (Set-KsctlCredential -Provider Azure), asked for lazily.</summary>
     internal Func<CancellationToken, Task<StoredCredential?>>? StoredCredential { get; init; }
 
-    /// <summary>The credential given for this operation (-Credential/-TenantId/-SubscriptionId): first in the order.</summary>
+    /// <summary>
+    /// The credential given for this operation (-Credential/-TenantId/-SubscriptionId): first in the order. Set only on
+    /// the per-operation copy the registry makes (ProviderRegistry.Get with a credential).
+    /// </summary>
     internal ProviderCredential? ExplicitCredential { get; init; }
-
-    public ICloudProvider WithCredential(ProviderCredential credential) =>
-        new AzureProvider(_services, _endpoints) { StoredCredential = StoredCredential, ExplicitCredential = credential };
 
     public ProviderDescriptor Descriptor { get; } = new()
     {

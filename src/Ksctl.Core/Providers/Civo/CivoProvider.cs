@@ -12,7 +12,7 @@ namespace Ksctl.Core.Providers.Civo;
 /// waiting, so a resumed create finds it (by id, else by name and Ksctl's tag) instead of creating a second one.
 /// Every cluster is tagged <c>ksctl</c> and <c>ksctl-cluster-&lt;name&gt;</c> so orphans can be found.
 /// </summary>
-internal sealed class CivoProvider(KsctlServices services) : IManagedClusterProvider, IPreflightProvider, ICredentialScopedProvider
+internal sealed class CivoProvider(KsctlServices services) : IManagedClusterProvider, IPreflightProvider
 {
     public const string TokenVariable = "CIVO_TOKEN";
     internal const string ClusterResource = "civo:cluster";
@@ -132,10 +132,6 @@ internal sealed class CivoProvider(KsctlServices services) : IManagedClusterProv
 
     /// <summary>The key given for this operation (-Credential, password = API key): it wins over everything else.</summary>
     internal string? ExplicitToken { get; init; }
-
-    public ICloudProvider WithCredential(ProviderCredential credential) => new CivoProvider(_services) { StoredToken = StoredToken, ExplicitToken = credential.Secret };
-
-    private readonly KsctlServices _services = services;
 
     /// <summary>The API key: -Credential's, else the stored credential if there is one, else <see cref="TokenVariable"/>.</summary>
     private async Task<string> ResolveTokenAsync(CancellationToken ct)
