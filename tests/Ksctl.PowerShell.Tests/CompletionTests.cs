@@ -27,8 +27,10 @@ public sealed class CompletionTests
         using var session = new KsctlSession();
         Assert.Contains("LOCAL", Complete(session, "New-KsctlCluster demo -Provider Local -Region "));
         Assert.Contains("LOCAL", Complete(session, "New-KsctlCluster demo -Region lo"));
+        Assert.Contains("westeurope", Complete(session, "New-KsctlCluster demo -Provider Azure -Region "));
+        Assert.Contains("Standard_F4s", Complete(session, "New-KsctlCluster demo -Provider Azure -NodeSize Standard_F"));
         // Providers not in this build offer nothing, and nothing throws.
-        Assert.Empty(Complete(session, "New-KsctlCluster demo -Provider Azure -Region "));
+        Assert.Empty(Complete(session, "New-KsctlCluster demo -Provider Aws -Region "));
         Assert.Empty(Complete(session, "New-KsctlCluster demo -Provider Local -NodeSize "));
     }
 

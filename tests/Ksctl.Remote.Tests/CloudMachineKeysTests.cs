@@ -21,7 +21,7 @@ public sealed class CloudMachineKeysTests
         {
             var file = Path.Combine(dir.FullName, "key");
             File.WriteAllText(file, pair.PrivateKeyPem);
-            File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             var derived = TestMachineHarness.Run("ssh-keygen", TimeSpan.FromSeconds(20), "-y", "-f", file);
             Assert.Equal(0, derived.ExitCode);
             Assert.Equal(string.Join(' ', pair.PublicKey.Split(' ').Take(2)), derived.Stdout.Trim());

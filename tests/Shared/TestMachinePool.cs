@@ -54,7 +54,7 @@ public sealed partial class TestMachinePool
                 var hostKeyFile = Path.Combine(dir.FullName, "host_key");
                 var authFile = Path.Combine(dir.FullName, "authorized_keys");
                 File.WriteAllText(hostKeyFile, hostKey);
-                File.SetUnixFileMode(hostKeyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(hostKeyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
                 File.WriteAllText(authFile, string.Join('\n', keys) + "\n");
                 var json = TestMachineHarness.Require(_prefix, _subnet, "adopt", machine.Index.ToString(), hostKeyFile, authFile);
                 var adopted = JsonSerializer.Deserialize<InventoryMachine>(json.Trim())!;

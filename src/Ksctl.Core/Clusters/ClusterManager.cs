@@ -37,7 +37,7 @@ public sealed class ClusterManager : IDisposable
         _events = events;
         _services = new KsctlServices(settings, _ownedLoggers, new ProcessRunner(), TimeProvider.System);
         // Stored credentials live in the store, which is built below; providers ask for them only when they run.
-        _providers = ProviderRegistry.CreateDefault(_services, async (provider, ct) => (await Credentials.GetAsync(provider, ct).ConfigureAwait(false))?.Secret);
+        _providers = ProviderRegistry.CreateDefault(_services, (provider, ct) => Credentials.GetAsync(provider, ct));
         _composer = new PlanComposer(_providers, _services);
         Store = CreateStore(settings, events);
         _logger = _ownedLoggers.CreateLogger<ClusterManager>();
@@ -117,7 +117,7 @@ public sealed class ClusterManager : IDisposable
     public async Task<ClusterState> CreateAsync(ClusterSpec spec, OperationOptions options, CancellationToken cancellationToken)
     {
         var prepared = Prepare(spec);
-        var provider = _providers.Get(prepared.Id.Provider);
+        var provider = _providers.Get(prepared.Id.Provider, options.Credential);
         // Prerequisites (a CLI, credentials) are checked before any state exists: a failure here changes nothing.
         if (provider is IPreflightProvider preflight) await preflight.PreflightAsync(prepared, cancellationToken).ConfigureAwait(false);
 

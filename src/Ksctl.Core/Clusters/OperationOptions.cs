@@ -11,4 +11,6 @@ public sealed record OperationOptions
     public bool BreakStaleLock { get; init; }
     /// <summary>How long to keep trying to reach a machine over SSH (new cloud machines need time to boot).</summary>
     public TimeSpan ConnectDeadline { get; init; } = TimeSpan.FromMinutes(3);
+    /// <summary>An explicit cloud credential (-Credential): first in the provider's credential order; never persisted.</summary>
+    public Providers.ProviderCredential? Credential { get; init; }
 }

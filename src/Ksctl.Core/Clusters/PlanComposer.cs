@@ -27,7 +27,7 @@ internal sealed class PlanComposer(ProviderRegistry providers, KsctlServices ser
 
     public PlanBuild Create(ClusterSpec spec, OperationOptions options)
     {
-        var provider = providers.Get(spec.Id.Provider);
+        var provider = providers.Get(spec.Id.Provider, options.Credential);
         if (spec.Id.Type == ClusterType.Managed)
             return provider is IManagedClusterProvider managed
                 ? new PlanBuild(new Plan("create", spec.Id, managed.CreateSteps(spec)), null)
@@ -45,7 +45,7 @@ internal sealed class PlanComposer(ProviderRegistry providers, KsctlServices ser
 
     public PlanBuild Delete(ClusterState state, OperationOptions options)
     {
-        var provider = providers.Get(state.Id.Provider);
+        var provider = providers.Get(state.Id.Provider, options.Credential);
         if (state.Id.Type == ClusterType.Managed)
             return provider is IManagedClusterProvider managed
                 ? new PlanBuild(new Plan("delete", state.Id, managed.DeleteSteps(state)), null)
@@ -67,7 +67,7 @@ internal sealed class PlanComposer(ProviderRegistry providers, KsctlServices ser
     /// <summary>Worker count change: join new highest indices, or drain, delete and remove the highest ones.</summary>
     public PlanBuild Resize(ClusterState state, ClusterSpec resized, OperationOptions options)
     {
-        var provider = providers.Get(state.Id.Provider);
+        var provider = providers.Get(state.Id.Provider, options.Credential);
         var (machines, distribution, access) = SelfManaged(provider, resized, options);
         var current = state.Nodes.Where(n => n.Role == NodeRole.Worker).OrderBy(n => n.Index).ToList();
         var target = resized.WorkerCount!.Value;

@@ -7,10 +7,18 @@ namespace Ksctl.Core.Providers;
 internal sealed class ProviderRegistry
 {
     private readonly Dictionary<CloudProvider, ICloudProvider> _providers = new();
+    private readonly Dictionary<CloudProvider, Func<ProviderCredential, ICloudProvider>> _withCredential = new();
 
-    public ProviderRegistry Register(ICloudProvider provider)
+    /// <param name="provider">The provider, shared by every operation.</param>
+    /// <param name="withCredential">
+    /// For providers that take -Credential: a copy bound to the credential of one operation (the shared instance never
+    /// holds it). Null: the provider uses no cloud credential.
+    /// </param>
+    public ProviderRegistry Register(ICloudProvider provider, Func<ProviderCredential, ICloudProvider>? withCredential = null)
     {
         _providers[provider.Descriptor.Provider] = provider;
+        if (withCredential is null) _withCredential.Remove(provider.Descriptor.Provider);
+        else _withCredential[provider.Descriptor.Provider] = withCredential;
         return this;
     }
 
@@ -22,10 +30,38 @@ internal sealed class ProviderRegistry
             : throw new ProviderNotAvailableException(provider.ToString(),
                 $"The {provider} provider is not available in this version of Ksctl. Available: {string.Join(", ", _providers.Keys)}.");
 
+    /// <summary>
+    /// The provider, bound to <paramref name="credential"/> when one was given for this operation (-Credential). A provider
+    /// that takes no credential refuses one rather than silently ignoring it.
+    /// </summary>
+    public ICloudProvider Get(CloudProvider provider, ProviderCredential? credential)
+    {
+        var p = Get(provider);
+        if (credential is null) return p;
+        if (provider != CloudProvider.Azure && credential.TenantId is not null)
+            throw new InvalidSpecException("TenantId", $"applies to Azure only; the {provider} provider has no tenants.");
+        if (provider != CloudProvider.Azure && credential.SubscriptionId is not null)
+            throw new InvalidSpecException("SubscriptionId", $"applies to Azure only; the {provider} provider has no subscriptions.");
+        return _withCredential.TryGetValue(provider, out var bind)
+            ? bind(credential)
+            : throw new InvalidSpecException("Credential", $"the {provider} provider uses no cloud credential; leave -Credential out.");
+    }
+
     /// <param name="services">What providers are built with.</param>
-    /// <param name="storedSecret">The secret of the provider's stored credential (Set-KsctlCredential), asked for lazily.</param>
-    public static ProviderRegistry CreateDefault(KsctlServices services, Func<CloudProvider, CancellationToken, Task<string?>>? storedSecret = null) => new ProviderRegistry()
-        .Register(new Local.LocalProvider(services))
-        .Register(new BareMetal.BareMetalProvider())
-        .Register(new Civo.CivoProvider(services) { StoredToken = storedSecret is null ? null : ct => storedSecret(CloudProvider.Civo, ct) });
+    /// <param name="stored">The provider's stored credential (Set-KsctlCredential), asked for lazily.</param>
+    /// <param name="azure">Where Azure Resource Manager and Entra ID are (tests point them at the ARM emulator).</param>
+    public static ProviderRegistry CreateDefault(KsctlServices services, Func<CloudProvider, CancellationToken, Task<Storage.Credentials.StoredCredential?>>? stored = null,
+        Azure.AzureEndpoints? azure = null)
+    {
+        Func<CancellationToken, Task<string?>>? civoKey = stored is null ? null : async ct => (await stored(CloudProvider.Civo, ct).ConfigureAwait(false))?.Secret;
+        Func<CancellationToken, Task<Storage.Credentials.StoredCredential?>>? azureStored = stored is null ? null : ct => stored(CloudProvider.Azure, ct);
+        var endpoints = azure ?? Azure.AzureEndpoints.PublicCloud;
+        return new ProviderRegistry()
+            .Register(new Local.LocalProvider(services))
+            .Register(new BareMetal.BareMetalProvider())
+            .Register(new Civo.CivoProvider(services) { StoredToken = civoKey },
+                credential => new Civo.CivoProvider(services) { StoredToken = civoKey, ExplicitToken = credential.Secret })
+            .Register(new Azure.AzureProvider(services, endpoints) { StoredCredential = azureStored },
+                credential => new Azure.AzureProvider(services, endpoints) { StoredCredential = azureStored, ExplicitCredential = credential });
+    }
 }

@@ -100,6 +100,21 @@ public sealed class NewKsctlClusterCommand : KsctlCmdlet
     [ValidateRange(1, 64)]
     public int ThrottleLimit { get; set; } = 8;
 
+    /// <summary>The cloud credential for this operation (first in the credential order): Azure service principal (user name = client id, password = client secret), Civo API key (password).</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? Credential { get; set; }
+
+    /// <summary>Azure: the Entra tenant of -Credential (or of the default sign-in).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? TenantId { get; set; }
+
+    /// <summary>Azure: the subscription to use, whichever way the sign-in is found.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? SubscriptionId { get; set; }
+
     /// <summary>Takes over a lock left by a process that no longer runs.</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
@@ -131,7 +146,7 @@ public sealed class NewKsctlClusterCommand : KsctlCmdlet
 
         try
         {
-            var options = new OperationOptions { MaxParallelism = ThrottleLimit, BreakStaleLock = Force.IsPresent };
+            var options = new OperationOptions { MaxParallelism = ThrottleLimit, BreakStaleLock = Force.IsPresent, Credential = CredentialParameters.From(Credential, TenantId, SubscriptionId) };
             var state = Run(ct => manager.CreateAsync(spec, options, ct), $"Creating cluster {id.Name}");
             WriteObject(ModelMapper.ToCluster(state));
         }

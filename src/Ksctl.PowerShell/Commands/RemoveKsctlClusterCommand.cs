@@ -25,6 +25,21 @@ public sealed class RemoveKsctlClusterCommand : ClusterTargetCmdlet
     [ValidateRange(1, 64)]
     public int ThrottleLimit { get; set; } = 8;
 
+    /// <summary>The cloud credential for this operation (first in the credential order): Azure service principal (user name = client id, password = client secret), Civo API key (password).</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? Credential { get; set; }
+
+    /// <summary>Azure: the Entra tenant of -Credential (or of the default sign-in).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? TenantId { get; set; }
+
+    /// <summary>Azure: the subscription to use, whichever way the sign-in is found.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? SubscriptionId { get; set; }
+
     protected override void ProcessRecord()
     {
         var state = ResolveTarget();
@@ -49,7 +64,7 @@ public sealed class RemoveKsctlClusterCommand : ClusterTargetCmdlet
         var snapshot = ModelMapper.ToCluster(state);
         try
         {
-            var options = new OperationOptions { MaxParallelism = ThrottleLimit, BreakStaleLock = Force.IsPresent };
+            var options = new OperationOptions { MaxParallelism = ThrottleLimit, BreakStaleLock = Force.IsPresent, Credential = CredentialParameters.From(Credential, TenantId, SubscriptionId) };
             Run(ct => manager.DeleteAsync(id, options, ct), $"Deleting cluster {id.Name}");
         }
         catch (Exception ex) when (ex is not PipelineStoppedException)

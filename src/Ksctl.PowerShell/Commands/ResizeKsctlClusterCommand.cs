@@ -23,6 +23,21 @@ public sealed class ResizeKsctlClusterCommand : ClusterTargetCmdlet
     [ValidateRange(1, 64)]
     public int ThrottleLimit { get; set; } = 8;
 
+    /// <summary>The cloud credential for this operation (first in the credential order): Azure service principal (user name = client id, password = client secret), Civo API key (password).</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? Credential { get; set; }
+
+    /// <summary>Azure: the Entra tenant of -Credential (or of the default sign-in).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? TenantId { get; set; }
+
+    /// <summary>Azure: the subscription to use, whichever way the sign-in is found.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? SubscriptionId { get; set; }
+
     /// <summary>Takes over a lock left by a process that no longer runs.</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
@@ -47,7 +62,7 @@ public sealed class ResizeKsctlClusterCommand : ClusterTargetCmdlet
                 $"Resize cluster {id} to {WorkerCount} worker(s)?{Environment.NewLine}{plan.Render()}", "Confirm resize")) return;
         try
         {
-            var options = new OperationOptions { MaxParallelism = ThrottleLimit, BreakStaleLock = Force.IsPresent };
+            var options = new OperationOptions { MaxParallelism = ThrottleLimit, BreakStaleLock = Force.IsPresent, Credential = CredentialParameters.From(Credential, TenantId, SubscriptionId) };
             var resized = Run(ct => manager.ResizeAsync(id, WorkerCount, options, ct), $"Resizing cluster {id.Name}");
             WriteObject(ModelMapper.ToCluster(resized));
         }

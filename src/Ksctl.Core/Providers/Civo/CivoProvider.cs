@@ -164,10 +164,14 @@ internal sealed class CivoProvider(KsctlServices services) : IManagedClusterProv
     /// </summary>
     internal Func<CancellationToken, Task<string?>>? StoredToken { get; init; }
 
-    /// <summary>The API key: the stored credential if there is one, else <see cref="TokenVariable"/>.</summary>
+    /// <summary>The key given for this operation (-Credential, password = API key): it wins over everything else.</summary>
+    internal string? ExplicitToken { get; init; }
+
+    /// <summary>The API key: -Credential's, else the stored credential if there is one, else <see cref="TokenVariable"/>.</summary>
     private async Task<string> ResolveTokenAsync(CancellationToken ct)
     {
-        var token = StoredToken is null ? null : await StoredToken(ct).ConfigureAwait(false);
+        var token = ExplicitToken; // null when -Credential was not given
+        if (string.IsNullOrWhiteSpace(token)) token = StoredToken is null ? null : await StoredToken(ct).ConfigureAwait(false);
         if (string.IsNullOrWhiteSpace(token)) token = Environment.GetEnvironmentVariable(TokenVariable);
         if (string.IsNullOrWhiteSpace(token))
             throw new KsctlException("KsctlAuthenticationFailed", KsctlErrorCategory.AuthenticationError,

@@ -1,0 +1,407 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+
+namespace Ksctl.Azure.Tests;
+
+/// <summary>The emulator's Entra token endpoint and its ARM resource handling.</summary>
+public sealed partial class ArmEmulator
+{
+    /// <summary>The client-credentials grant as Entra answers it (AADSTS errors for a wrong secret or client).</summary>
+    private async Task TokenAsync(HttpContext ctx, string tenant)
+    {
+        var form = await ctx.Request.ReadFormAsync();
+        var principal = Principals.FirstOrDefault(p => p.Tenant == tenant && p.ClientId == form["client_id"]);
+        if (principal is null || principal.Secret != form["client_secret"])
+        {
+            var (code, text) = principal is null
+                ? ("unauthorized_client", $"AADSTS700016: Application with identifier '{form["client_id"]}' was not found in the directory '{tenant}'.")
+                : ("invalid_client", "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.");
+            await Json(ctx, principal is null ? 400 : 401, new JsonObject
+            {
+                ["error"] = code, ["error_description"] = text, ["error_codes"] = new JsonArray(principal is null ? 700016 : 7000215),
+                ["timestamp"] = DateTime.UtcNow.ToString("u"), ["trace_id"] = Guid.NewGuid().ToString(), ["correlation_id"] = Guid.NewGuid().ToString(),
+            });
+            return;
+        }
+        var token = "emu-" + Guid.NewGuid().ToString("N");
+        _tokens[token] = principal;
+        await Json(ctx, 200, new JsonObject { ["token_type"] = "Bearer", ["expires_in"] = 3599, ["ext_expires_in"] = 3599, ["access_token"] = token });
+    }
+
+    private Task OpenIdAsync(HttpContext ctx, string tenant)
+    {
+        var root = BaseUrl.ToString().TrimEnd('/');
+        return Json(ctx, 200, new JsonObject
+        {
+            ["token_endpoint"] = $"{root}/{tenant}/oauth2/v2.0/token",
+            ["authorization_endpoint"] = $"{root}/{tenant}/oauth2/v2.0/authorize",
+            ["issuer"] = $"{root}/{tenant}/v2.0",
+        });
+    }
+
+    private static readonly string[] SynchronousTypes = ["Microsoft.Resources/resourceGroups"];
+
+    private async Task PutAsync(HttpContext ctx, string id, string type, string group)
+    {
+        JsonObject body;
+        try { body = JsonNode.Parse(await new StreamReader(ctx.Request.Body).ReadToEndAsync()) as JsonObject ?? throw new FormatException("not an object"); }
+        catch (Exception e) { await Error(ctx, 400, "InvalidRequestContent", $"The request content was invalid and could not be deserialized: {e.Message}"); return; }
+        var name = id.Split('/')[^1];
+        int status;
+        Resource resource;
+        lock (_gate)
+        {
+            var refused = _putErrors.FindIndex(e => e.Type.Equals(type, StringComparison.OrdinalIgnoreCase));
+            if (refused >= 0)
+            {
+                var e = _putErrors[refused];
+                _putErrors.RemoveAt(refused);
+                status = -e.Status;
+                resource = null!;
+                ctx.Items["error"] = (e.Code, e.Message);
+            }
+            else if (Validate(type, group, body) is { } invalid)
+            {
+                status = -400;
+                resource = null!;
+                ctx.Items["error"] = invalid;
+            }
+            else if (_resources.TryGetValue(id, out var existing) && ImmutableChange(existing, body) is { } change)
+            {
+                status = -409;
+                resource = null!;
+                ctx.Items["error"] = ("PropertyChangeNotAllowed", $"Changing property '{change}' is not allowed.");
+            }
+            else if (existing is not null)
+            {
+                // ARM PUT is idempotent by id: the same body again is an update that changes nothing.
+                resource = existing;
+                var computed = existing.Body;
+                existing.Body = Stamp(body, existing.Id, type, name);
+                Carry(computed, existing.Body);
+                if (existing.Operation is null && existing.State == "Failed")
+                {
+                    // ARM retries the provisioning of a failed resource on the next PUT.
+                    SetState(existing, "Updating");
+                    NewOperation(id, delete: false);
+                }
+                status = existing.Operation is null ? 200 : 201;
+            }
+            else
+            {
+                resource = new Resource { Id = id, Type = type, Name = name, Group = group, Body = Stamp(body, id, type, name) };
+                _resources[id] = resource;
+                _creates.AddOrUpdate(id, 1, (_, n) => n + 1);
+                status = 201;
+                if (SynchronousTypes.Contains(type)) SetState(resource, "Succeeded");
+                else
+                {
+                    SetState(resource, "Creating");
+                    var op = NewOperation(id, delete: false);
+                    var failure = _operationFailures.FindIndex(f => f.Type.Equals(type, StringComparison.OrdinalIgnoreCase));
+                    if (failure >= 0)
+                    {
+                        op.Error = (_operationFailures[failure].Code, _operationFailures[failure].Message);
+                        _operationFailures.RemoveAt(failure);
+                    }
+                    OnCreated(resource);
+                }
+                var lost = _lostResponses.FindIndex(t => t.Equals(type, StringComparison.OrdinalIgnoreCase));
+                if (lost >= 0)
+                {
+                    _lostResponses.RemoveAt(lost);
+                    status = -500;
+                    ctx.Items["error"] = ("InternalServerError", "Encountered internal server error after the request was accepted.");
+                }
+            }
+        }
+        if (status < 0)
+        {
+            var (code, message) = ((string, string))ctx.Items["error"]!;
+            await Error(ctx, -status, code, message);
+            return;
+        }
+        OnPut?.Invoke(type, id);
+        if (resource.Operation is { } opId) AddOperationHeaders(ctx, opId, location: false);
+        JsonObject snapshot;
+        lock (_gate) snapshot = (JsonObject)resource.Body.DeepClone();
+        await Json(ctx, status, snapshot);
+    }
+
+    /// <summary>A VM's osProfile (customData, computerName, admin user) is fixed at creation, as in Azure.</summary>
+    private static string? ImmutableChange(Resource existing, JsonObject body)
+    {
+        if (existing.Type != "Microsoft.Compute/virtualMachines") return null;
+        foreach (var property in new[] { "customData", "computerName", "adminUsername" })
+        {
+            var before = existing.Body["properties"]?["osProfile"]?[property]?.ToJsonString();
+            var after = body["properties"]?["osProfile"]?[property]?.ToJsonString();
+            if (before != after) return $"osProfile.{property}";
+        }
+        return null;
+    }
+
+    /// <summary>What ARM itself would refuse: a missing group or location, references to things that do not exist.</summary>
+    private (string Code, string Message)? Validate(string type, string group, JsonObject body)
+    {
+        if (type != "Microsoft.Resources/resourceGroups" && !_resources.Values.Any(r => r.Type == "Microsoft.Resources/resourceGroups" && r.Name.Equals(group, StringComparison.OrdinalIgnoreCase)))
+            return ("ResourceGroupNotFound", $"Resource group '{group}' could not be found.");
+        if (body["location"] is null) return ("LocationRequired", "The location property is required for this definition.");
+        string? Ref(JsonNode? node) => node?["id"]?.GetValue<string>();
+        bool Exists(string? refId) => refId is null || _resources.ContainsKey(refId) || SubnetExists(refId);
+        switch (type)
+        {
+            case "Microsoft.Network/networkInterfaces":
+                var ip = body["properties"]?["ipConfigurations"]?[0]?["properties"];
+                foreach (var r in new[] { Ref(ip?["subnet"]), Ref(ip?["publicIPAddress"]), Ref(body["properties"]?["networkSecurityGroup"]) })
+                    if (!Exists(r)) return ("InvalidResourceReference", $"Resource {r} referenced by resource {type} was not found.");
+                break;
+            case "Microsoft.Compute/virtualMachines":
+                var nic = Ref(body["properties"]?["networkProfile"]?["networkInterfaces"]?[0]);
+                if (nic is null || !_resources.ContainsKey(nic)) return ("NotFound", $"Resource {nic} not found.");
+                if (body["properties"]?["hardwareProfile"]?["vmSize"] is null) return ("InvalidParameter", "Required parameter 'hardwareProfile.vmSize' is missing (null).");
+                var custom = body["properties"]?["osProfile"]?["customData"]?.GetValue<string>();
+                if (custom is not null)
+                    try { Convert.FromBase64String(custom); }
+                    catch (FormatException) { return ("InvalidParameter", "Custom data in OSProfile must be in Base64 encoding and with a maximum length of 87380 characters."); }
+                break;
+        }
+        return null;
+    }
+
+    private bool SubnetExists(string id)
+    {
+        var i = id.IndexOf("/subnets/", StringComparison.OrdinalIgnoreCase);
+        if (i < 0 || !_resources.TryGetValue(id[..i], out var vnet)) return false;
+        var subnet = id[(i + 9)..];
+        return vnet.Body["properties"]?["subnets"]?.AsArray().Any(s => string.Equals(s?["name"]?.GetValue<string>(), subnet, StringComparison.OrdinalIgnoreCase)) == true;
+    }
+
+    private static JsonObject Stamp(JsonObject body, string id, string type, string name)
+    {
+        var copy = (JsonObject)body.DeepClone();
+        copy["id"] = id;
+        copy["name"] = name;
+        copy["type"] = type;
+        if (copy["properties"] is not JsonObject) copy["properties"] = new JsonObject();
+        if (type == "Microsoft.Network/virtualNetworks")
+            foreach (var subnet in copy["properties"]!["subnets"]?.AsArray() ?? [])
+                if (subnet is JsonObject s) s["id"] = $"{id}/subnets/{s["name"]}";
+        return copy;
+    }
+
+    /// <summary>Keeps what ARM computed (state, addresses) across an idempotent re-PUT.</summary>
+    private static void Carry(JsonObject from, JsonObject to)
+    {
+        to["properties"]!["provisioningState"] = from["properties"]?["provisioningState"]?.DeepClone();
+        foreach (var key in new[] { "ipAddress", "fqdn", "currentKubernetesVersion", "powerState" })
+            if (from["properties"]?[key] is { } v) to["properties"]![key] = v.DeepClone();
+        if (from["properties"]?["ipConfigurations"]?[0]?["properties"]?["privateIPAddress"] is { } pip && to["properties"]?["ipConfigurations"]?[0]?["properties"] is JsonObject cfg)
+            cfg["privateIPAddress"] = pip.DeepClone();
+    }
+
+    private static void SetState(Resource r, string state) => r.Body["properties"]!["provisioningState"] = state;
+
+    /// <summary>What ARM fills in when a resource is created: addresses, and for a VM, its boot (the test machine).</summary>
+    private void OnCreated(Resource r)
+    {
+        var n = Interlocked.Increment(ref _ipCounter);
+        switch (r.Type)
+        {
+            case "Microsoft.Network/publicIPAddresses":
+                r.Body["properties"]!["ipAddress"] = $"20.30.40.{n}";
+                break;
+            case "Microsoft.Network/networkInterfaces":
+                if (r.Body["properties"]?["ipConfigurations"]?[0]?["properties"] is JsonObject cfg) cfg["privateIPAddress"] = $"10.1.0.{n}";
+                break;
+            case "Microsoft.Compute/virtualMachines" when VmBooter is { } boot:
+                var custom = r.Body["properties"]?["osProfile"]?["customData"]?.GetValue<string>() ?? "";
+                var userData = Encoding.UTF8.GetString(Convert.FromBase64String(custom));
+                var name = r.Name;
+                r.Boot = Task.Run(() => boot(name, userData));
+                break;
+        }
+    }
+
+    /// <summary>A finished VM boot: its NIC and public IP now report the machine's address.</summary>
+    private void AttachAddress(Resource vm, string address)
+    {
+        var nicId = vm.Body["properties"]?["networkProfile"]?["networkInterfaces"]?[0]?["id"]?.GetValue<string>();
+        if (nicId is null || !_resources.TryGetValue(nicId, out var nic)) return;
+        var cfg = nic.Body["properties"]?["ipConfigurations"]?[0]?["properties"] as JsonObject;
+        if (cfg is null) return;
+        cfg["privateIPAddress"] = address;
+        var pipId = cfg["publicIPAddress"]?["id"]?.GetValue<string>();
+        if (pipId is not null && _resources.TryGetValue(pipId, out var pip)) pip.Body["properties"]!["ipAddress"] = address;
+    }
+
+    private Operation NewOperation(string resourceId, bool delete)
+    {
+        var op = new Operation { Id = Guid.NewGuid().ToString(), ResourceId = resourceId, Delete = delete };
+        _operations[op.Id] = op;
+        _resources[resourceId].Operation = op.Id;
+        return op;
+    }
+
+    private void AddOperationHeaders(HttpContext ctx, string opId, bool location)
+    {
+        var root = BaseUrl.ToString().TrimEnd('/');
+        var sub = ctx.Request.Path.Value!.Split('/')[2];
+        ctx.Response.Headers["Azure-AsyncOperation"] = $"{root}/subscriptions/{sub}/providers/Microsoft.Emulator/locations/eastus/operations/{opId}?api-version=2024-01-01";
+        if (location) ctx.Response.Headers.Location = $"{root}/subscriptions/{sub}/operationresults/{opId}?api-version=2024-01-01";
+        ctx.Response.Headers.RetryAfter = "0";
+    }
+
+    private async Task OperationAsync(HttpContext ctx, string opId, bool location)
+    {
+        Operation? op;
+        lock (_gate)
+        {
+            if (_operations.TryGetValue(opId, out op) && op.Status == "InProgress") Advance(op);
+        }
+        if (op is null) { await Error(ctx, 404, "OperationNotFound", $"Operation {opId} not found."); return; }
+        ctx.Response.Headers.RetryAfter = "0";
+        if (location)
+        {
+            ctx.Response.StatusCode = op.Status == "InProgress" ? 202 : 200;
+            return;
+        }
+        var body = new JsonObject { ["id"] = opId, ["name"] = opId, ["status"] = op.Status, ["startTime"] = DateTime.UtcNow.ToString("o") };
+        if (op.Error is { } e && op.Status == "Failed") body["error"] = new JsonObject { ["code"] = e.Code, ["message"] = e.Message };
+        await Json(ctx, 200, body);
+    }
+
+    /// <summary>One poll of an operation: it finishes after enough polls (and, for a VM, once its machine has booted).</summary>
+    private void Advance(Operation op)
+    {
+        op.Polls++;
+        if (HoldOperations || op.Polls < PollsToComplete) return;
+        _resources.TryGetValue(op.ResourceId, out var r);
+        if (!op.Delete && r?.Boot is { } boot)
+        {
+            if (!boot.IsCompleted) return;
+            if (boot.IsFaulted)
+            {
+                op.Status = "Failed";
+                op.Error = ("OSProvisioningClientError", "OS provisioning failed for VM: " + boot.Exception!.InnerException!.Message);
+            }
+            else AttachAddress(r, boot.Result);
+        }
+        if (op.Error is not null) op.Status = "Failed";
+        else op.Status = "Succeeded";
+        if (r is null) return;
+        r.Operation = null;
+        if (op.Delete && op.Status == "Succeeded") Remove(r);
+        else if (!op.Delete) Complete(r, op.Status);
+    }
+
+    private void Complete(Resource r, string status)
+    {
+        SetState(r, status);
+        if (status != "Succeeded" || r.Type != "Microsoft.ContainerService/managedClusters") return;
+        var version = r.Body["properties"]?["kubernetesVersion"]?.GetValue<string>() ?? "1.33";
+        r.Body["properties"]!["currentKubernetesVersion"] = version.Count(c => c == '.') == 1 ? version + ".2" : version;
+        r.Body["properties"]!["fqdn"] = $"{r.Body["properties"]?["dnsPrefix"]}-k8s-1a2b3c4d.hcp.{r.Body["location"]}.azmk8s.io";
+        r.Body["properties"]!["powerState"] = new JsonObject { ["code"] = "Running" };
+    }
+
+    private void Remove(Resource r)
+    {
+        var doomed = r.Type == "Microsoft.Resources/resourceGroups"
+            ? _resources.Values.Where(x => x.Group.Equals(r.Name, StringComparison.OrdinalIgnoreCase)).ToList()
+            : [r];
+        foreach (var x in doomed)
+        {
+            _resources.Remove(x.Id);
+            if (x.Type == "Microsoft.Compute/virtualMachines") VmReleaser?.Invoke(x.Name);
+        }
+    }
+
+    private async Task GetAsync(HttpContext ctx, string id)
+    {
+        JsonObject? snapshot;
+        lock (_gate) snapshot = _resources.TryGetValue(id, out var r) ? (JsonObject)r.Body.DeepClone() : null;
+        if (snapshot is null)
+        {
+            var kind = id.Split('/').Length == 5 ? "ResourceGroupNotFound" : "ResourceNotFound";
+            await Error(ctx, 404, kind, $"The Resource '{string.Join('/', id.Split('/')[^2..])}' under resource group '{id.Split('/')[4]}' was not found.");
+            return;
+        }
+        await Json(ctx, 200, snapshot);
+    }
+
+    private async Task DeleteAsync(HttpContext ctx, string id, string type)
+    {
+        string? opId = null;
+        (string Code, string Message)? inUse = null;
+        lock (_gate)
+        {
+            if (_resources.TryGetValue(id, out var r))
+            {
+                inUse = InUse(r);
+                if (inUse is null)
+                {
+                    opId = r.Operation is { } running && _operations[running].Delete ? running : NewOperation(id, delete: true).Id;
+                    SetState(r, "Deleting");
+                }
+            }
+        }
+        if (inUse is { } e) { await Error(ctx, 400, e.Code, e.Message); return; }
+        if (opId is null) { ctx.Response.StatusCode = 204; return; }
+        AddOperationHeaders(ctx, opId, location: type == "Microsoft.Resources/resourceGroups");
+        if (type == "Microsoft.Resources/resourceGroups") ctx.Response.Headers.Remove("Azure-AsyncOperation");
+        ctx.Response.StatusCode = 202;
+    }
+
+    /// <summary>ARM refuses to delete what another resource still uses.</summary>
+    private (string, string)? InUse(Resource r)
+    {
+        bool Mentions(Resource other) => other.Id != r.Id && other.Body.ToJsonString().Contains($"\"{r.Id}", StringComparison.OrdinalIgnoreCase);
+        var user = r.Type == "Microsoft.Resources/resourceGroups" ? null : _resources.Values.FirstOrDefault(Mentions);
+        return (r.Type, user) switch
+        {
+            (_, null) => null,
+            ("Microsoft.Network/networkInterfaces", _) => ("NicInUse", $"Network Interface {r.Id} is used by existing resource {user.Id}. In order to delete the network interface, it must be dissociated from the resource."),
+            ("Microsoft.Network/publicIPAddresses", _) => ("PublicIPAddressCannotBeDeleted", $"Public IP address {r.Id} can not be deleted since it is still allocated to resource {user.Id}."),
+            ("Microsoft.Network/networkSecurityGroups", _) => ("InUseNetworkSecurityGroupCannotBeDeleted", $"Network security group {r.Id} cannot be deleted because it is in use by the following resources: {user.Id}."),
+            ("Microsoft.Network/virtualNetworks", _) => ("InUseSubnetCannotBeDeleted", $"Subnet of {r.Id} is in use by {user.Id} and cannot be deleted."),
+            _ => null,
+        };
+    }
+
+    private async Task AdminCredentialAsync(HttpContext ctx, string id)
+    {
+        JsonObject? cluster;
+        lock (_gate) cluster = _resources.TryGetValue(id, out var r) && r.State == "Succeeded" ? (JsonObject)r.Body.DeepClone() : null;
+        if (cluster is null) { await Error(ctx, 404, "ResourceNotFound", $"The Resource '{id}' was not found or is not provisioned."); return; }
+        var name = cluster["name"]!.GetValue<string>();
+        var group = id.Split('/')[4];
+        var kubeconfig = $"""
+            apiVersion: v1
+            clusters:
+            - cluster:
+                certificate-authority-data: Q0EgREFUQQ==
+                server: https://{cluster["properties"]!["fqdn"]}:443
+              name: {name}
+            contexts:
+            - context:
+                cluster: {name}
+                user: clusterAdmin_{group}_{name}
+              name: {name}-admin
+            current-context: {name}-admin
+            kind: Config
+            preferences: {"{}"}
+            users:
+            - name: clusterAdmin_{group}_{name}
+              user:
+                client-certificate-data: Q0VSVCBEQVRB
+                client-key-data: S0VZIERBVEE=
+                token: admin-token-0123456789
+            """;
+        await Json(ctx, 200, new JsonObject
+        {
+            ["kubeconfigs"] = new JsonArray(new JsonObject { ["name"] = "clusterAdmin", ["value"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(kubeconfig)) }),
+        });
+    }
+}

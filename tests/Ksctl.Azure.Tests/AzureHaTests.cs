@@ -1,0 +1,136 @@
+using System.Text;
+using Ksctl.Core.Clusters;
+using Ksctl.Core.Model;
+using Ksctl.Core.Remote.Keys;
+using Ksctl.TestSupport;
+
+namespace Ksctl.Azure.Tests;
+
+/// <summary>
+/// A self-managed K3s HA cluster on "Azure VMs" end to end: the ARM emulator's VMs are real test machines (booted
+/// from the customData cloud-init the provider sent), so the generated host keys, the addresses from the NIC and
+/// public IP, and the unchanged SSH bootstrap (HAProxy, etcd over TLS, the k3s stand-in) are all exercised for real.
+/// One run covers: faults on ARM, a cancel while the VMs are created, the resume, and the delete.
+/// </summary>
+[Collection(AzureEnvironmentCollection.Name)]
+public sealed class AzureHaTests : IAsyncLifetime
+{
+    private const string Prefix = "ksa";
+    private const string Subnet = "10.251.202";
+    private const int MachineCount = 1 + 3 + 3 + 1;
+    /// <summary>One spare machine for the worker added by the resize.</summary>
+    private const int PoolSize = MachineCount + 1;
+    private AzureTestBed _bed = null!;
+    private TestMachinePool _pool = null!;
+    private IReadOnlyList<InventoryMachine> _machines = [];
+    private readonly string _artifacts = TestMachineHarness.MakeArtifactFolder();
+
+    public async Task InitializeAsync()
+    {
+        _machines = TestMachineHarness.Start(Prefix, Subnet, PoolSize, "--sudo-user", "azureuser");
+        await TestMachineHarness.ProvisionStandInsAsync(_machines);
+        _pool = new TestMachinePool(Prefix, Subnet, _machines);
+        _bed = await AzureTestBed.StartAsync();
+        _bed.Arm.VmBooter = (vm, userData) => _pool.Boot(vm, userData).Address;
+        _bed.Arm.VmReleaser = vm => _pool.Release(vm);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _bed.DisposeAsync();
+        TestMachineHarness.Stop(Prefix, Subnet);
+        try { Directory.Delete(_artifacts, true); } catch (IOException) { }
+    }
+
+    [Fact]
+    public async Task HA_K3s_on_Azure_VMs_survives_faults_and_a_cancel_resizes_then_deletes_everything()
+    {
+        _bed.UseEnvironmentCredential();
+        var arm = _bed.Arm;
+        arm.RetryAfterSeconds = 0;
+        arm.FailFraction(0.2);
+        var spec = new ClusterSpec
+        {
+            Id = new ClusterId(CloudProvider.Azure, ClusterType.SelfManaged, "ha", "eastus"),
+            WorkerCount = 1,
+            ArtifactSource = _artifacts,
+        };
+        var options = new OperationOptions { ConnectDeadline = TimeSpan.FromSeconds(60) };
+        using var manager = _bed.NewManager();
+
+        // Ctrl+C while the VMs are being created.
+        using var cts = new CancellationTokenSource();
+        arm.OnPut = (type, _) => { if (type == "Microsoft.Compute/virtualMachines") cts.CancelAfter(TimeSpan.FromMilliseconds(200)); };
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => manager.CreateAsync(spec, options, cts.Token));
+        arm.OnPut = null;
+        var interrupted = await manager.GetAsync(spec.Id, CancellationToken.None);
+        Assert.Equal(ClusterStatus.CreationFailed, interrupted.Status);
+        Assert.Contains(interrupted.Secrets.Keys, k => k.StartsWith("ssh-host-key/", StringComparison.Ordinal));
+
+        // The re-run resumes: the same ids, the same customData, no second anything.
+        var state = await manager.CreateAsync(spec, options, CancellationToken.None);
+
+        Assert.Equal(ClusterStatus.Running, state.Status);
+        Assert.Contains(arm.Requests, r => r.Status == 429);
+        Assert.Contains(arm.Requests, r => r.Status == 500);
+        Assert.Equal(MachineCount, state.Nodes.Count);
+        Assert.Equal(MachineCount, _pool.Booted.Count);
+        Assert.All(arm.Creates.Values, n => Assert.Equal(1, n));
+        Assert.Equal(1 + 1 + 4 + 3 * MachineCount, arm.Inventory.Count);
+        Assert.All(arm.Inventory, r => Assert.Equal(("ha", "selfmanaged"), (r.Tag("ksctl-cluster"), r.Tag("ksctl-type"))));
+        Assert.Equal("ksctl-resgrp-selfmanaged-ha", Assert.Single(arm.Inventory, r => r.Type == "Microsoft.Resources/resourceGroups").Name);
+        Assert.Equal(["ha-fw-cp", "ha-fw-db", "ha-fw-lb", "ha-fw-wp"], arm.Inventory.Where(r => r.Type == "Microsoft.Network/networkSecurityGroups").Select(r => r.Name).Order());
+
+        foreach (var node in state.Nodes)
+        {
+            // The machine presents exactly the host key Ksctl generated and sent in customData, and it is pinned in state.
+            var booted = _pool.Booted[node.Name];
+            var generated = SshKeyPair.FromPrivateKeyPem(state.Secrets["ssh-host-key/" + node.Key]);
+            Assert.Equal(generated.Fingerprint, node.HostKey);
+            Assert.Equal(booted.HostKey, node.HostKey);
+            Assert.Equal((booted.Address, booted.Address, "azureuser"), (node.PublicIP, node.PrivateIP, node.SshUser));
+            var vm = Assert.Single(arm.Inventory, r => r.Name == node.Name);
+            var customData = Encoding.UTF8.GetString(Convert.FromBase64String(vm.Body["properties"]!["osProfile"]!["customData"]!.GetValue<string>()));
+            Assert.StartsWith("#cloud-config", customData);
+            Assert.Contains(generated.PublicKey, customData);
+            Assert.Equal(AzureSize(node.Role), vm.Body["properties"]!["hardwareProfile"]!["vmSize"]!.GetValue<string>());
+            Assert.Equal("ubuntu-24_04-lts", vm.Body["properties"]!["storageProfile"]!["imageReference"]!["offer"]!.GetValue<string>());
+            Assert.Matches($"^{node.Name}-[a-z0-9]{{4}}$", vm.Body["properties"]!["osProfile"]!["computerName"]!.GetValue<string>());
+        }
+        var lb = _pool.Booted["ha-vm-lb"].Address;
+        Assert.Equal($"https://{lb}:6443", state.Endpoint);
+        Assert.Contains($"server: https://{lb}:6443", state.Secrets[ClusterState.KubeconfigSecret]);
+        Assert.Equal("ha-eastus-selfmanaged-azure-ksctl", state.ContextName);
+        Assert.StartsWith("K10", state.Secrets["k3s:token"]);
+
+        // Resize 1 → 2 workers: only the new VM, NIC and public IP are created; the network and NSGs are found in place.
+        var networkPuts = arm.Count("PUT", "/virtualNetworks/");
+        state = await manager.ResizeAsync(spec.Id, 2, options, CancellationToken.None);
+        Assert.Equal(ClusterStatus.Running, state.Status);
+        Assert.Equal(2, state.Nodes.Count(n => n.Role == NodeRole.Worker));
+        Assert.Equal(_pool.Booted["ha-vm-wp-1"].HostKey, Assert.Single(state.Nodes, n => n.Key == "wp-1").HostKey);
+        Assert.Equal(1 + 1 + 4 + 3 * (MachineCount + 1), arm.Inventory.Count);
+        Assert.Equal(networkPuts, arm.Count("PUT", "/virtualNetworks/"));
+        Assert.All(arm.Creates.Values, n => Assert.Equal(1, n));
+
+        // Resize 2 → 1: the highest worker is drained, then its VM, NIC and public IP go; its host key is forgotten.
+        state = await manager.ResizeAsync(spec.Id, 1, options, CancellationToken.None);
+        Assert.Equal(["wp-0"], state.Nodes.Where(n => n.Role == NodeRole.Worker).Select(n => n.Key));
+        Assert.Equal(1 + 1 + 4 + 3 * MachineCount, arm.Inventory.Count);
+        Assert.DoesNotContain(arm.Inventory, r => r.Name.StartsWith("ha-vm-wp-1", StringComparison.Ordinal));
+        Assert.DoesNotContain("ssh-host-key/wp-1", state.Secrets.Keys);
+        Assert.False(_pool.Booted.ContainsKey("ha-vm-wp-1"));
+
+        // Delete: VMs, then NICs, IPs, NSGs, network, group; each machine is released (reset) by the emulator.
+        await manager.DeleteAsync(spec.Id, options, CancellationToken.None);
+
+        Assert.Empty(arm.Inventory);
+        Assert.Empty(_pool.Booted);
+        Assert.Null(await manager.Store.ReadAsync(spec.Id, CancellationToken.None));
+        var output = await _bed.AllOutputAsync();
+        Assert.DoesNotContain(ArmEmulator.Secret, output);
+        Assert.DoesNotContain("PRIVATE KEY", output);
+    }
+
+    private static string AzureSize(NodeRole role) => "Standard_F2s";
+}
