@@ -85,7 +85,7 @@ internal sealed class PlanComposer(ProviderRegistry providers, KsctlServices ser
             var drains = distribution.RemoveNodeSteps(state, removed, access);
             steps.AddRange(drains);
             var after = drains.Select(d => d.Name).ToArray();
-            var teardown = machines.KeepsMachines ? distribution.UninstallSteps(removed, access) : machines.MachineDeleteSteps(WithOnly(state, removed));
+            var teardown = machines.KeepsMachines ? distribution.UninstallSteps(removed, access) : machines.RemoveMachineSteps(state, removed);
             steps.AddRange(teardown.Select(s => WithDependencies(s, after)));
             steps.Add(new PlanStep("forget-workers", (ctx, _) =>
             {
@@ -129,9 +129,6 @@ internal sealed class PlanComposer(ProviderRegistry providers, KsctlServices ser
                 foreach (var dependency in byName[name].DependsOn) pending.Push(dependency);
         return all.Where(s => wanted.Contains(s.Name));
     }
-
-    private static ClusterState WithOnly(ClusterState state, IReadOnlyList<NodeState> nodes) =>
-        new() { Id = state.Id, Spec = state.Spec, Nodes = nodes.ToList(), Resources = state.Resources, Secrets = state.Secrets };
 
     private static PlanStep WithDependencies(PlanStep step, IEnumerable<string> extra) =>
         new(step.Name, step.Run)

@@ -48,8 +48,14 @@ public interface ISelfManagedProvider : ICloudProvider
     /// </summary>
     IReadOnlyList<PlanStep> MachineSteps(ClusterSpec spec, Distributions.SelfManagedTopology topology, Distributions.MachineAccess access);
 
-    /// <summary>Steps that remove what <see cref="MachineSteps"/> created (after the distribution's teardown).</summary>
+    /// <summary>
+    /// Steps that remove everything <see cref="MachineSteps"/> created for the cluster (after the distribution's
+    /// teardown): every machine, recorded or found by name/tag, then the shared network, firewalls and keys.
+    /// </summary>
     IReadOnlyList<PlanStep> MachineDeleteSteps(ClusterState state);
+
+    /// <summary>Steps that remove just <paramref name="nodes"/>' machines (a resize down); the shared resources stay.</summary>
+    IReadOnlyList<PlanStep> RemoveMachineSteps(ClusterState state, IReadOnlyList<NodeState> nodes);
 
     /// <summary>How to reach a recorded node over SSH (pinned host key from state).</summary>
     Remote.RemoteMachine Connection(ClusterState state, NodeState node);

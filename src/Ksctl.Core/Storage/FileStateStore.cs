@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Ksctl.Core.Model;
+using Ksctl.Core.Storage.Protection;
 
 namespace Ksctl.Core.Storage;
 
@@ -13,10 +14,15 @@ public sealed class FileStateStore : IStateStore
     public const string DocumentName = "state.json";
     internal const string LockName = "lock";
 
-    public FileStateStore(string root)
+    /// <summary>A store in <paramref name="root"/>; <paramref name="protector"/> encrypts secrets in the documents (default: DPAPI on Windows, none elsewhere where 0600 files protect them).</summary>
+    public FileStateStore(string root, ISecretProtector? protector = null)
     {
         Root = Path.GetFullPath(root);
+        Protector = protector ?? DpapiSecretProtector.ForThisPlatform();
     }
+
+    /// <summary>How secrets are encrypted in this folder, or null where file permissions protect them.</summary>
+    public ISecretProtector? Protector { get; }
 
     public string Root { get; }
     public string Description => $"File: {Root}";
@@ -33,7 +39,9 @@ public sealed class FileStateStore : IStateStore
         try { bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false); }
         catch (FileNotFoundException) { return null; }
         catch (DirectoryNotFoundException) { return null; }
-        return StateSerializer.Deserialize(bytes, path);
+        var state = StateSerializer.Deserialize(bytes, path);
+        ProtectedSecrets.Reveal(state, () => Protector, path);
+        return state;
     }
 
     public Task WriteAsync(ClusterState state, CancellationToken cancellationToken)
@@ -41,7 +49,8 @@ public sealed class FileStateStore : IStateStore
         cancellationToken.ThrowIfCancellationRequested();
         var dir = ClusterDirectory(state.Id);
         EnsureTree(dir);
-        SecureFile.WriteAtomic(Path.Combine(dir, DocumentName), StateSerializer.Serialize(state));
+        var path = Path.Combine(dir, DocumentName);
+        SecureFile.WriteAtomic(path, ProtectedSecrets.Serialize(state, Protector, path, required: false));
         return Task.CompletedTask;
     }
 

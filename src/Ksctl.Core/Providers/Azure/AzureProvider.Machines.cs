@@ -82,15 +82,21 @@ internal sealed partial class AzureProvider : ISelfManagedProvider
         return steps;
     }
 
+    /// <summary>Every machine (recorded, or a node whose record was lost), then NSGs, network and group.</summary>
     public IReadOnlyList<PlanStep> MachineDeleteSteps(ClusterState state)
     {
         var recorded = state.Resources.Keys.Where(k => k.StartsWith("azure:vm:", StringComparison.Ordinal) || k.StartsWith("azure:nic:", StringComparison.Ordinal) || k.StartsWith("azure:pip:", StringComparison.Ordinal))
-            .Select(k => k[(k.IndexOf(':', 6) + 1)..]).ToHashSet(StringComparer.Ordinal);
-        var nodeKeys = state.Nodes.Select(n => n.Key!).Where(k => k is not null).ToHashSet(StringComparer.Ordinal);
-        // The whole cluster goes when deleting it (or when every recorded machine is asked for); a resize passes only
-        // the removed workers, and then the network, NSGs and group stay.
-        var whole = state.Status is ClusterStatus.Deleting or ClusterStatus.DeletionFailed || recorded.All(nodeKeys.Contains);
-        var keys = (whole ? recorded.Union(nodeKeys) : nodeKeys).OrderBy(k => k, StringComparer.Ordinal).ToList();
+            .Select(k => k[(k.IndexOf(':', 6) + 1)..]);
+        return DeleteMachinesSteps(state, state.Nodes.Where(n => n.Key is not null).Select(n => n.Key!).Union(recorded), whole: true);
+    }
+
+    /// <summary>Just these machines (a resize down): the network, NSGs and group stay.</summary>
+    public IReadOnlyList<PlanStep> RemoveMachineSteps(ClusterState state, IReadOnlyList<NodeState> nodes) =>
+        DeleteMachinesSteps(state, nodes.Select(n => n.Key!), whole: false);
+
+    private IReadOnlyList<PlanStep> DeleteMachinesSteps(ClusterState state, IEnumerable<string> nodeKeys, bool whole)
+    {
+        var keys = nodeKeys.Distinct(StringComparer.Ordinal).OrderBy(k => k, StringComparer.Ordinal).ToList();
         var name = state.Id.Name;
         var steps = new List<PlanStep>();
         var nicSteps = new List<string>();

@@ -84,6 +84,8 @@ internal sealed class BareMetalProvider : ISelfManagedProvider
 
     public IReadOnlyList<PlanStep> MachineDeleteSteps(ClusterState state) => [];
 
+    public IReadOnlyList<PlanStep> RemoveMachineSteps(ClusterState state, IReadOnlyList<NodeState> nodes) => [];
+
     public RemoteMachine Connection(ClusterState state, NodeState node) => new()
     {
         Name = node.Name,

@@ -387,22 +387,13 @@ internal sealed class CivoMachines(Func<CancellationToken, Task<CivoClient>> cli
     /// whole-cluster delete, or a create that failed early), also every other instance tagged for the cluster, then the
     /// firewalls, the SSH key and the network. A scale-down passes only the removed workers: the shared resources stay.
     /// </summary>
+    /// <summary>Every instance (recorded, or a node whose record was lost), then the shared resources.</summary>
     public IReadOnlyList<PlanStep> DeleteSteps(ClusterState state)
     {
         var cluster = state.Id.Name;
         var region = state.Id.Region;
-        var recorded = state.Resources.Keys.Where(k => k.StartsWith(VmResourcePrefix, StringComparison.Ordinal)).Select(k => k[VmResourcePrefix.Length..]).ToHashSet();
-        var given = state.Nodes.Where(n => n.Key is not null).Select(n => n.Key!).ToHashSet();
-        var whole = recorded.IsSubsetOf(given);
-        var keys = (whole ? given.Union(recorded) : given).Order(StringComparer.Ordinal).ToList();
-
-        var steps = keys.Select(key => new PlanStep($"civo:delete:vm-{key}", (ctx, ct) => DeleteMachineAsync(ctx, region, key, ct))
-        {
-            Description = $"delete instance {cluster}-vm-{key} and wait until it is gone",
-            Resources = [$"civo instance {cluster}-vm-{key} ({state.Resources.GetValueOrDefault(VmResourcePrefix + key) ?? "found by name"})"],
-        }).ToList();
-        if (!whole) return steps;
-
+        var recorded = state.Resources.Keys.Where(k => k.StartsWith(VmResourcePrefix, StringComparison.Ordinal)).Select(k => k[VmResourcePrefix.Length..]);
+        var steps = RemoveSteps(state, state.Nodes.Where(n => n.Key is not null).Select(n => n.Key!).Union(recorded)).ToList();
         var vmSteps = steps.Select(s => s.Name).ToArray();
         steps.Add(new PlanStep("civo:delete:vm-tagged", (ctx, ct) => DeleteTaggedMachinesAsync(ctx, region, ct))
         {
@@ -430,6 +421,18 @@ internal sealed class CivoMachines(Func<CancellationToken, Task<CivoClient>> cli
             Resources = [$"civo network {NetworkName(cluster)}"],
         });
         return steps;
+    }
+
+    /// <summary>Just these instances (a resize down).</summary>
+    public IReadOnlyList<PlanStep> RemoveSteps(ClusterState state, IEnumerable<string> nodeKeys)
+    {
+        var cluster = state.Id.Name;
+        var region = state.Id.Region;
+        return nodeKeys.Distinct().Order(StringComparer.Ordinal).Select(key => new PlanStep($"civo:delete:vm-{key}", (ctx, ct) => DeleteMachineAsync(ctx, region, key, ct))
+        {
+            Description = $"delete instance {cluster}-vm-{key} and wait until it is gone",
+            Resources = [$"civo instance {cluster}-vm-{key} ({state.Resources.GetValueOrDefault(VmResourcePrefix + key) ?? "found by name"})"],
+        }).ToArray();
     }
 
     private async Task DeleteMachineAsync(StepContext ctx, string region, string key, CancellationToken ct)

@@ -156,6 +156,9 @@ internal sealed class CivoProvider(KsctlServices services) : IManagedClusterProv
 
     public IReadOnlyList<PlanStep> MachineDeleteSteps(ClusterState state) => Machines.DeleteSteps(state);
 
+    public IReadOnlyList<PlanStep> RemoveMachineSteps(ClusterState state, IReadOnlyList<NodeState> nodes) =>
+        Machines.RemoveSteps(state, nodes.Select(n => n.Key!));
+
     public Remote.RemoteMachine Connection(ClusterState state, NodeState node) => CloudMachines.CloudMachineKeys.Connection(state, node);
 
     /// <summary>

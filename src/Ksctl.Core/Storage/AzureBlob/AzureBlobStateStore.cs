@@ -354,33 +354,11 @@ public sealed class AzureBlobStateStore : IStateStore
     /// <summary>The bytes to upload: the shared document, with every secret replaced by its protected form. The live state is not touched.</summary>
     private (byte[] Bytes, string? KeyId) SerializeProtected(ClusterState state, string source)
     {
-        var plain = StateSerializer.Serialize(state);
-        if (state.Secrets.Count == 0) return (plain, null);
-        var protector = Protector ?? throw new StateKeyMissingException(source);
-        // A private deep copy through the one serializer: the same document shape, whatever ClusterState grows.
-        var copy = StateSerializer.Deserialize(plain, source);
-        var protectedSecrets = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (name, value) in copy.Secrets) protectedSecrets[name] = protector.Protect(value, name);
-        copy.Secrets = protectedSecrets;
-        return (StateSerializer.Serialize(copy), protector.KeyId);
+        var bytes = ProtectedSecrets.Serialize(state, state.Secrets.Count == 0 ? null : Protector, source, required: true);
+        return (bytes, state.Secrets.Count == 0 ? null : Protector!.KeyId);
     }
 
-    private void UnprotectSecrets(ClusterState state, string source)
-    {
-        if (state.Secrets.Count == 0) return;
-        ISecretProtector? protector = null;
-        foreach (var name in state.Secrets.Keys.ToList())
-        {
-            var value = state.Secrets[name];
-            if (!value.StartsWith(AesGcmSecretProtector.Prefix, StringComparison.Ordinal)) continue; // written in plaintext by an import: kept, protected on the next write
-            protector ??= Protector ?? throw new StateKeyMissingException(source);
-            try { state.Secrets[name] = protector.Unprotect(value, name); }
-            catch (StateKeyInvalidException ex)
-            {
-                throw new StateKeyInvalidException(source, $"secret '{name}': {ex.Reason}", ex);
-            }
-        }
-    }
+    private void UnprotectSecrets(ClusterState state, string source) => ProtectedSecrets.Reveal(state, () => Protector, source);
 
     private string Source(string blobName) => $"{Description}/{blobName}";
 

@@ -50,11 +50,9 @@ public sealed class CredentialStore
             UpdatedAt = _time.GetUtcNow(),
         };
         var secret = stamped.Secret;
-        if (_backend.RequiresProtection)
-        {
-            var protector = _backend.Protector ?? throw new StateKeyMissingException(Source(name));
-            secret = protector.Protect(secret, Purpose(credential.Provider));
-        }
+        var protector = _backend.Protector;
+        if (protector is null && _backend.RequiresProtection) throw new StateKeyMissingException(Source(name));
+        if (protector is not null) secret = protector.Protect(secret, Purpose(credential.Provider));
         var doc = new CredentialDocument
         {
             Provider = stamped.Provider, UserName = stamped.UserName, Secret = secret, TenantId = stamped.TenantId,
@@ -98,12 +96,7 @@ public sealed class CredentialStore
         var secret = string.Empty;
         if (withSecret)
         {
-            secret = doc.Secret;
-            if (secret.StartsWith(AesGcmSecretProtector.Prefix, StringComparison.Ordinal))
-            {
-                var protector = _backend.Protector ?? throw new StateKeyMissingException(Source(name));
-                secret = protector.Unprotect(secret, Purpose(doc.Provider));
-            }
+            secret = ProtectedSecrets.Reveal(doc.Secret, Purpose(doc.Provider), () => _backend.Protector, Source(name));
         }
         return new StoredCredential
         {

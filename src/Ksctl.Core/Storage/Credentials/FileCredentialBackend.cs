@@ -6,7 +6,8 @@ internal sealed class FileCredentialBackend(string stateRoot) : ICredentialBacke
     public string Folder { get; } = Path.Combine(stateRoot, CredentialStore.FolderName);
     public string Location => Folder;
     public bool RequiresProtection => false;
-    public Protection.ISecretProtector? Protector => null;
+    /// <summary>DPAPI on Windows; elsewhere the 0600 file is the protection.</summary>
+    public Protection.ISecretProtector? Protector { get; } = Protection.DpapiSecretProtector.ForThisPlatform();
 
     public async Task<byte[]?> ReadAsync(string name, CancellationToken cancellationToken)
     {
