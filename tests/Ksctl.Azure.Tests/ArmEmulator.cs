@@ -202,6 +202,7 @@ public sealed partial class ArmEmulator : IAsyncDisposable
             return;
         }
         if (segments.Length == 2) { await Json(ctx, 200, SubscriptionJson(subscription, principal.Tenant)); return; }
+        if (await CatalogAsync(ctx, segments)) return;
         if (segments.Length >= 6 && segments[2] == "providers" && segments[^2] == "operations") { await OperationAsync(ctx, segments[^1], location: false); return; }
         if (segments.Length == 4 && segments[2] == "operationresults") { await OperationAsync(ctx, segments[3], location: true); return; }
         if (!segments[2].Equals("resourceGroups", StringComparison.OrdinalIgnoreCase) || segments.Length < 4)

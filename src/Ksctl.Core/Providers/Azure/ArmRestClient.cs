@@ -61,6 +61,29 @@ internal sealed class ArmRestClient
     }
 
     /// <summary>
+    /// The <c>value</c> items of an ARM collection (GET on a list path such as a subscription's locations), following
+    /// <c>nextLink</c>: ARM may page any list, and an item left on a later page would silently be missing.
+    /// </summary>
+    public async Task<IReadOnlyList<JsonObject>> ListAsync(string path, string apiVersion, string what, CancellationToken ct)
+    {
+        var items = new List<JsonObject>();
+        var (_, text, _) = await SendAsync(RequestMethod.Get, path, apiVersion, null, what, ct).ConfigureAwait(false);
+        for (var page = 1; ; page++)
+        {
+            var body = Parse(text, path);
+            if (body["value"] is JsonArray values) items.AddRange(values.OfType<JsonObject>());
+            // nextLink already carries the api-version and the continuation token.
+            if (body["nextLink"]?.GetValue<string>() is not { Length: > 0 } next || !Uri.TryCreate(next, UriKind.Absolute, out var uri)) return items;
+            if (page >= MaxPages)
+                throw new KsctlException("KsctlCloudApiError", KsctlErrorCategory.InvalidResult, $"Azure {what}: more than {MaxPages} pages; ARM keeps answering with a nextLink.", "Azure");
+            (_, text, _) = await SendAsync(RequestMethod.Get, uri, what, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A bound on nextLink chains: the lists Ksctl reads have a few hundred items, a loop would be a server bug.</summary>
+    private const int MaxPages = 100;
+
+    /// <summary>
     /// Creates or updates the resource (PUT is idempotent by id: a repeat with the same body changes nothing) and waits
     /// until its provisioning has finished. Returns the resource as ARM then reports it.
     /// </summary>

@@ -31,6 +31,28 @@ internal static class AzureCredentials
     public static async Task<AzureSignIn> ResolveAsync(ProviderCredential? explicitCredential, Func<CancellationToken, Task<StoredCredential?>>? stored,
         AzureEndpoints endpoints, CancellationToken ct)
     {
+        if (await ResolveWithoutProbingAsync(explicitCredential, stored, endpoints, ct).ConfigureAwait(false) is { } signIn) return signIn;
+        var tenantChoice = explicitCredential?.TenantId;
+        var credential = Credentials.GetOrAdd((endpoints, $"default|{tenantChoice}"), _ =>
+        {
+            var options = new DefaultAzureCredentialOptions { AuthorityHost = endpoints.Authority };
+            if (tenantChoice is not null) options.TenantId = tenantChoice;
+            Configure(options, endpoints);
+            if (endpoints.DisableInstanceDiscovery) options.DisableInstanceDiscovery = true;
+            return new DefaultAzureCredential(options);
+        });
+        return new AzureSignIn(credential, explicitCredential?.SubscriptionId ?? Variable(SubscriptionIdVariable), AzureCredentialSource.Default, null);
+    }
+
+    /// <summary>
+    /// The same order as <see cref="ResolveAsync"/> without its last resort: only a client secret that is already at hand
+    /// (-Credential, the stored credential, the AZURE_* variables). Null where ResolveAsync would fall back to
+    /// DefaultAzureCredential, which probes managed identity, the Azure CLI and others one after the other and can take
+    /// seconds or open a sign-in prompt: Tab completion must do neither.
+    /// </summary>
+    public static async Task<AzureSignIn?> ResolveWithoutProbingAsync(ProviderCredential? explicitCredential,
+        Func<CancellationToken, Task<StoredCredential?>>? stored, AzureEndpoints endpoints, CancellationToken ct)
+    {
         // -SubscriptionId (with or without -Credential) chooses the subscription whichever way the sign-in is found.
         var chosen = explicitCredential?.SubscriptionId;
         if (chosen is not null && !Guid.TryParse(chosen, out _))
@@ -56,16 +78,7 @@ internal static class AzureCredentials
         var (clientId, tenantId, secret) = (Variable(ClientIdVariable), Variable(TenantIdVariable), Variable(ClientSecretVariable));
         if (clientId is not null && tenantId is not null && secret is not null)
             return new AzureSignIn(ClientSecret(tenantId, clientId, secret, endpoints), chosen ?? envSubscription, AzureCredentialSource.Environment, clientId);
-        var tenantChoice = explicitCredential?.TenantId;
-        var credential = Credentials.GetOrAdd((endpoints, $"default|{tenantChoice}"), _ =>
-        {
-            var options = new DefaultAzureCredentialOptions { AuthorityHost = endpoints.Authority };
-            if (tenantChoice is not null) options.TenantId = tenantChoice;
-            Configure(options, endpoints);
-            if (endpoints.DisableInstanceDiscovery) options.DisableInstanceDiscovery = true;
-            return new DefaultAzureCredential(options);
-        });
-        return new AzureSignIn(credential, chosen ?? envSubscription, AzureCredentialSource.Default, null);
+        return null;
     }
 
     /// <summary>

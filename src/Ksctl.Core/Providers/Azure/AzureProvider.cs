@@ -15,7 +15,7 @@ namespace Ksctl.Core.Providers.Azure;
 /// lives in one resource group per cluster, every resource is tagged with the cluster identity, and every resource id
 /// is recorded in state before its PUT, so a resumed or repeated create addresses the same resources.
 /// </summary>
-internal sealed partial class AzureProvider : IManagedClusterProvider, IPreflightProvider
+internal sealed partial class AzureProvider : IManagedClusterProvider, IPreflightProvider, ILiveCatalog
 {
     internal static readonly TimeSpan GroupTimeout = TimeSpan.FromMinutes(10);
     internal static readonly TimeSpan ManagedClusterTimeout = TimeSpan.FromMinutes(40);
@@ -171,6 +171,75 @@ internal sealed partial class AzureProvider : IManagedClusterProvider, IPrefligh
             _ => throw new InvalidSpecException("SubscriptionId",
                 $"the credential sees {visible.Count} subscriptions ({string.Join(", ", visible)}); choose one with -SubscriptionId or {AzureCredentials.SubscriptionIdVariable}."),
         };
+    }
+
+    // ---- live catalogue (Tab completion) ----
+
+    /// <summary>
+    /// The subscription's physical regions (ARM also lists logical ones such as "global" or "europe", which no resource can
+    /// be created in), sorted. Empty, with nothing sent, when no credential is at hand without probing or no subscription
+    /// is known; a refused credential throws (KsctlAuthenticationFailed), as Civo's catalogue does.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> RegionsAsync(CancellationToken ct)
+    {
+        if (await CatalogSessionAsync(ct).ConfigureAwait(false) is not var (client, subscription)) return [];
+        var locations = await client.ListAsync($"/subscriptions/{subscription}/locations", AzureApiVersions.Subscriptions, "list locations", ct).ConfigureAwait(false);
+        return locations
+            .Where(l => string.Equals(l["metadata"]?["regionType"]?.GetValue<string>(), "Physical", StringComparison.OrdinalIgnoreCase))
+            .Select(l => l["name"]?.GetValue<string>())
+            .OfType<string>()
+            .Where(n => n.Length > 0)
+            .Distinct(StringComparer.OrdinalIgnoreCase)
+            .Order(StringComparer.Ordinal)
+            .ToList();
+    }
+
+    /// <summary>
+    /// The VM sizes offered in <paramref name="region"/> (else the default region), sorted; AKS node pools and HA VMs take
+    /// the same sizes. Same credential rules as <see cref="RegionsAsync"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> NodeSizesAsync(string? region, CancellationToken ct)
+    {
+        var location = string.IsNullOrWhiteSpace(region) ? Descriptor.DefaultRegion! : region.Trim();
+        // A location name is letters and digits ("eastus2"); anything else (a half-typed "East US", a path) is no region
+        // ARM knows, and must not become part of the request path.
+        if (!LocationName.IsMatch(location)) return [];
+        if (await CatalogSessionAsync(ct).ConfigureAwait(false) is not var (client, subscription)) return [];
+        var sizes = await client.ListAsync($"/subscriptions/{subscription}/providers/Microsoft.Compute/locations/{location.ToLowerInvariant()}/vmSizes",
+            AzureApiVersions.Compute, $"list VM sizes in {location}", ct).ConfigureAwait(false);
+        return sizes
+            .Select(s => s["name"]?.GetValue<string>())
+            .OfType<string>()
+            .Where(n => n.Length > 0)
+            .Distinct(StringComparer.OrdinalIgnoreCase)
+            .Order(StringComparer.OrdinalIgnoreCase)
+            .ToList();
+    }
+
+    private static readonly Regex LocationName = new("^[A-Za-z0-9]{1,40}$", RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// The ARM client and subscription for the catalogue, or null when either is missing. Unlike <see cref="ConnectAsync"/>
+    /// this never falls back to DefaultAzureCredential (slow probing, possibly a prompt: not for a Tab press) and never
+    /// lists subscriptions to guess one (an extra round trip inside the completer's budget); the subscription is the one
+    /// given with the credential, the stored credential's, or AZURE_SUBSCRIPTION_ID.
+    /// </summary>
+    private async Task<(ArmRestClient Client, string Subscription)?> CatalogSessionAsync(CancellationToken ct)
+    {
+        var signIn = await AzureCredentials.ResolveWithoutProbingAsync(ExplicitCredential, StoredCredential, _endpoints, ct).ConfigureAwait(false);
+        if (signIn is null)
+        {
+            _logger.LogDebug("Azure catalogue: no client secret at hand (stored credential or {Variable} and friends); not asking Azure.", AzureCredentials.ClientSecretVariable);
+            return null;
+        }
+        if (signIn.SubscriptionId is not { } subscription)
+        {
+            _logger.LogDebug("Azure catalogue: the {SignIn} names no subscription (Set-KsctlCredential -SubscriptionId or {Variable}); not asking Azure.", signIn.ToString(), AzureCredentials.SubscriptionIdVariable);
+            return null;
+        }
+        // The subscription goes into the request path: only a GUID, as ARM names subscriptions.
+        if (!Guid.TryParse(subscription, out _)) return null;
+        return (new ArmRestClient(signIn, _endpoints, _logger, _time), subscription);
     }
 
     private static KsctlException NoSubscription(string why) =>
