@@ -43,7 +43,7 @@ public sealed class CivoMachinesFixture : IAsyncLifetime
             using (await _gate.EnterAsync("boot"))
                 machine = await Task.Run(() => Pool.Boot(instance.Id, firstScript), ct);
             await TestMachineHarness.ProvisionStandInsAsync([machine]);
-            if (late) _lateScripts.Add(RunScriptLateAsync(machine, instance.Script, ct));
+            if (late) _lateScripts.Add(RunScriptLateAsync(machine, instance.Script, SshdLogLength(machine), ct));
             return (machine.Address, machine.Address);
         };
         civo.ReleaseMachine = async instance =>
@@ -57,11 +57,34 @@ public sealed class CivoMachinesFixture : IAsyncLifetime
     public HashSet<string> LateFirstBoot { get; } = new(StringComparer.Ordinal);
     private readonly List<Task> _lateScripts = new();
 
-    private async Task RunScriptLateAsync(InventoryMachine machine, string script, CancellationToken ct)
+    private async Task RunScriptLateAsync(InventoryMachine machine, string script, long logOffset, CancellationToken ct)
     {
-        await Task.Delay(TimeSpan.FromSeconds(3), ct);
+        // The script "finishes" only once Ksctl has met the image's key and walked away, so the wait for the pinned key
+        // is exercised on every run however busy the machine is (a fixed delay raced with Ksctl's first connection).
+        await WaitForRefusedConnectionAsync(machine, logOffset, ct);
         using (await _gate.EnterAsync("boot"))
             await Task.Run(() => Adopt(machine.Index, script), ct);
+    }
+
+    private static string SshdLog(InventoryMachine machine) =>
+        Path.Combine(Environment.GetEnvironmentVariable("KSCTL_TESTMACHINES_STATE") ?? "/tmp/ksctl-testmachines", Prefix, $"m{machine.Index}", "sshd.log");
+
+    private static long SshdLogLength(InventoryMachine machine) => new FileInfo(SshdLog(machine)) is { Exists: true } f ? f.Length : 0;
+
+    /// <summary>Until sshd logs a client from the host side of the bridge closing before authentication (a key it refused).</summary>
+    private static async Task WaitForRefusedConnectionAsync(InventoryMachine machine, long offset, CancellationToken ct)
+    {
+        var refused = new Regex($@"Connection closed by {Regex.Escape(Subnet)}\.1 port \d+ \[preauth\]");
+        var deadline = DateTime.UtcNow.AddMinutes(3);
+        while (DateTime.UtcNow < deadline)
+        {
+            using (var stream = new FileStream(SshdLog(machine), FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
+            {
+                stream.Seek(Math.Min(offset, stream.Length), SeekOrigin.Begin);
+                if (refused.IsMatch(await new StreamReader(stream).ReadToEndAsync(ct))) return;
+            }
+            await Task.Delay(100, ct); // polling a log file; bounded by the deadline
+        }
     }
 
     /// <summary>What TestMachinePool.Boot does for a machine that is already booted: sshd restarts with the script's keys.</summary>
