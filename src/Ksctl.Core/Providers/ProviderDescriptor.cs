@@ -18,6 +18,8 @@ public sealed record ProviderDescriptor
     public IReadOnlyList<string> MachineSizes { get; init; } = Array.Empty<string>();
     public int DefaultNodeCount { get; init; } = 1;
     public required string DefaultKubernetesVersion { get; init; }
+    /// <summary>Whether a credential names a tenant and a subscription (-TenantId, -SubscriptionId): Azure's do.</summary>
+    public bool HasTenantsAndSubscriptions { get; init; }
     /// <summary>The name shown as Distribution for managed clusters ("Kind", "AKS", "K3s").</summary>
     public string? ManagedDistributionName { get; init; }
 }

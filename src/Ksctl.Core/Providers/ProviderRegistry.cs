@@ -38,9 +38,9 @@ internal sealed class ProviderRegistry
     {
         var p = Get(provider);
         if (credential is null) return p;
-        if (provider != CloudProvider.Azure && credential.TenantId is not null)
+        if (!p.Descriptor.HasTenantsAndSubscriptions && credential.TenantId is not null)
             throw new InvalidSpecException("TenantId", $"applies to Azure only; the {provider} provider has no tenants.");
-        if (provider != CloudProvider.Azure && credential.SubscriptionId is not null)
+        if (!p.Descriptor.HasTenantsAndSubscriptions && credential.SubscriptionId is not null)
             throw new InvalidSpecException("SubscriptionId", $"applies to Azure only; the {provider} provider has no subscriptions.");
         return _withCredential.TryGetValue(provider, out var bind)
             ? bind(credential)

@@ -55,6 +55,7 @@ internal sealed partial class AzureProvider : IManagedClusterProvider, IPrefligh
     public ProviderDescriptor Descriptor { get; } = new()
     {
         Provider = CloudProvider.Azure,
+        HasTenantsAndSubscriptions = true,
         SupportedTypes = [ClusterType.Managed, ClusterType.SelfManaged],
         DefaultRegion = "eastus",
         Regions =
