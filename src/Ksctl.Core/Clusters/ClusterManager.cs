@@ -160,6 +160,29 @@ public sealed class ClusterManager : IDisposable
             yield return state;
     }
 
+    /// <summary>
+    /// What Get-KsctlCluster shows: summaries (no secrets, no step records) of the matching clusters, where a
+    /// Creating/Deleting/Configuring left by a killed operation (no live lock holder) is shown as the failure it is
+    /// and says how to go on — the same reading every mutating operation makes.
+    /// </summary>
+    public async Task<StateListing> ListSummariesAsync(ClusterQuery query, CancellationToken cancellationToken)
+    {
+        var listing = await Store.ListAllAsync(query, cancellationToken, summaries: true).ConfigureAwait(false);
+        foreach (var state in listing.Clusters.Where(s => StatusRules.IsTransitional(s.Status)))
+        {
+            if (await Store.LockHolderAsync(state.Id, cancellationToken).ConfigureAwait(false) is not null) continue;
+            var (operation, resume) = state.Status switch
+            {
+                ClusterStatus.Creating => ("create", "run New-KsctlCluster again to resume it, or Remove-KsctlCluster"),
+                ClusterStatus.Deleting => ("delete", "run Remove-KsctlCluster again to finish it"),
+                _ => ("resize", "run Resize-KsctlCluster again, or Remove-KsctlCluster"),
+            };
+            state.Status = StatusRules.AfterInterruption(state.Status);
+            state.LastErrors.Add($"The {operation} was interrupted (no process runs it any more); {resume}.");
+        }
+        return listing;
+    }
+
     public async Task<ClusterState> GetAsync(ClusterId id, CancellationToken cancellationToken) =>
         await Store.ReadAsync(id, cancellationToken).ConfigureAwait(false) ?? throw new ClusterNotFoundException(id.ToString());
 

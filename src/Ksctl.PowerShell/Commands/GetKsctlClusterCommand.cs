@@ -23,7 +23,7 @@ public sealed class GetKsctlClusterCommand : ClusterFilterCmdlet
         List<KsctlCluster> clusters;
         try
         {
-            var listing = Run(ct => manager.Store.ListAllAsync(query, ct, summaries: true));
+            var listing = Run(ct => manager.ListSummariesAsync(query, ct));
             clusters = listing.Clusters.Select(ModelMapper.ToCluster).ToList();
             // One error per unreadable document (corrupt, or written by a newer Ksctl); the others are still listed.
             foreach (var error in listing.Errors) WriteFailure(error, error.Target);

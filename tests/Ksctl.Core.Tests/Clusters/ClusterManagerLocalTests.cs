@@ -405,6 +405,7 @@ public sealed class ClusterManagerLocalTests : IDisposable
         // While a live process holds the lock, every other operation names it instead of a bare "not allowed".
         await using (await store.AcquireLockAsync(prepared.Id, "create", false, CancellationToken.None))
         {
+            Assert.Equal(ClusterStatus.Creating, Assert.Single((await manager.ListSummariesAsync(ClusterQuery.All, CancellationToken.None)).Clusters).Status);
             foreach (var attempt in new Func<Task>[]
             {
                 () => manager.PlanCreateAsync(Spec(), CancellationToken.None),
@@ -415,7 +416,10 @@ public sealed class ClusterManagerLocalTests : IDisposable
                 Assert.Contains($"pid {Environment.ProcessId}", (await Assert.ThrowsAsync<ClusterLockedException>(attempt)).Holder);
         }
 
-        // Nobody runs it any more: it counts as CreationFailed, so the same call resumes it.
+        // Nobody runs it any more: the listing shows it as the failure it is, and the same call resumes it.
+        var shown = Assert.Single((await manager.ListSummariesAsync(ClusterQuery.All, CancellationToken.None)).Clusters);
+        Assert.Equal(ClusterStatus.CreationFailed, shown.Status);
+        Assert.Contains("The create was interrupted", Assert.Single(shown.LastErrors));
         var (_, existing) = await manager.PlanCreateAsync(Spec(), CancellationToken.None);
         Assert.Equal(ClusterStatus.Creating, existing!.Status);
         var state = await manager.CreateAsync(Spec(), OperationOptions.Default, CancellationToken.None);
