@@ -354,8 +354,9 @@ public sealed class AzureBlobStateStore : IStateStore
     /// <summary>The bytes to upload: the shared document, with every secret replaced by its protected form. The live state is not touched.</summary>
     private (byte[] Bytes, string? KeyId) SerializeProtected(ClusterState state, string source)
     {
-        var bytes = ProtectedSecrets.Serialize(state, state.Secrets.Count == 0 ? null : Protector, source, required: true);
-        return (bytes, state.Secrets.Count == 0 ? null : Protector!.KeyId);
+        // A document without secrets needs no state key: the key is not even looked up.
+        var protector = state.Secrets.Count == 0 ? null : Protector;
+        return (ProtectedSecrets.Serialize(state, protector, source, required: true), protector?.KeyId);
     }
 
     private void UnprotectSecrets(ClusterState state, string source) => ProtectedSecrets.Reveal(state, () => Protector, source);
