@@ -15,8 +15,8 @@ namespace Ksctl.Azure.Tests;
 [Collection(AzureEnvironmentCollection.Name)]
 public sealed class AzureHaTests : IAsyncLifetime
 {
-    private const string Prefix = "ksa";
-    private const string Subnet = "10.251.202";
+    private static readonly string Prefix = TestMachineHarness.ScopedPrefix("ksa");
+    private static readonly string Subnet = TestMachineHarness.ScopedSubnet("10.251.202");
     private const int MachineCount = 1 + 3 + 3 + 1;
     /// <summary>One spare machine for the worker added by the resize.</summary>
     private const int PoolSize = MachineCount + 1;

@@ -13,8 +13,8 @@ namespace Ksctl.Civo.Tests;
 /// </summary>
 public sealed class CivoMachinesFixture : IAsyncLifetime
 {
-    private const string Prefix = "ksc";
-    private const string Subnet = "10.251.203";
+    private static readonly string Prefix = TestMachineHarness.ScopedPrefix("ksc");
+    private static readonly string Subnet = TestMachineHarness.ScopedSubnet("10.251.203");
     private const int Count = 9;
     // pool.Release frees a machine before resetting it, so a Boot at the same time could pick it mid-reset: boots run
     // together and resets run together (each takes seconds), but never a boot during a reset.

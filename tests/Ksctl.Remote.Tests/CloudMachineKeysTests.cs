@@ -75,8 +75,8 @@ public sealed class CloudMachineKeysTests
 public sealed class CloudMachineBootTests : IDisposable
 {
     // A prefix of its own: adopting replaces a machine's host key, which the shared fixture's tests pin.
-    private const string Prefix = "ksk";
-    private const string Subnet = "10.251.204";
+    private static readonly string Prefix = TestMachineHarness.ScopedPrefix("ksk");
+    private static readonly string Subnet = TestMachineHarness.ScopedSubnet("10.251.204");
     private const string User = "clouduser";
     private readonly IReadOnlyList<InventoryMachine> _machines = TestMachineHarness.Start(Prefix, Subnet, 1, "--sudo-user", User);
 

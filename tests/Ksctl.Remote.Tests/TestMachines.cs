@@ -11,8 +11,8 @@ public sealed class TestMachinesFixture : IDisposable
 {
     public const int Count = 3;
     /// <summary>Names and range of this suite's machines; override when another run on the host uses them.</summary>
-    private static readonly string Prefix = Environment.GetEnvironmentVariable("KSCTL_TEST_MACHINES_PREFIX") ?? "kst";
-    private static readonly string Subnet = Environment.GetEnvironmentVariable("KSCTL_TEST_MACHINES_SUBNET") ?? "10.251.200";
+    private static readonly string Prefix = Environment.GetEnvironmentVariable("KSCTL_TEST_MACHINES_PREFIX") ?? TestMachineHarness.ScopedPrefix("kst");
+    private static readonly string Subnet = Environment.GetEnvironmentVariable("KSCTL_TEST_MACHINES_SUBNET") ?? TestMachineHarness.ScopedSubnet("10.251.200");
     public const string SudoUser = "ksctltest";
 
     public TestMachinesFixture()

@@ -11,8 +11,8 @@ namespace Ksctl.SelfManaged.Tests;
 /// </summary>
 public sealed class HaMachinesFixture : IAsyncLifetime
 {
-    private const string Prefix = "ksh";
-    private const string Subnet = "10.251.201";
+    private static readonly string Prefix = TestMachineHarness.ScopedPrefix("ksh");
+    private static readonly string Subnet = TestMachineHarness.ScopedSubnet("10.251.201");
     public static readonly NodeRole[] Roles =
     [
         NodeRole.LoadBalancer, NodeRole.Datastore, NodeRole.Datastore, NodeRole.Datastore,

@@ -36,6 +36,24 @@ public static class TestMachineHarness
     public static string Script => Path.Combine(RepoRoot, "tests", "machines", "ksctl-testmachines.sh");
     public static string StandIns => Path.Combine(RepoRoot, "tests", "tools", "standins");
 
+    /// <summary>
+    /// KSCTL_TEST_SLOT (1-9) moves every suite's machines to a prefix and subnet of that slot, so two checkouts (or two
+    /// CI runs) on one host never share a bridge, a namespace or an address. Unset or 0: the suites' own defaults.
+    /// </summary>
+    public static int Slot { get; } =
+        int.TryParse(Environment.GetEnvironmentVariable("KSCTL_TEST_SLOT"), out var slot) && slot is >= 0 and <= 9 ? slot : 0;
+
+    /// <summary>A suite's machine-name prefix in this run's slot ("ksc" → "ksc3" in slot 3).</summary>
+    public static string ScopedPrefix(string prefix) => Slot == 0 ? prefix : prefix + Slot;
+
+    /// <summary>A suite's /24 (A.B.C) in this run's slot: the second octet moves down by the slot (10.251.203 → 10.248.203).</summary>
+    public static string ScopedSubnet(string subnet)
+    {
+        if (Slot == 0) return subnet;
+        var octets = subnet.Split('.');
+        return $"{octets[0]}.{int.Parse(octets[1]) - Slot}.{octets[2]}";
+    }
+
     /// <summary>Starts (or keeps) <paramref name="count"/> machines and returns the inventory; fails loudly with the harness's reason.</summary>
     public static IReadOnlyList<InventoryMachine> Start(string prefix, string subnet, int count, params string[] extra)
     {
