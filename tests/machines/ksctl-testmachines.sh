@@ -174,8 +174,8 @@ ensure_bridge() {
   ip link set "$br" up
   # Bridged traffic between machines must not be dropped by the host's iptables FORWARD
   # policy (e.g. Docker's) when br_netfilter is loaded.
-  if command -v iptables >/dev/null 2>&1 && iptables -S FORWARD >/dev/null 2>&1; then
-    iptables -C FORWARD -i "$br" -o "$br" -j ACCEPT 2>/dev/null || iptables -I FORWARD -i "$br" -o "$br" -j ACCEPT
+  if command -v iptables >/dev/null 2>&1 && iptables -w -S FORWARD >/dev/null 2>&1; then
+    iptables -w -C FORWARD -i "$br" -o "$br" -j ACCEPT 2>/dev/null || iptables -w -I FORWARD -i "$br" -o "$br" -j ACCEPT
   fi
 }
 
@@ -383,7 +383,7 @@ cmd_stop() {
   for i in $(existing_indices); do remove_machine "$i"; done
   br=$(bridge_name)
   if command -v iptables >/dev/null 2>&1; then
-    while iptables -D FORWARD -i "$br" -o "$br" -j ACCEPT 2>/dev/null; do :; done
+    while iptables -w -D FORWARD -i "$br" -o "$br" -j ACCEPT 2>/dev/null; do :; done
   fi
   ip link del "$br" 2>/dev/null || true
   rm -rf "$STATE_DIR"

@@ -7,8 +7,9 @@ using System.Text;
 namespace Ksctl.Storage.Tests.Harness;
 
 /// <summary>
-/// One Azurite blob service (the official Azure Storage emulator) from tests/tools/azurite, on 127.0.0.1 and a free
-/// port. Installs it with npm when node_modules is absent (a fresh clone). Anything missing fails the test with the
+/// One Azurite blob service (the official Azure Storage emulator) from tests/tools/azurite, on 127.0.0.1 and a port
+/// the kernel gives it (--blobPort 0: bound, not probed, so runs at once never race for one); a restart binds the same
+/// port again. Installs it with npm when node_modules is absent (a fresh clone). Anything missing fails the test with the
 /// reason: these tests never pass without a real emulator.
 /// </summary>
 public sealed class AzuriteInstance : IDisposable
@@ -22,13 +23,10 @@ public sealed class AzuriteInstance : IDisposable
     private readonly StringBuilder _output = new();
     private Process? _process;
 
-    private AzuriteInstance(int port, string? location)
-    {
-        Port = port;
-        _location = location;
-    }
+    private AzuriteInstance(string? location) => _location = location;
 
-    public int Port { get; }
+    /// <summary>The port Azurite reported listening on (0 until it has started once).</summary>
+    public int Port { get; private set; }
     public string ConnectionString =>
         $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};BlobEndpoint=http://127.0.0.1:{Port}/{AccountName};";
     public bool IsRunning => _process is { HasExited: false };
@@ -36,7 +34,7 @@ public sealed class AzuriteInstance : IDisposable
     /// <summary>Starts Azurite in memory, or persisting to <paramref name="location"/> (so data survives a restart).</summary>
     public static AzuriteInstance Start(string? location = null)
     {
-        var instance = new AzuriteInstance(FreePort(), location);
+        var instance = new AzuriteInstance(location);
         instance.StartProcess();
         return instance;
     }
@@ -63,6 +61,9 @@ public sealed class AzuriteInstance : IDisposable
         try
         {
             if (File.Exists(exe)) return exe;
+            // Other test processes on this host (a second checkout, another suite) may install at the same time.
+            using var hostLock = HostWideLock(Path.Combine(harness, ".npm-install.lock"), TimeSpan.FromMinutes(10));
+            if (File.Exists(exe)) return exe;
             RequireTool("node");
             var npm = RequireTool(OperatingSystem.IsWindows() ? "npm.cmd" : "npm");
             var verb = File.Exists(Path.Combine(harness, "package-lock.json")) ? "ci" : "install";
@@ -74,10 +75,27 @@ public sealed class AzuriteInstance : IDisposable
         finally { InstallGate.Release(); }
     }
 
+    /// <summary>An exclusive open of a lock file: the kernel releases it when this process ends, however it ends.</summary>
+    private static FileStream HostWideLock(string path, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var delay = TimeSpan.FromMilliseconds(50);
+        while (true)
+        {
+            try { return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(delay);
+                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 1000));
+            }
+        }
+    }
+
     private void StartProcess()
     {
         var exe = EnsureInstalled();
-        var args = new List<string> { "--silent", "--blobHost", "127.0.0.1", "--blobPort", Port.ToString(), "--skipApiVersionCheck", "--disableTelemetry" };
+        // Not --silent: the "successfully listens on" line is how we learn the port the kernel gave it.
+        var args = new List<string> { "--blobHost", "127.0.0.1", "--blobPort", Port.ToString(), "--skipApiVersionCheck", "--disableTelemetry" };
         if (_location is null) args.Add("--inMemoryPersistence");
         else { args.Add("--location"); args.Add(_location); }
         var info = new ProcessStartInfo(exe)
@@ -89,8 +107,15 @@ public sealed class AzuriteInstance : IDisposable
         };
         foreach (var a in args) info.ArgumentList.Add(a);
         lock (_output) _output.Clear();
-        var process = new Process { StartInfo = info };
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
+        var listening = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            lock (_output) _output.AppendLine(e.Data);
+            if (ListeningLine.Match(e.Data) is { Success: true } m) listening.TrySetResult(int.Parse(m.Groups[1].Value));
+        };
+        process.Exited += (_, _) => listening.TrySetException(new InvalidOperationException($"Azurite exited with code {process.ExitCode} before it listened:\n{Output}"));
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
         try { process.Start(); }
         catch (Exception ex) { throw new InvalidOperationException($"Could not start Azurite ({exe}): {ex.Message}", ex); }
@@ -98,22 +123,17 @@ public sealed class AzuriteInstance : IDisposable
         process.BeginErrorReadLine();
         _process = process;
 
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        var delay = TimeSpan.FromMilliseconds(25);
-        while (true)
+        if (!listening.Task.Wait(TimeSpan.FromSeconds(60)))
         {
-            if (process.HasExited)
-                throw new InvalidOperationException($"Azurite exited with code {process.ExitCode} before listening on port {Port}:\n{Output}");
-            if (PortAnswers(Port)) return;
-            if (DateTime.UtcNow > deadline)
-            {
-                Kill();
-                throw new InvalidOperationException($"Azurite did not listen on port {Port} within 60 s:\n{Output}");
-            }
-            Thread.Sleep(delay);
-            delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 250));
+            Kill();
+            throw new InvalidOperationException($"Azurite did not report listening within 60 s:\n{Output}");
         }
+        try { Port = listening.Task.Result; }
+        catch (AggregateException ex) { throw ex.InnerException!; }
     }
+
+    private static readonly System.Text.RegularExpressions.Regex ListeningLine =
+        new(@"successfully listens on http://127\.0\.0\.1:(\d+)", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
 
     public string Output { get { lock (_output) return _output.ToString(); } }
 
@@ -171,14 +191,6 @@ public sealed class AzuriteInstance : IDisposable
             return true;
         }
         catch (SocketException) { return false; }
-    }
-
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        try { return ((IPEndPoint)listener.LocalEndpoint).Port; }
-        finally { listener.Stop(); }
     }
 
     private static string RequireTool(string name)
