@@ -29,11 +29,11 @@ public sealed class AksManagedTests : IAsyncLifetime
         _bed.UseEnvironmentCredential();
         using var manager = _bed.NewManager();
 
-        var state = await manager.CreateAsync(Spec() with { NodeCount = 2, KubernetesVersion = "1.33" }, Options, CancellationToken.None);
+        var state = await manager.CreateAsync(Spec() with { NodeCount = 2, KubernetesVersion = "1.41" }, Options, CancellationToken.None);
 
         Assert.Equal(ClusterStatus.Running, state.Status);
         Assert.Equal("AKS", state.Distribution);
-        Assert.Equal("1.33.2", state.KubernetesVersion); // what AKS picked for "1.33"
+        Assert.Equal("1.41.5", state.KubernetesVersion); // what AKS picked for "1.41"
         const string context = "demo-eastus-managed-azure-ksctl";
         Assert.Equal(context, state.ContextName);
         Assert.Equal(2, Arm.Inventory.Count);
@@ -45,6 +45,8 @@ public sealed class AksManagedTests : IAsyncLifetime
         var pool = aks.Body["properties"]!["agentPoolProfiles"]![0]!;
         Assert.Equal(("Standard_DS2_v2", 2, "System"), (pool["vmSize"]!.GetValue<string>(), pool["count"]!.GetValue<int>(), pool["mode"]!.GetValue<string>()));
         Assert.Equal("SystemAssigned", aks.Body["identity"]!["type"]!.GetValue<string>());
+        Assert.Equal("ksctl-nodes-demo", aks.Body["properties"]!["nodeResourceGroup"]!.GetValue<string>());
+        Assert.Equal(0, Arm.Count("GET", "/kubernetesVersions")); // a version was given: no lookup
         Assert.All(Arm.Inventory, r => Assert.Equal(("demo", "azure", "managed"), (r.Tag("ksctl-cluster"), r.Tag("ksctl-provider"), r.Tag("ksctl-type"))));
         Assert.All(Arm.Creates.Values, n => Assert.Equal(1, n));
         Assert.StartsWith("https://demo-k8s-", state.Endpoint);
@@ -182,8 +184,10 @@ public sealed class AksManagedTests : IAsyncLifetime
         var e = await Assert.ThrowsAnyAsync<KsctlException>(() => manager.CreateAsync(Spec(), Options, CancellationToken.None));
 
         Assert.Equal("KsctlAuthenticationFailed", e.ErrorId);
-        // Which source answers depends on the machine (no IMDS here; a desk with `az login` gets a token the emulator rejects).
-        Assert.StartsWith("Azure ", e.Message);
+        // The test bed lets no source of the host (IMDS, az, Az PowerShell, VS Code) answer: only the environment was
+        // tried, and it has no client secret, so the sign-in fails the same way on every machine.
+        Assert.StartsWith("Azure sign-in failed: ", e.Message);
+        Assert.Contains("EnvironmentCredential", e.Message);
         Assert.NotNull(e.RecommendedAction);
         Assert.Equal(0, Arm.Count("PUT", "/"));
         await Assert.ThrowsAsync<ClusterNotFoundException>(() => manager.GetAsync(Id(), CancellationToken.None));
@@ -320,7 +324,8 @@ public sealed class AksManagedTests : IAsyncLifetime
         _bed.UseEnvironmentCredential();
         Arm.HoldOperations = true;
         using var cts = new CancellationTokenSource();
-        Arm.OnPut = (type, _) => { if (type == "Microsoft.ContainerService/managedClusters") cts.CancelAfter(TimeSpan.FromMilliseconds(300)); };
+        // Ctrl+C at the first status check of AKS's creation: Ksctl is then waiting on the operation.
+        Arm.OnOperationPoll = (type, delete, _) => { if (type == "Microsoft.ContainerService/managedClusters" && !delete) cts.Cancel(); };
         using var manager = _bed.NewManager();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => manager.CreateAsync(Spec(), Options, cts.Token));
@@ -328,8 +333,9 @@ public sealed class AksManagedTests : IAsyncLifetime
         var state = await manager.GetAsync(Id(), CancellationToken.None);
         Assert.Equal(ClusterStatus.CreationFailed, state.Status);
         Assert.Equal(Aks, state.Resources["azure:aks"]); // recorded before the PUT
+        Assert.True(cts.IsCancellationRequested);
         Arm.HoldOperations = false;
-        Arm.OnPut = null;
+        Arm.OnOperationPoll = null;
 
         state = await manager.CreateAsync(Spec(), Options, CancellationToken.None);
 
@@ -340,13 +346,10 @@ public sealed class AksManagedTests : IAsyncLifetime
         // Ctrl+C while AKS deletes the cluster: the delete resumes from its checkpoints and finishes.
         Arm.HoldOperations = true;
         using var deleting = new CancellationTokenSource();
-        var watch = Task.Run(async () =>
-        {
-            while (!Arm.Requests.Any(r => r.Method == "DELETE")) await Task.Delay(20);
-            deleting.CancelAfter(TimeSpan.FromMilliseconds(200));
-        });
+        Arm.OnOperationPoll = (type, delete, _) => { if (type == "Microsoft.ContainerService/managedClusters" && delete) deleting.Cancel(); };
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => manager.DeleteAsync(Id(), Options, deleting.Token));
-        await watch;
+        Assert.Equal(1, Arm.Count("DELETE", "/managedClusters/demo"));
+        Arm.OnOperationPoll = null;
         Assert.Equal(ClusterStatus.DeletionFailed, (await manager.GetAsync(Id(), CancellationToken.None)).Status);
         Arm.HoldOperations = false;
         await manager.DeleteAsync(Id(), Options, CancellationToken.None);

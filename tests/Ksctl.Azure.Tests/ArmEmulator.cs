@@ -24,6 +24,22 @@ namespace Ksctl.Azure.Tests;
 /// one-shot errors for a resource type. The inventory is what exists; <see cref="Creates"/> counts creations per id.
 /// A VM's customData is handed to <see cref="VmBooter"/> (the test machine pool), and its NIC and public IP then
 /// report that machine's address.
+/// <para>Upstream sources of the rules (each partial file names its own in detail):</para>
+/// <list type="bullet">
+/// <item>Request shape, api-version (400 MissingApiVersionParameter), bearer tokens (401 InvalidAuthenticationToken) and the
+///   error body <c>{"error":{"code","message"}}</c>: the ARM RPC (github.com/cloud-and-ai-microsoft/resource-provider-contract,
+///   "Common API behaviour") and learn.microsoft.com/azure/azure-resource-manager/troubleshooting/common-deployment-errors.</item>
+/// <item>Throttling (429 with Retry-After): learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling.</item>
+/// <item>Long-running operations (ArmEmulator.Operations.cs): learn.microsoft.com/azure/azure-resource-manager/management/async-operations.</item>
+/// <item>Resource bodies: azure-rest-api-specs — resources 2021-04-01 (resourceGroups, Providers_Register), network
+///   2024-05-01 (virtualNetworks, networkSecurityGroups, publicIPAddresses, networkInterfaces), compute 2024-07-01
+///   (virtualMachines, vmSizes), containerservice aks 2024-09-01 (managedClusters, kubernetesVersions).</item>
+/// <item>Name rules and AKS's node resource group (ArmEmulator.Rules.cs), namespace registration (ArmEmulator.Registration.cs).</item>
+/// <item>Transient failures: a NIC PUT while another NIC of its subnet provisions ends AnotherOperationInProgress, and
+///   ARM's RetryableError / ReferencedResourceNotProvisioned on demand (<see cref="FailNextOperation"/>); these are the
+///   codes Network documents as "retry the operation" (learn.microsoft.com/azure/virtual-network/troubleshoot-nic and
+///   common-deployment-errors).</item>
+/// </list>
 /// </summary>
 public sealed partial class ArmEmulator : IAsyncDisposable
 {
@@ -116,6 +132,14 @@ public sealed partial class ArmEmulator : IAsyncDisposable
     public Action<string>? VmReleaser { get; set; }
     /// <summary>Called when a PUT of a resource type arrives (after it is applied): lets a test cancel mid-create.</summary>
     public Action<string, string>? OnPut { get; set; }
+    /// <summary>Called at each poll of an operation: (resource type, is a delete, status before this poll).</summary>
+    public Action<string, bool, string>? OnOperationPoll { get; set; }
+    /// <summary>How many NIC creations may end AnotherOperationInProgress because another NIC of their subnet is still provisioning.</summary>
+    public int SubnetContention { get; set; }
+    /// <summary>How many NIC operations failed that way.</summary>
+    public int ContentionFailures { get; private set; }
+    /// <summary>What new public IPs report as their address (a hostile value for the validation tests); null: a real address.</summary>
+    public string? ReportedPublicIp { get; set; }
 
     /// <summary>What exists now (any provisioning state).</summary>
     public IReadOnlyList<Resource> Inventory { get { lock (_gate) return _resources.Values.OrderBy(r => r.Id).ToList(); } }
@@ -144,11 +168,19 @@ public sealed partial class ArmEmulator : IAsyncDisposable
 
     private readonly List<string> _lostResponses = [];
 
-    /// <summary>The next creation of that type is accepted, then its operation ends Failed with this error.</summary>
+    /// <summary>The next creation (or re-PUT of a failed one) of that type is accepted, then its operation ends Failed with this error.</summary>
     public void FailNextOperation(string type, string code, string message)
     {
         lock (_gate) _operationFailures.Add((type, code, message));
     }
+
+    /// <summary>The next deletion of that type is accepted, then its operation ends Failed with this error (the resource stays).</summary>
+    public void FailNextDelete(string type, string code, string message)
+    {
+        lock (_gate) _deleteFailures.Add((type, code, message));
+    }
+
+    private readonly List<(string Type, string Code, string Message)> _deleteFailures = [];
 
     private async Task HandleAsync(HttpContext ctx)
     {
@@ -202,7 +234,10 @@ public sealed partial class ArmEmulator : IAsyncDisposable
             return;
         }
         if (segments.Length == 2) { await Json(ctx, 200, SubscriptionJson(subscription, principal.Tenant)); return; }
+        if (await ProviderRegistrationAsync(ctx, segments)) return;
+        if (await RefuseUnregisteredAsync(ctx, segments)) return;
         if (await CatalogAsync(ctx, segments)) return;
+        if (await KubernetesVersionsAsync(ctx, segments)) return;
         if (segments.Length >= 6 && segments[2] == "providers" && segments[^2] == "operations") { await OperationAsync(ctx, segments[^1], location: false); return; }
         if (segments.Length == 4 && segments[2] == "operationresults") { await OperationAsync(ctx, segments[3], location: true); return; }
         if (!segments[2].Equals("resourceGroups", StringComparison.OrdinalIgnoreCase) || segments.Length < 4)
