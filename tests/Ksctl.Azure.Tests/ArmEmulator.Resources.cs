@@ -213,7 +213,7 @@ public sealed partial class ArmEmulator
         switch (r.Type)
         {
             case "Microsoft.Network/publicIPAddresses":
-                r.Body["properties"]!["ipAddress"] = ReportedPublicIp ?? $"20.30.40.{n}";
+                r.Body["properties"]!["ipAddress"] = ReportedPublicIp?.Invoke(r.Name) ?? $"20.30.40.{n}";
                 break;
             case "Microsoft.Network/networkInterfaces":
                 if (r.Body["properties"]?["ipConfigurations"]?[0]?["properties"] is JsonObject cfg) cfg["privateIPAddress"] = $"10.1.0.{n}";

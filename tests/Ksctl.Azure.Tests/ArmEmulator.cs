@@ -138,8 +138,8 @@ public sealed partial class ArmEmulator : IAsyncDisposable
     public int SubnetContention { get; set; }
     /// <summary>How many NIC operations failed that way.</summary>
     public int ContentionFailures { get; private set; }
-    /// <summary>What new public IPs report as their address (a hostile value for the validation tests); null: a real address.</summary>
-    public string? ReportedPublicIp { get; set; }
+    /// <summary>What a new public IP (by name) reports as its address (hostile values for the validation tests); null: a real address.</summary>
+    public Func<string, string?>? ReportedPublicIp { get; set; }
 
     /// <summary>What exists now (any provisioning state).</summary>
     public IReadOnlyList<Resource> Inventory { get { lock (_gate) return _resources.Values.OrderBy(r => r.Id).ToList(); } }
