@@ -32,6 +32,7 @@ public sealed class AksConformanceTests : IAsyncLifetime
         var azure = Assert.Single(manager.Providers, d => d.Provider == CloudProvider.Azure);
         var region = azure.Regions.MaxBy(r => r.Length)!;
         var name = "k" + new string('8', 48) + "s"; // 50: the longest cluster name Ksctl allows
+        Arm.Locations.Add(new ArmEmulator.Location(region)); // ARM refuses a group in a location it does not list
         // What AKS would derive without an explicit name, and what the emulator (like AKS) refuses.
         Assert.True($"MC_ksctl-resgrp-managed-{name}_{name}_{region}".Length > ArmEmulator.MaxResourceGroupName);
 

@@ -33,7 +33,7 @@ public sealed partial class ArmEmulator
             }
             else if (Validate(type, group, name, body) is { } invalid)
             {
-                status = -400;
+                status = -StatusOf(invalid.Code);
                 resource = null!;
                 ctx.Items["error"] = invalid;
             }
@@ -94,32 +94,6 @@ public sealed partial class ArmEmulator
     }
 
     /// <summary>
-    /// The failure a test asked for (<see cref="FailNextOperation"/>), else, for a NIC while another NIC of the same subnet
-    /// is still being provisioned and <see cref="SubnetContention"/> allows, Network's AnotherOperationInProgress.
-    /// </summary>
-    private void InjectFailure(Operation op, Resource resource)
-    {
-        var failure = _operationFailures.FindIndex(f => f.Type.Equals(resource.Type, StringComparison.OrdinalIgnoreCase));
-        if (failure >= 0)
-        {
-            op.Error = (_operationFailures[failure].Code, _operationFailures[failure].Message);
-            _operationFailures.RemoveAt(failure);
-            return;
-        }
-        if (resource.Type != "Microsoft.Network/networkInterfaces" || SubnetContention <= 0) return;
-        var subnet = SubnetOf(resource);
-        var busy = _resources.Values.FirstOrDefault(r => r.Id != resource.Id && r.Type == resource.Type && SubnetOf(r) == subnet
-            && r.Operation is { } o && _operations.TryGetValue(o, out var other) && !other.Delete && other.Status == "InProgress");
-        if (busy is null) return;
-        SubnetContention--;
-        ContentionFailures++;
-        op.Error = ("AnotherOperationInProgress", $"Another operation on this or dependent resource is in progress. To retrieve status of the operation use uri: {BaseUrl}subscriptions/{Subscription}/providers/Microsoft.Network/locations/eastus/operations/{busy.Operation}.");
-    }
-
-    private static string? SubnetOf(Resource nic) =>
-        nic.Body["properties"]?["ipConfigurations"]?[0]?["properties"]?["subnet"]?["id"]?.GetValue<string>()?.ToLowerInvariant();
-
-    /// <summary>
     /// Fixed at creation, as in Azure: a VM's osProfile (customData, computerName, admin user); an AKS cluster's node
     /// resource group (managedClusters.json: nodeResourceGroup cannot be changed after creation).
     /// </summary>
@@ -148,6 +122,7 @@ public sealed partial class ArmEmulator
         if (type != "Microsoft.Resources/resourceGroups" && !_resources.Values.Any(r => r.Type == "Microsoft.Resources/resourceGroups" && r.Name.Equals(group, StringComparison.OrdinalIgnoreCase)))
             return ("ResourceGroupNotFound", $"Resource group '{group}' could not be found.");
         if (body["location"] is null) return ("LocationRequired", "The location property is required for this definition.");
+        if (LocationViolation(type, body["location"]!.GetValue<string>()) is { } badLocation) return badLocation;
         string? Ref(JsonNode? node) => node?["id"]?.GetValue<string>();
         bool Exists(string? refId) => refId is null || _resources.ContainsKey(refId) || SubnetExists(refId);
         switch (type)
@@ -164,6 +139,7 @@ public sealed partial class ArmEmulator
                 if (nic is null || !_resources.ContainsKey(nic)) return ("NotFound", $"Resource {nic} not found.");
                 if (body["properties"]?["hardwareProfile"]?["vmSize"] is null) return ("InvalidParameter", "Required parameter 'hardwareProfile.vmSize' is missing (null).");
                 if (ComputerNameViolation(body) is { } badComputer) return badComputer;
+                if (SizeViolation(id: $"/subscriptions/{Subscription}/resourceGroups/{group}/providers/{type}/{name}", body) is { } badSize) return badSize;
                 var custom = body["properties"]?["osProfile"]?["customData"]?.GetValue<string>();
                 if (custom is not null)
                     try { Convert.FromBase64String(custom); }

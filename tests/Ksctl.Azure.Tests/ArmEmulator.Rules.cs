@@ -17,6 +17,11 @@ namespace Ksctl.Azure.Tests;
 ///   rancher/rancher#21264; https://aka.ms/aks-naming-rules). It cannot change after creation.</item>
 /// <item>AKS dnsPrefix: 1-54 characters, letters, digits and hyphens, starting and ending alphanumeric (AKS naming rules).</item>
 /// <item>A VM's osProfile.computerName: 1-64 characters on Linux (resource-name-rules, virtualMachines).</item>
+/// <item>Locations: a resource group only in a physical location of the subscription, 400 LocationNotAvailableForResourceGroup;
+///   other resources 400 LocationNotAvailableForResourceType (common-deployment-errors; the list is <see cref="Locations"/>).</item>
+/// <item>A VM size the location does not offer: 409 SkuNotAvailable (learn.microsoft.com/azure/azure-resource-manager/
+///   troubleshooting/error-sku-not-available; the sizes are those of the vmSizes list, <see cref="VmSizes"/>).</item>
+/// <item>Statuses: ResourceGroupNotFound 404, SkuNotAvailable 409, the other validation errors 400.</item>
 /// </list>
 /// </summary>
 public sealed partial class ArmEmulator
@@ -71,5 +76,30 @@ public sealed partial class ArmEmulator
         return computer is { Length: < 1 or > 64 }
             ? ("InvalidParameter", $"The value '{computer}' of parameter 'osProfile.computerName' is invalid: Linux computer names are 1-64 characters.")
             : null;
+    }
+
+    private static int StatusOf(string code) => code switch
+    {
+        "ResourceGroupNotFound" => 404,
+        "SkuNotAvailable" => 409,
+        _ => 400,
+    };
+
+    private (string Code, string Message)? LocationViolation(string type, string location)
+    {
+        var physical = Locations.Where(l => l.RegionType == "Physical").Select(l => l.Name).ToList();
+        if (physical.Contains(location, StringComparer.OrdinalIgnoreCase)) return null;
+        return type == "Microsoft.Resources/resourceGroups"
+            ? ("LocationNotAvailableForResourceGroup", $"The provided location '{location}' is not available for resource group. List of available regions is '{string.Join(",", physical)}'.")
+            : ("LocationNotAvailableForResourceType", $"The provided location '{location}' is not available for resource type '{type}'. List of available regions for the resource type is '{string.Join(",", physical)}'.");
+    }
+
+    private (string Code, string Message)? SizeViolation(string id, JsonObject body)
+    {
+        var size = body["properties"]?["hardwareProfile"]?["vmSize"]?.GetValue<string>();
+        var location = body["location"]!.GetValue<string>();
+        var offered = VmSizes.TryGetValue(location, out var sizes) ? sizes : DefaultVmSizes;
+        if (size is null || offered.Contains(size, StringComparer.OrdinalIgnoreCase)) return null;
+        return ("SkuNotAvailable", $"The requested size for resource '{id}' is currently not available in location '{location}' zones '' for subscription '{Subscription}'. Please try another size or deploy to a different location or zones. See https://aka.ms/azureskunotavailable for details.");
     }
 }

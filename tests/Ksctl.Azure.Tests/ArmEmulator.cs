@@ -148,40 +148,6 @@ public sealed partial class ArmEmulator : IAsyncDisposable
     public int Count(string method, string pathContains) =>
         Requests.Count(r => r.Method == method && r.Path.Contains(pathContains, StringComparison.OrdinalIgnoreCase));
 
-    /// <summary>That fraction of the following ARM requests fail (evenly spread, deterministic), cycling through <see cref="FaultStatuses"/>.</summary>
-    public void FailFraction(double fraction)
-    {
-        lock (_gate) { _faultFraction = fraction; _faultCredit = 0; }
-    }
-
-    /// <summary>The next PUT of that resource type ("Microsoft.ContainerService/managedClusters") is refused with this ARM error.</summary>
-    public void RefuseNextPut(string type, int status, string code, string message)
-    {
-        lock (_gate) _putErrors.Add((type, status, code, message));
-    }
-
-    /// <summary>The next creation of that type is applied, but its answer is lost (500): the client cannot know it worked.</summary>
-    public void LoseNextCreateResponse(string type)
-    {
-        lock (_gate) _lostResponses.Add(type);
-    }
-
-    private readonly List<string> _lostResponses = [];
-
-    /// <summary>The next creation (or re-PUT of a failed one) of that type is accepted, then its operation ends Failed with this error.</summary>
-    public void FailNextOperation(string type, string code, string message)
-    {
-        lock (_gate) _operationFailures.Add((type, code, message));
-    }
-
-    /// <summary>The next deletion of that type is accepted, then its operation ends Failed with this error (the resource stays).</summary>
-    public void FailNextDelete(string type, string code, string message)
-    {
-        lock (_gate) _deleteFailures.Add((type, code, message));
-    }
-
-    private readonly List<(string Type, string Code, string Message)> _deleteFailures = [];
-
     private async Task HandleAsync(HttpContext ctx)
     {
         var path = ctx.Request.Path.Value ?? "/";

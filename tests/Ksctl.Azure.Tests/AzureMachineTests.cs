@@ -5,12 +5,12 @@ using Ksctl.Core.Model;
 namespace Ksctl.Azure.Tests;
 
 /// <summary>
-/// Issue #12 (Azure): an address ARM reports reaches SSH targets, scripts and HAProxy's configuration, so it is
-/// recorded only once it is a plain IP address. No test machines are needed: the VMs never boot, and the create must
-/// stop before any connection is tried.
+/// Self-managed failures that stop before any SSH connection, so no test machines are needed (the VMs never boot):
+/// an address ARM reports that is not an IP address is never recorded (issue #12: addresses reach SSH targets, scripts
+/// and HAProxy's configuration); a VM size the region does not offer is ARM's SkuNotAvailable, verbatim (issue #10 item 8).
 /// </summary>
 [Collection(AzureEnvironmentCollection.Name)]
-public sealed class AzureMachineAddressTests : IAsyncLifetime
+public sealed class AzureMachineTests : IAsyncLifetime
 {
     private AzureTestBed _bed = null!;
 
@@ -63,5 +63,27 @@ public sealed class AzureMachineAddressTests : IAsyncLifetime
         // What was created is still deleted completely.
         await manager.DeleteAsync(spec.Id, OperationOptions.Default, CancellationToken.None);
         Assert.Empty(_bed.Arm.Inventory);
+    }
+
+    [Fact]
+    public async Task A_VM_size_the_region_does_not_offer_is_ResourceUnavailable_with_Azures_message()
+    {
+        // A hyphenated size (accepted by Ksctl's validation) that eastus does not offer in the emulator's vmSizes list.
+        const string size = "Standard_E4-2s_v5";
+        var spec = new ClusterSpec
+        {
+            Id = new ClusterId(CloudProvider.Azure, ClusterType.SelfManaged, "ha", "eastus"), WorkerCount = 0,
+            LoadBalancerSize = size, EtcdSize = size, ControlPlaneSize = size,
+        };
+        using var manager = _bed.NewManager();
+
+        var e = await Assert.ThrowsAsync<PlanFailedException>(() => manager.CreateAsync(spec, OperationOptions.Default, CancellationToken.None));
+
+        var cause = Assert.IsAssignableFrom<KsctlException>(e.InnerException);
+        Assert.Equal(KsctlErrorCategory.ResourceUnavailable, cause.Category);
+        Assert.Contains("409 SkuNotAvailable: The requested size for resource '/subscriptions/", cause.Message);
+        Assert.Contains("is currently not available in location 'eastus'", cause.Message);
+        Assert.DoesNotContain(_bed.Arm.Inventory, r => r.Type == "Microsoft.Compute/virtualMachines");
+        Assert.Equal(ClusterStatus.CreationFailed, (await manager.GetAsync(spec.Id, CancellationToken.None)).Status);
     }
 }
