@@ -112,7 +112,7 @@ public sealed partial class ArmEmulator
         var take = CatalogPageSize > 0 ? CatalogPageSize : items.Length;
         var body = new JsonObject { ["value"] = new JsonArray(items.Skip(skip).Take(take).Select(i => (JsonNode)i).ToArray()) };
         if (skip + take < items.Length)
-            body["nextLink"] = $"{BaseUrl.ToString().TrimEnd('/')}{ctx.Request.Path}?api-version={version}&$skiptoken={skip + take}";
+            body["nextLink"] = $"{(LinkBase ?? BaseUrl).ToString().TrimEnd('/')}{ctx.Request.Path}?api-version={version}&$skiptoken={skip + take}";
         await Json(ctx, 200, body);
         return true;
     }

@@ -66,4 +66,10 @@ public sealed partial class ArmEmulator
 
     private static string? SubnetOf(Resource nic) =>
         nic.Body["properties"]?["ipConfigurations"]?[0]?["properties"]?["subnet"]?["id"]?.GetValue<string>()?.ToLowerInvariant();
+
+    /// <summary>
+    /// Where the URLs the emulator hands out (Azure-AsyncOperation, Location, nextLink) point; null: itself. A hostile
+    /// or compromised answer would point them elsewhere, to collect the bearer token the client attaches.
+    /// </summary>
+    public Uri? LinkBase { get; set; }
 }

@@ -23,7 +23,7 @@ public sealed partial class ArmEmulator
 
     private void AddOperationHeaders(HttpContext ctx, string opId, bool location)
     {
-        var root = BaseUrl.ToString().TrimEnd('/');
+        var root = (LinkBase ?? BaseUrl).ToString().TrimEnd('/');
         var sub = ctx.Request.Path.Value!.Split('/')[2];
         ctx.Response.Headers["Azure-AsyncOperation"] = $"{root}/subscriptions/{sub}/providers/Microsoft.Emulator/locations/eastus/operations/{opId}?api-version=2024-01-01";
         if (location) ctx.Response.Headers.Location = $"{root}/subscriptions/{sub}/operationresults/{opId}?api-version=2024-01-01";

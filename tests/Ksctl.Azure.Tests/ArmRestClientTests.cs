@@ -133,4 +133,22 @@ public sealed class ArmRestClientTests : IAsyncLifetime
         Assert.Equal("KsctlInvalidResourceId", e.ErrorId);
         Assert.Equal(before, Arm.Requests.Count);
     }
+
+    [Fact]
+    public async Task Operation_and_nextLink_URLs_on_another_host_are_not_followed()
+    {
+        Arm.LinkBase = new Uri("https://attacker.invalid:8443/");
+        var before = Arm.Requests.Count;
+
+        var e = await Assert.ThrowsAsync<KsctlException>(() => _client.PutAsync(PipId("d"), AzureApiVersions.Network, PublicIp(), "public IP d", Timeout, CancellationToken.None));
+
+        Assert.Equal("KsctlCloudApiError", e.ErrorId);
+        Assert.Equal(KsctlErrorCategory.SecurityError, e.Category);
+        Assert.Contains("https://attacker.invalid:8443", e.Message);
+        Assert.Single(Arm.Requests.Skip(before)); // the PUT; no poll anywhere
+
+        Arm.CatalogPageSize = 2;
+        var list = await Assert.ThrowsAsync<KsctlException>(() => _client.ListAsync($"/subscriptions/{ArmEmulator.Subscription}/locations", "2022-12-01", "list locations", CancellationToken.None));
+        Assert.Equal(KsctlErrorCategory.SecurityError, list.Category);
+    }
 }

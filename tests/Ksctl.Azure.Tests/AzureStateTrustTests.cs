@@ -74,6 +74,33 @@ public sealed class AzureStateTrustTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_resource_not_tagged_as_the_clusters_is_never_deleted()
+    {
+        // The state is rewritten consistently to another subscription the credential can see, where another team has a
+        // group of the same name: every id then "matches", but that group does not carry this cluster's tags.
+        const string other = "22222222-3333-4444-5555-666666666666";
+        Arm.Principals[0] = Arm.Principals[0] with { Subscriptions = [ArmEmulator.Subscription, other] };
+        using var manager = _bed.NewManager();
+        await manager.CreateAsync(new ClusterSpec { Id = Id() }, Options, CancellationToken.None);
+        var signIn = await AzureCredentials.ResolveAsync(null, null, _bed.Endpoints, CancellationToken.None);
+        var client = new ArmRestClient(signIn, _bed.Endpoints, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, TimeProvider.System);
+        var theirs = $"/subscriptions/{other}/resourceGroups/ksctl-resgrp-managed-demo";
+        await client.PutAsync(theirs, AzureApiVersions.Resources, new System.Text.Json.Nodes.JsonObject { ["location"] = "eastus", ["tags"] = new System.Text.Json.Nodes.JsonObject { ["team"] = "payments" } }, "group", TimeSpan.FromMinutes(1), CancellationToken.None);
+        var state = (await manager.Store.ReadAsync(Id(), CancellationToken.None))!;
+        foreach (var key in state.Resources.Keys.ToList()) state.Resources[key] = state.Resources[key].Replace(ArmEmulator.Subscription, other);
+        state.Resources.Remove("azure:aks");
+        await manager.Store.WriteAsync(state, CancellationToken.None);
+
+        var e = await Assert.ThrowsAsync<PlanFailedException>(() => manager.DeleteAsync(Id(), Options, CancellationToken.None));
+
+        var cause = Assert.IsAssignableFrom<KsctlException>(e.InnerException);
+        Assert.Equal("KsctlStateInvalid", cause.ErrorId);
+        Assert.Contains("is not tagged ksctl-cluster=demo", cause.Message);
+        Assert.Contains(Arm.Inventory, r => r.Id == theirs);
+        Assert.Equal(0, Arm.Count("DELETE", "/"));
+    }
+
+    [Fact]
     public async Task The_delete_plan_lists_the_exact_ids_it_deletes()
     {
         using var manager = _bed.NewManager();

@@ -81,7 +81,10 @@ internal sealed partial class AzureProvider
         if (Recorded(ctx, key) is not { } recorded) return;
         var (client, names) = await SessionAsync(ctx, ct).ConfigureAwait(false);
         var id = AzureRecordedIds.Verify(names, key, recorded);
-        if (!await client.DeleteAsync(id, apiVersion, $"delete {ArmRestClient.ShortName(id)}", timeout, ct).ConfigureAwait(false))
+        // Read before deleting: what is there must carry this cluster's tags (a state pointed at another subscription where
+        // a same-named group exists would otherwise delete someone else's resources).
+        if (await client.GetAsync(id, apiVersion, ct).ConfigureAwait(false) is not { } existing
+            || !await DeleteOwnedAsync(client, id, existing, ctx.State.Id, apiVersion, timeout, ct).ConfigureAwait(false))
             _logger.LogInformation("Azure {Resource} was already gone.", ArmRestClient.ShortName(id));
         ctx.Mutate(s => s.Resources.Remove(key));
     }
@@ -93,5 +96,12 @@ internal sealed partial class AzureProvider
         var (client, names) = await SessionAsync(ctx, ct).ConfigureAwait(false);
         var id = AzureRecordedIds.Verify(names, key, recorded);
         return await client.GetAsync(id, apiVersion, ct).ConfigureAwait(false) is { } r && ArmRestClient.ProvisioningState(r) == "Succeeded";
+    }
+
+    private static async Task<bool> DeleteOwnedAsync(ArmRestClient client, string id, System.Text.Json.Nodes.JsonObject existing, Model.ClusterId cluster,
+        string apiVersion, TimeSpan timeout, CancellationToken ct)
+    {
+        AzureRecordedIds.EnsureOwned(existing, id, cluster);
+        return await client.DeleteAsync(id, apiVersion, $"delete {ArmRestClient.ShortName(id)}", timeout, ct).ConfigureAwait(false);
     }
 }

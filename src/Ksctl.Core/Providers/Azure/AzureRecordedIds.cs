@@ -86,6 +86,18 @@ internal static class AzureRecordedIds
         return shown;
     }
 
+    /// <summary>
+    /// A resource about to be deleted must carry the tags Ksctl put on it (ksctl-cluster, ksctl-provider, ksctl-type):
+    /// else it is not this cluster's, whatever its name, and it is left alone.
+    /// </summary>
+    public static void EnsureOwned(System.Text.Json.Nodes.JsonObject resource, string id, ClusterId cluster)
+    {
+        string? Tag(string name) => resource["tags"]?[name] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+        foreach (var (name, value) in AzureNames.Tags(cluster).Where(t => t.Key != "ksctl-region"))
+            if (Tag(name) != value)
+                throw Invalid(cluster.Name, $"'{id}' is not tagged {name}={value} (it carries '{Tag(name) ?? "no such tag"}'), so it is not this cluster's", "Nothing was deleted.");
+    }
+
     /// <summary>The plan's first delete step: every recorded id checked before any request.</summary>
     public static PlanStep VerifyStep(ClusterState state) =>
         new(StepName, (ctx, _) => { ctx.Session.Read(s => { VerifyAll(s); return 0; }); return Task.CompletedTask; })
@@ -95,8 +107,8 @@ internal static class AzureRecordedIds
 
     public const string StepName = "azure:verify-recorded-ids";
 
-    private static KsctlException Invalid(string cluster, string why) =>
-        new("KsctlStateInvalid", KsctlErrorCategory.InvalidData, $"The state of cluster '{cluster}' cannot be trusted: {why}. Nothing was sent to Azure.", cluster)
+    private static KsctlException Invalid(string cluster, string why, string outcome = "Nothing was sent to Azure.") =>
+        new("KsctlStateInvalid", KsctlErrorCategory.InvalidData, $"The state of cluster '{cluster}' cannot be trusted: {why}. {outcome}", cluster)
         {
             RecommendedAction = "Restore the state document from a trusted copy (Import-KsctlState), or remove the cluster's resources in the Azure portal.",
         };
