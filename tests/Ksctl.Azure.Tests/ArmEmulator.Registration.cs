@@ -22,6 +22,8 @@ public sealed partial class ArmEmulator
     /// <summary>Namespaces the subscription has not registered (case-insensitive).</summary>
     public HashSet<string> Unregistered { get; } = new(StringComparer.OrdinalIgnoreCase);
     public int RegistrationPolls { get; set; } = 2;
+    /// <summary>The principal lacks */register/action (a narrow custom role): Providers_Register answers 403 AuthorizationFailed.</summary>
+    public bool RegistrationForbidden { get; set; }
     private readonly Dictionary<string, int> _registering = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>A fresh subscription: the namespaces Ksctl uses are not registered.</summary>
@@ -37,6 +39,12 @@ public sealed partial class ArmEmulator
         var isRegister = segments.Length == 5 && segments[2] == "providers" && segments[4] == "register" && ctx.Request.Method == "POST";
         if (!isGet && !isRegister) return false;
         var ns = segments[3];
+        if (isRegister && RegistrationForbidden)
+        {
+            await Error(ctx, 403, "AuthorizationFailed",
+                $"The client '{ClientId}' with object id '{ClientId}' does not have authorization to perform action '{ns}/register/action' over scope '/subscriptions/{segments[1]}' or the scope is invalid. If access was recently granted, please refresh your credentials.");
+            return true;
+        }
         string state;
         lock (_gate)
         {

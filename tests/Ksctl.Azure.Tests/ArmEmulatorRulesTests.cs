@@ -92,4 +92,21 @@ public sealed class ArmEmulatorRulesTests : IAsyncLifetime
         Assert.DoesNotContain("Microsoft.Network", Arm.Unregistered);
         Assert.Contains("Microsoft.Compute", Arm.Unregistered);
     }
+
+    [Fact]
+    public async Task A_principal_that_may_not_register_gets_ARMs_refusal_and_the_command_to_ask_for()
+    {
+        await Put(Group, new JsonObject { ["location"] = "eastus" }, AzureApiVersions.Resources);
+        Arm.UseFreshSubscription();
+        Arm.RegistrationForbidden = true;
+
+        var e = await Assert.ThrowsAsync<KsctlException>(() => Put($"{Group}/providers/Microsoft.Network/publicIPAddresses/pip", new JsonObject { ["location"] = "eastus" }));
+
+        Assert.Equal(KsctlErrorCategory.SecurityError, e.Category);
+        Assert.Contains("403 AuthorizationFailed", e.Message);
+        Assert.Contains("Microsoft.Network/register/action", e.Message);
+        Assert.Contains("az provider register --namespace Microsoft.Network", e.RecommendedAction);
+        Assert.Equal(1, Arm.Count("POST", "/register"));
+        Assert.DoesNotContain(Arm.Inventory, r => r.Type == "Microsoft.Network/publicIPAddresses");
+    }
 }

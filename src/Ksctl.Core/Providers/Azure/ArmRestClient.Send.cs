@@ -56,7 +56,18 @@ internal sealed partial class ArmRestClient
             {
                 // The namespace comes from our own path, never from the message: only what Ksctl asked for is registered.
                 _logger.LogWarning("Azure {What}: the subscription is not registered for {Namespace}; registering it.", what, ns);
-                await RegisterAsync(path.Split('/')[2], ns, ct).ConfigureAwait(false);
+                try
+                {
+                    await RegisterAsync(path.Split('/')[2], ns, ct).ConfigureAwait(false);
+                }
+                catch (KsctlException refused) when (refused.ErrorId == "KsctlCloudApiError" && refused.Category == KsctlErrorCategory.SecurityError)
+                {
+                    // Registering needs */register/action (Contributor has it; narrower custom roles may not).
+                    throw new KsctlException(refused.ErrorId, refused.Category, refused.Message, "Azure", refused)
+                    {
+                        RecommendedAction = $"Ask a subscription owner to register the namespace once (Register-AzResourceProvider -ProviderNamespace {ns}, or az provider register --namespace {ns}), then run the command again.",
+                    };
+                }
             }
         }
     }
