@@ -140,6 +140,14 @@ public sealed class AzureHaTests : IAsyncLifetime
         Assert.DoesNotContain("ssh-host-key/wp-1", state.Secrets.Keys);
         Assert.False(_pool.Booted.ContainsKey("ha-vm-wp-1"));
 
+        // The delete plan (-WhatIf, -Confirm) names the exact ids each step deletes.
+        var deletePlan = await manager.PlanDeleteAsync(spec.Id, CancellationToken.None);
+        var group = $"/subscriptions/{ArmEmulator.Subscription}/resourceGroups/ksctl-resgrp-selfmanaged-ha";
+        Assert.Equal([$"{group}/providers/Microsoft.Compute/virtualMachines/ha-vm-cp-0"], deletePlan.Steps.Single(s => s.Name == "azure:delete-vm:cp-0").Resources);
+        Assert.Equal([$"{group}/providers/Microsoft.Network/networkInterfaces/ha-vm-cp-0-nic"], deletePlan.Steps.Single(s => s.Name == "azure:delete-nic:cp-0").Resources);
+        Assert.Equal([$"{group}/providers/Microsoft.Network/networkSecurityGroups/ha-fw-db"], deletePlan.Steps.Single(s => s.Name == "azure:delete-nsg:db").Resources);
+        Assert.Equal([group], deletePlan.Steps.Single(s => s.Name == "azure:delete-resource-group").Resources);
+
         // A delete that fails (a NIC's deletion operation ends Failed): DeletionFailed, the NIC is still there.
         arm.FailNextDelete("Microsoft.Network/networkInterfaces", "InternalOperationError", "An error occurred while deleting the network interface.");
         var deleteFailed = await Assert.ThrowsAsync<PlanFailedException>(() => manager.DeleteAsync(spec.Id, options, CancellationToken.None));
