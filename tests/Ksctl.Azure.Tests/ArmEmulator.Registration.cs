@@ -39,6 +39,11 @@ public sealed partial class ArmEmulator
         var isRegister = segments.Length == 5 && segments[2] == "providers" && segments[4] == "register" && ctx.Request.Method == "POST";
         if (!isGet && !isRegister) return false;
         var ns = segments[3];
+        if (ApiVersionViolation("Microsoft.Resources/providers", "global", ctx.Request.Query["api-version"].ToString()) is { } badVersion)
+        {
+            await Error(ctx, 400, badVersion.Code, badVersion.Message);
+            return true;
+        }
         if (isRegister && RegistrationForbidden)
         {
             await Error(ctx, 403, "AuthorizationFailed",

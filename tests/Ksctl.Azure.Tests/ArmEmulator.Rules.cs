@@ -22,6 +22,9 @@ namespace Ksctl.Azure.Tests;
 /// <item>A VM size the location does not offer: 409 SkuNotAvailable (learn.microsoft.com/azure/azure-resource-manager/
 ///   troubleshooting/error-sku-not-available; the sizes are those of the vmSizes list, <see cref="VmSizes"/>).</item>
 /// <item>Statuses: ResourceGroupNotFound 404, SkuNotAvailable 409, the other validation errors 400.</item>
+/// <item>api-versions: each namespace answers only versions it publishes (the stable folders of azure-rest-api-specs:
+///   resources 2021-04-01…2024-03-01, network 2023-09-01…2024-05-01, compute 2023-09-01…2024-11-01, containerservice aks
+///   2024-08-01…2025-01-01); any other is 400 NoRegisteredProviderFound, as ARM answers it.</item>
 /// </list>
 /// </summary>
 public sealed partial class ArmEmulator
@@ -101,5 +104,21 @@ public sealed partial class ArmEmulator
         var offered = VmSizes.TryGetValue(location, out var sizes) ? sizes : DefaultVmSizes;
         if (size is null || offered.Contains(size, StringComparer.OrdinalIgnoreCase)) return null;
         return ("SkuNotAvailable", $"The requested size for resource '{id}' is currently not available in location '{location}' zones '' for subscription '{Subscription}'. Please try another size or deploy to a different location or zones. See https://aka.ms/azureskunotavailable for details.");
+    }
+
+    private static readonly Dictionary<string, string[]> ApiVersions = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["Microsoft.Resources"] = ["2021-04-01", "2022-09-01", "2023-07-01", "2024-03-01"],
+        ["Microsoft.Network"] = ["2023-09-01", "2023-11-01", "2024-01-01", "2024-03-01", "2024-05-01"],
+        ["Microsoft.Compute"] = ["2023-09-01", "2024-03-01", "2024-07-01", "2024-11-01"],
+        ["Microsoft.ContainerService"] = ["2024-08-01", "2024-09-01", "2024-10-01", "2025-01-01"],
+    };
+
+    /// <summary>A resource request (by type) or a registration request with an api-version its namespace does not publish.</summary>
+    private static (string Code, string Message)? ApiVersionViolation(string type, string location, string version)
+    {
+        var ns = type.Split('/')[0];
+        if (!ApiVersions.TryGetValue(ns, out var versions) || versions.Contains(version)) return null;
+        return ("NoRegisteredProviderFound", $"No registered resource provider found for location '{location}' and API version '{version}' for type '{type[(ns.Length + 1)..]}'. The supported api-versions are '{string.Join(", ", versions)}'.");
     }
 }

@@ -212,6 +212,11 @@ public sealed partial class ArmEmulator : IAsyncDisposable
             return;
         }
         var (id, type, action) = Parse(segments);
+        if (ApiVersionViolation(type, "eastus", ctx.Request.Query["api-version"].ToString()) is { } badVersion)
+        {
+            await Error(ctx, 400, badVersion.Code, badVersion.Message);
+            return;
+        }
         switch (ctx.Request.Method)
         {
             case "PUT": await PutAsync(ctx, id, type, segments[3]); break;

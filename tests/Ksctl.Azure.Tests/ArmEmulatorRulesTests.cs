@@ -64,8 +64,10 @@ public sealed class ArmEmulatorRulesTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Name_lengths_and_locations_are_ARMs()
+    public async Task Name_lengths_locations_and_api_versions_are_ARMs()
     {
+        var version = await Assert.ThrowsAsync<KsctlException>(() => Put(Group, new JsonObject { ["location"] = "eastus" }, "2099-01-01"));
+        Assert.Contains("400 NoRegisteredProviderFound: No registered resource provider found for location 'eastus' and API version '2099-01-01' for type 'resourceGroups'", version.Message);
         var badGroup = await Assert.ThrowsAsync<KsctlException>(() => Put(Group, new JsonObject { ["location"] = "marsnorth" }, AzureApiVersions.Resources));
         Assert.Contains("400 LocationNotAvailableForResourceGroup", badGroup.Message);
         var tooLong = await Assert.ThrowsAsync<KsctlException>(() => Put("/subscriptions/" + ArmEmulator.Subscription + "/resourceGroups/" + new string('g', 91), new JsonObject { ["location"] = "eastus" }, AzureApiVersions.Resources));

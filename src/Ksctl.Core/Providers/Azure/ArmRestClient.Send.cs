@@ -43,7 +43,7 @@ internal sealed partial class ArmRestClient
                 $"Azure {what}: refusing to follow {uri.GetLeftPart(UriPartial.Authority)}, which is not the Resource Manager endpoint {_endpoint.GetLeftPart(UriPartial.Authority)}; the token is sent nowhere else.", "Azure");
     }
 
-    private async Task<(int Status, string Body, Response Response)> SendAsync(RequestMethod method, string path, string apiVersion, JsonObject? body, string what, CancellationToken ct, bool notFoundOk = false)
+    private async Task<(int Status, string Body, Response Response)> SendAsync(RequestMethod method, string path, string apiVersion, JsonObject? body, string what, CancellationToken ct, bool notFoundOk = false, bool register = true)
     {
         var uri = ResolvePath(path, apiVersion);
         for (var round = 1; ; round++)
@@ -52,7 +52,7 @@ internal sealed partial class ArmRestClient
             {
                 return await SendAsync(method, uri, what, ct, body, notFoundOk).ConfigureAwait(false);
             }
-            catch (KsctlException e) when (e.Data["ArmCode"] is "MissingSubscriptionRegistration" && round <= MaxRegistrationRounds && Namespace(path) is { } ns)
+            catch (KsctlException e) when (register && e.Data["ArmCode"] is "MissingSubscriptionRegistration" && round <= MaxRegistrationRounds && Namespace(path) is { } ns)
             {
                 // The namespace comes from our own path, never from the message: only what Ksctl asked for is registered.
                 _logger.LogWarning("Azure {What}: the subscription is not registered for {Namespace}; registering it.", what, ns);

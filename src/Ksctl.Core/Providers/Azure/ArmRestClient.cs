@@ -63,10 +63,11 @@ internal sealed partial class ArmRestClient
     /// The <c>value</c> items of an ARM collection (GET on a list path such as a subscription's locations), following
     /// <c>nextLink</c>: ARM may page any list, and an item left on a later page would silently be missing.
     /// </summary>
-    public async Task<IReadOnlyList<JsonObject>> ListAsync(string path, string apiVersion, string what, CancellationToken ct, string itemsProperty = "value")
+    /// <param name="register">False for Tab completion: a key press must not change the subscription (register a namespace).</param>
+    public async Task<IReadOnlyList<JsonObject>> ListAsync(string path, string apiVersion, string what, CancellationToken ct, string itemsProperty = "value", bool register = true)
     {
         var items = new List<JsonObject>();
-        var (_, text, _) = await SendAsync(RequestMethod.Get, path, apiVersion, null, what, ct).ConfigureAwait(false);
+        var (_, text, _) = await SendAsync(RequestMethod.Get, path, apiVersion, null, what, ct, register: register).ConfigureAwait(false);
         for (var page = 1; ; page++)
         {
             var body = Parse(text, path);

@@ -14,7 +14,7 @@ internal sealed partial class AzureProvider
     public async Task<IReadOnlyList<string>> RegionsAsync(CancellationToken ct)
     {
         if (await CatalogSessionAsync(ct).ConfigureAwait(false) is not var (client, subscription)) return [];
-        var locations = await client.ListAsync($"/subscriptions/{subscription}/locations", AzureApiVersions.Subscriptions, "list locations", ct).ConfigureAwait(false);
+        var locations = await client.ListAsync($"/subscriptions/{subscription}/locations", AzureApiVersions.Subscriptions, "list locations", ct, register: false).ConfigureAwait(false);
         return locations
             .Where(l => string.Equals(l["metadata"]?["regionType"]?.GetValue<string>(), "Physical", StringComparison.OrdinalIgnoreCase))
             .Select(l => l["name"]?.GetValue<string>())
@@ -37,7 +37,7 @@ internal sealed partial class AzureProvider
         if (!LocationName.IsMatch(location)) return [];
         if (await CatalogSessionAsync(ct).ConfigureAwait(false) is not var (client, subscription)) return [];
         var sizes = await client.ListAsync($"/subscriptions/{subscription}/providers/Microsoft.Compute/locations/{location.ToLowerInvariant()}/vmSizes",
-            AzureApiVersions.Compute, $"list VM sizes in {location}", ct).ConfigureAwait(false);
+            AzureApiVersions.Compute, $"list VM sizes in {location}", ct, register: false).ConfigureAwait(false);
         return sizes
             .Select(s => s["name"]?.GetValue<string>())
             .OfType<string>()
