@@ -7,6 +7,9 @@ namespace Ksctl.Azure.Tests;
 /// The emulator's read-only catalogue: a subscription's locations (Microsoft.Resources) and the VM sizes of a location
 /// (Microsoft.Compute), in ARM's list shape (<c>value</c>, and <c>nextLink</c> when <see cref="CatalogPageSize"/> pages it).
 /// Each answers only the api-versions ARM documents for it, as ARM does (400 InvalidApiVersionParameter otherwise).
+/// AKS's versions of a location: GET /subscriptions/{s}/providers/Microsoft.ContainerService/locations/{l}/kubernetesVersions
+/// answers <c>{"values": [{"version", "isDefault", "isPreview", "capabilities", "patchVersions"}]}</c> (azure-rest-api-specs
+/// containerservice/.../aks/stable/2024-09-01/examples/KubernetesVersions_List.json; note "values", not "value").
 /// </summary>
 public sealed partial class ArmEmulator
 {
@@ -109,8 +112,64 @@ public sealed partial class ArmEmulator
         var take = CatalogPageSize > 0 ? CatalogPageSize : items.Length;
         var body = new JsonObject { ["value"] = new JsonArray(items.Skip(skip).Take(take).Select(i => (JsonNode)i).ToArray()) };
         if (skip + take < items.Length)
-            body["nextLink"] = $"{BaseUrl.ToString().TrimEnd('/')}{ctx.Request.Path}?api-version={version}&$skiptoken={skip + take}";
+            body["nextLink"] = $"{(LinkBase ?? BaseUrl).ToString().TrimEnd('/')}{ctx.Request.Path}?api-version={version}&$skiptoken={skip + take}";
         await Json(ctx, 200, body);
         return true;
+    }
+
+    /// <summary>A minor version as AKS lists it; the last patch is what a cluster created with the minor gets.</summary>
+    public sealed record AksVersion(string Minor, string[] Patches, bool IsDefault = false, bool IsPreview = false);
+
+    /// <summary>What kubernetesVersions serves (per test). Deliberately not today's versions: Ksctl must read them, not know them.</summary>
+    public List<AksVersion> KubernetesVersions { get; } =
+    [
+        new("1.41", ["1.41.3", "1.41.5"]),
+        new("1.42", ["1.42.1", "1.42.4"], IsDefault: true),
+        new("1.43", ["1.43.0"], IsPreview: true),
+    ];
+
+    private static readonly string[] ContainerServiceApiVersions = ["2024-09-01", "2024-10-01", "2025-01-01"];
+
+    private async Task<bool> KubernetesVersionsAsync(HttpContext ctx, string[] segments)
+    {
+        if (!(segments.Length == 7 && segments[2].Equals("providers", StringComparison.OrdinalIgnoreCase)
+            && segments[3].Equals("Microsoft.ContainerService", StringComparison.OrdinalIgnoreCase)
+            && segments[4].Equals("locations", StringComparison.OrdinalIgnoreCase)
+            && segments[6].Equals("kubernetesVersions", StringComparison.OrdinalIgnoreCase))) return false;
+        var version = ctx.Request.Query["api-version"].ToString();
+        if (!ContainerServiceApiVersions.Contains(version))
+        {
+            await Error(ctx, 400, "InvalidApiVersionParameter", $"The api-version '{version}' is invalid. The supported versions are '{string.Join(",", ContainerServiceApiVersions)}'.");
+            return true;
+        }
+        JsonArray values;
+        lock (_gate)
+            values = new JsonArray(KubernetesVersions.Select(v =>
+            {
+                var item = new JsonObject { ["version"] = v.Minor };
+                if (v.IsDefault) item["isDefault"] = true;
+                if (v.IsPreview) item["isPreview"] = true;
+                item["capabilities"] = new JsonObject { ["supportPlan"] = new JsonArray("KubernetesOfficial") };
+                item["patchVersions"] = new JsonObject(v.Patches.Select(p => KeyValuePair.Create(p, (JsonNode?)new JsonObject { ["upgrades"] = new JsonArray() })));
+                return (JsonNode)item;
+            }).ToArray());
+        await Json(ctx, 200, new JsonObject { ["values"] = values });
+        return true;
+    }
+
+    /// <summary>The version AKS gives a cluster: the last patch of the minor asked for (or of the default), or the patch given.</summary>
+    private string ResolveAksVersion(string? asked)
+    {
+        var minor = KubernetesVersions.FirstOrDefault(v => v.Minor == asked) ?? (asked is null ? KubernetesVersions.First(v => v.IsDefault) : null);
+        if (minor is not null) return minor.Patches[^1];
+        return asked!;
+    }
+
+    /// <summary>AKS refuses a version it does not list (400, as AKS answers an unsupported version).</summary>
+    private (string Code, string Message)? AksVersionViolation(JsonObject body)
+    {
+        var asked = body["properties"]?["kubernetesVersion"]?.GetValue<string>();
+        if (asked is null || KubernetesVersions.Any(v => v.Minor == asked || v.Patches.Contains(asked))) return null;
+        return ("AgentPoolK8sVersionNotSupported", $"Version {asked} is not supported in this region. Please use [az aks get-versions] command to get the supported version list in this region.");
     }
 }

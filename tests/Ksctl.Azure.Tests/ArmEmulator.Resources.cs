@@ -4,42 +4,12 @@ using Microsoft.AspNetCore.Http;
 
 namespace Ksctl.Azure.Tests;
 
-/// <summary>The emulator's Entra token endpoint and its ARM resource handling.</summary>
+/// <summary>
+/// ARM resources: PUT (idempotent by id, ARM's and the providers' validation, immutable properties, retry of a Failed
+/// resource on the next PUT), GET, DELETE (in-use refusals), and the faults a test asks for.
+/// </summary>
 public sealed partial class ArmEmulator
 {
-    /// <summary>The client-credentials grant as Entra answers it (AADSTS errors for a wrong secret or client).</summary>
-    private async Task TokenAsync(HttpContext ctx, string tenant)
-    {
-        var form = await ctx.Request.ReadFormAsync();
-        var principal = Principals.FirstOrDefault(p => p.Tenant == tenant && p.ClientId == form["client_id"]);
-        if (principal is null || principal.Secret != form["client_secret"])
-        {
-            var (code, text) = principal is null
-                ? ("unauthorized_client", $"AADSTS700016: Application with identifier '{form["client_id"]}' was not found in the directory '{tenant}'.")
-                : ("invalid_client", "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.");
-            await Json(ctx, principal is null ? 400 : 401, new JsonObject
-            {
-                ["error"] = code, ["error_description"] = text, ["error_codes"] = new JsonArray(principal is null ? 700016 : 7000215),
-                ["timestamp"] = DateTime.UtcNow.ToString("u"), ["trace_id"] = Guid.NewGuid().ToString(), ["correlation_id"] = Guid.NewGuid().ToString(),
-            });
-            return;
-        }
-        var token = "emu-" + Guid.NewGuid().ToString("N");
-        _tokens[token] = principal;
-        await Json(ctx, 200, new JsonObject { ["token_type"] = "Bearer", ["expires_in"] = 3599, ["ext_expires_in"] = 3599, ["access_token"] = token });
-    }
-
-    private Task OpenIdAsync(HttpContext ctx, string tenant)
-    {
-        var root = BaseUrl.ToString().TrimEnd('/');
-        return Json(ctx, 200, new JsonObject
-        {
-            ["token_endpoint"] = $"{root}/{tenant}/oauth2/v2.0/token",
-            ["authorization_endpoint"] = $"{root}/{tenant}/oauth2/v2.0/authorize",
-            ["issuer"] = $"{root}/{tenant}/v2.0",
-        });
-    }
-
     private static readonly string[] SynchronousTypes = ["Microsoft.Resources/resourceGroups"];
 
     private async Task PutAsync(HttpContext ctx, string id, string type, string group)
@@ -61,9 +31,9 @@ public sealed partial class ArmEmulator
                 resource = null!;
                 ctx.Items["error"] = (e.Code, e.Message);
             }
-            else if (Validate(type, group, body) is { } invalid)
+            else if (Validate(type, group, name, body) is { } invalid)
             {
-                status = -400;
+                status = -StatusOf(invalid.Code);
                 resource = null!;
                 ctx.Items["error"] = invalid;
             }
@@ -84,7 +54,7 @@ public sealed partial class ArmEmulator
                 {
                     // ARM retries the provisioning of a failed resource on the next PUT.
                     SetState(existing, "Updating");
-                    NewOperation(id, delete: false);
+                    InjectFailure(NewOperation(id, delete: false), existing);
                 }
                 status = existing.Operation is null ? 200 : 201;
             }
@@ -98,13 +68,7 @@ public sealed partial class ArmEmulator
                 else
                 {
                     SetState(resource, "Creating");
-                    var op = NewOperation(id, delete: false);
-                    var failure = _operationFailures.FindIndex(f => f.Type.Equals(type, StringComparison.OrdinalIgnoreCase));
-                    if (failure >= 0)
-                    {
-                        op.Error = (_operationFailures[failure].Code, _operationFailures[failure].Message);
-                        _operationFailures.RemoveAt(failure);
-                    }
+                    InjectFailure(NewOperation(id, delete: false), resource);
                     OnCreated(resource);
                 }
                 var lost = _lostResponses.FindIndex(t => t.Equals(type, StringComparison.OrdinalIgnoreCase));
@@ -129,9 +93,18 @@ public sealed partial class ArmEmulator
         await Json(ctx, status, snapshot);
     }
 
-    /// <summary>A VM's osProfile (customData, computerName, admin user) is fixed at creation, as in Azure.</summary>
+    /// <summary>
+    /// Fixed at creation, as in Azure: a VM's osProfile (customData, computerName, admin user); an AKS cluster's node
+    /// resource group (managedClusters.json: nodeResourceGroup cannot be changed after creation).
+    /// </summary>
     private static string? ImmutableChange(Resource existing, JsonObject body)
     {
+        if (existing.Type == "Microsoft.ContainerService/managedClusters")
+        {
+            var before = existing.Body["properties"]?["nodeResourceGroup"]?.GetValue<string>();
+            var after = body["properties"]?["nodeResourceGroup"]?.GetValue<string>();
+            return before != after ? "properties.nodeResourceGroup" : null;
+        }
         if (existing.Type != "Microsoft.Compute/virtualMachines") return null;
         foreach (var property in new[] { "customData", "computerName", "adminUsername" })
         {
@@ -143,15 +116,19 @@ public sealed partial class ArmEmulator
     }
 
     /// <summary>What ARM itself would refuse: a missing group or location, references to things that do not exist.</summary>
-    private (string Code, string Message)? Validate(string type, string group, JsonObject body)
+    private (string Code, string Message)? Validate(string type, string group, string name, JsonObject body)
     {
+        if (NameRuleViolation(type, name) is { } badName) return badName;
         if (type != "Microsoft.Resources/resourceGroups" && !_resources.Values.Any(r => r.Type == "Microsoft.Resources/resourceGroups" && r.Name.Equals(group, StringComparison.OrdinalIgnoreCase)))
             return ("ResourceGroupNotFound", $"Resource group '{group}' could not be found.");
         if (body["location"] is null) return ("LocationRequired", "The location property is required for this definition.");
+        if (LocationViolation(type, body["location"]!.GetValue<string>()) is { } badLocation) return badLocation;
         string? Ref(JsonNode? node) => node?["id"]?.GetValue<string>();
         bool Exists(string? refId) => refId is null || _resources.ContainsKey(refId) || SubnetExists(refId);
         switch (type)
         {
+            case "Microsoft.ContainerService/managedClusters":
+                return ManagedClusterViolation(group, name, body) ?? AksVersionViolation(body);
             case "Microsoft.Network/networkInterfaces":
                 var ip = body["properties"]?["ipConfigurations"]?[0]?["properties"];
                 foreach (var r in new[] { Ref(ip?["subnet"]), Ref(ip?["publicIPAddress"]), Ref(body["properties"]?["networkSecurityGroup"]) })
@@ -161,6 +138,8 @@ public sealed partial class ArmEmulator
                 var nic = Ref(body["properties"]?["networkProfile"]?["networkInterfaces"]?[0]);
                 if (nic is null || !_resources.ContainsKey(nic)) return ("NotFound", $"Resource {nic} not found.");
                 if (body["properties"]?["hardwareProfile"]?["vmSize"] is null) return ("InvalidParameter", "Required parameter 'hardwareProfile.vmSize' is missing (null).");
+                if (ComputerNameViolation(body) is { } badComputer) return badComputer;
+                if (SizeViolation(id: $"/subscriptions/{Subscription}/resourceGroups/{group}/providers/{type}/{name}", body) is { } badSize) return badSize;
                 var custom = body["properties"]?["osProfile"]?["customData"]?.GetValue<string>();
                 if (custom is not null)
                     try { Convert.FromBase64String(custom); }
@@ -210,7 +189,7 @@ public sealed partial class ArmEmulator
         switch (r.Type)
         {
             case "Microsoft.Network/publicIPAddresses":
-                r.Body["properties"]!["ipAddress"] = $"20.30.40.{n}";
+                r.Body["properties"]!["ipAddress"] = ReportedPublicIp?.Invoke(r.Name) ?? $"20.30.40.{n}";
                 break;
             case "Microsoft.Network/networkInterfaces":
                 if (r.Body["properties"]?["ipConfigurations"]?[0]?["properties"] is JsonObject cfg) cfg["privateIPAddress"] = $"10.1.0.{n}";
@@ -234,76 +213,6 @@ public sealed partial class ArmEmulator
         cfg["privateIPAddress"] = address;
         var pipId = cfg["publicIPAddress"]?["id"]?.GetValue<string>();
         if (pipId is not null && _resources.TryGetValue(pipId, out var pip)) pip.Body["properties"]!["ipAddress"] = address;
-    }
-
-    private Operation NewOperation(string resourceId, bool delete)
-    {
-        var op = new Operation { Id = Guid.NewGuid().ToString(), ResourceId = resourceId, Delete = delete };
-        _operations[op.Id] = op;
-        _resources[resourceId].Operation = op.Id;
-        return op;
-    }
-
-    private void AddOperationHeaders(HttpContext ctx, string opId, bool location)
-    {
-        var root = BaseUrl.ToString().TrimEnd('/');
-        var sub = ctx.Request.Path.Value!.Split('/')[2];
-        ctx.Response.Headers["Azure-AsyncOperation"] = $"{root}/subscriptions/{sub}/providers/Microsoft.Emulator/locations/eastus/operations/{opId}?api-version=2024-01-01";
-        if (location) ctx.Response.Headers.Location = $"{root}/subscriptions/{sub}/operationresults/{opId}?api-version=2024-01-01";
-        ctx.Response.Headers.RetryAfter = "0";
-    }
-
-    private async Task OperationAsync(HttpContext ctx, string opId, bool location)
-    {
-        Operation? op;
-        lock (_gate)
-        {
-            if (_operations.TryGetValue(opId, out op) && op.Status == "InProgress") Advance(op);
-        }
-        if (op is null) { await Error(ctx, 404, "OperationNotFound", $"Operation {opId} not found."); return; }
-        ctx.Response.Headers.RetryAfter = "0";
-        if (location)
-        {
-            ctx.Response.StatusCode = op.Status == "InProgress" ? 202 : 200;
-            return;
-        }
-        var body = new JsonObject { ["id"] = opId, ["name"] = opId, ["status"] = op.Status, ["startTime"] = DateTime.UtcNow.ToString("o") };
-        if (op.Error is { } e && op.Status == "Failed") body["error"] = new JsonObject { ["code"] = e.Code, ["message"] = e.Message };
-        await Json(ctx, 200, body);
-    }
-
-    /// <summary>One poll of an operation: it finishes after enough polls (and, for a VM, once its machine has booted).</summary>
-    private void Advance(Operation op)
-    {
-        op.Polls++;
-        if (HoldOperations || op.Polls < PollsToComplete) return;
-        _resources.TryGetValue(op.ResourceId, out var r);
-        if (!op.Delete && r?.Boot is { } boot)
-        {
-            if (!boot.IsCompleted) return;
-            if (boot.IsFaulted)
-            {
-                op.Status = "Failed";
-                op.Error = ("OSProvisioningClientError", "OS provisioning failed for VM: " + boot.Exception!.InnerException!.Message);
-            }
-            else AttachAddress(r, boot.Result);
-        }
-        if (op.Error is not null) op.Status = "Failed";
-        else op.Status = "Succeeded";
-        if (r is null) return;
-        r.Operation = null;
-        if (op.Delete && op.Status == "Succeeded") Remove(r);
-        else if (!op.Delete) Complete(r, op.Status);
-    }
-
-    private void Complete(Resource r, string status)
-    {
-        SetState(r, status);
-        if (status != "Succeeded" || r.Type != "Microsoft.ContainerService/managedClusters") return;
-        var version = r.Body["properties"]?["kubernetesVersion"]?.GetValue<string>() ?? "1.33";
-        r.Body["properties"]!["currentKubernetesVersion"] = version.Count(c => c == '.') == 1 ? version + ".2" : version;
-        r.Body["properties"]!["fqdn"] = $"{r.Body["properties"]?["dnsPrefix"]}-k8s-1a2b3c4d.hcp.{r.Body["location"]}.azmk8s.io";
-        r.Body["properties"]!["powerState"] = new JsonObject { ["code"] = "Running" };
     }
 
     private void Remove(Resource r)
@@ -342,7 +251,14 @@ public sealed partial class ArmEmulator
                 inUse = InUse(r);
                 if (inUse is null)
                 {
-                    opId = r.Operation is { } running && _operations[running].Delete ? running : NewOperation(id, delete: true).Id;
+                    if (r.Operation is { } running && _operations[running].Delete) opId = running;
+                    else
+                    {
+                        var op = NewOperation(id, delete: true);
+                        var failure = _deleteFailures.FindIndex(f => f.Type.Equals(type, StringComparison.OrdinalIgnoreCase));
+                        if (failure >= 0) { op.Error = (_deleteFailures[failure].Code, _deleteFailures[failure].Message); _deleteFailures.RemoveAt(failure); }
+                        opId = op.Id;
+                    }
                     SetState(r, "Deleting");
                 }
             }
@@ -368,40 +284,5 @@ public sealed partial class ArmEmulator
             ("Microsoft.Network/virtualNetworks", _) => ("InUseSubnetCannotBeDeleted", $"Subnet of {r.Id} is in use by {user.Id} and cannot be deleted."),
             _ => null,
         };
-    }
-
-    private async Task AdminCredentialAsync(HttpContext ctx, string id)
-    {
-        JsonObject? cluster;
-        lock (_gate) cluster = _resources.TryGetValue(id, out var r) && r.State == "Succeeded" ? (JsonObject)r.Body.DeepClone() : null;
-        if (cluster is null) { await Error(ctx, 404, "ResourceNotFound", $"The Resource '{id}' was not found or is not provisioned."); return; }
-        var name = cluster["name"]!.GetValue<string>();
-        var group = id.Split('/')[4];
-        var kubeconfig = $"""
-            apiVersion: v1
-            clusters:
-            - cluster:
-                certificate-authority-data: Q0EgREFUQQ==
-                server: https://{cluster["properties"]!["fqdn"]}:443
-              name: {name}
-            contexts:
-            - context:
-                cluster: {name}
-                user: clusterAdmin_{group}_{name}
-              name: {name}-admin
-            current-context: {name}-admin
-            kind: Config
-            preferences: {"{}"}
-            users:
-            - name: clusterAdmin_{group}_{name}
-              user:
-                client-certificate-data: Q0VSVCBEQVRB
-                client-key-data: S0VZIERBVEE=
-                token: admin-token-0123456789
-            """;
-        await Json(ctx, 200, new JsonObject
-        {
-            ["kubeconfigs"] = new JsonArray(new JsonObject { ["name"] = "clusterAdmin", ["value"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(kubeconfig)) }),
-        });
     }
 }

@@ -24,6 +24,22 @@ namespace Ksctl.Azure.Tests;
 /// one-shot errors for a resource type. The inventory is what exists; <see cref="Creates"/> counts creations per id.
 /// A VM's customData is handed to <see cref="VmBooter"/> (the test machine pool), and its NIC and public IP then
 /// report that machine's address.
+/// <para>Upstream sources of the rules (each partial file names its own in detail):</para>
+/// <list type="bullet">
+/// <item>Request shape, api-version (400 MissingApiVersionParameter), bearer tokens (401 InvalidAuthenticationToken) and the
+///   error body <c>{"error":{"code","message"}}</c>: the ARM RPC (github.com/cloud-and-ai-microsoft/resource-provider-contract,
+///   "Common API behaviour") and learn.microsoft.com/azure/azure-resource-manager/troubleshooting/common-deployment-errors.</item>
+/// <item>Throttling (429 with Retry-After): learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling.</item>
+/// <item>Long-running operations (ArmEmulator.Operations.cs): learn.microsoft.com/azure/azure-resource-manager/management/async-operations.</item>
+/// <item>Resource bodies: azure-rest-api-specs — resources 2021-04-01 (resourceGroups, Providers_Register), network
+///   2024-05-01 (virtualNetworks, networkSecurityGroups, publicIPAddresses, networkInterfaces), compute 2024-07-01
+///   (virtualMachines, vmSizes), containerservice aks 2024-09-01 (managedClusters, kubernetesVersions).</item>
+/// <item>Name rules and AKS's node resource group (ArmEmulator.Rules.cs), namespace registration (ArmEmulator.Registration.cs).</item>
+/// <item>Transient failures: a NIC PUT while another NIC of its subnet provisions ends AnotherOperationInProgress, and
+///   ARM's RetryableError / ReferencedResourceNotProvisioned on demand (<see cref="FailNextOperation"/>); these are the
+///   codes Network documents as "retry the operation" (learn.microsoft.com/azure/virtual-network/troubleshoot-nic and
+///   common-deployment-errors).</item>
+/// </list>
 /// </summary>
 public sealed partial class ArmEmulator : IAsyncDisposable
 {
@@ -116,6 +132,14 @@ public sealed partial class ArmEmulator : IAsyncDisposable
     public Action<string>? VmReleaser { get; set; }
     /// <summary>Called when a PUT of a resource type arrives (after it is applied): lets a test cancel mid-create.</summary>
     public Action<string, string>? OnPut { get; set; }
+    /// <summary>Called at each poll of an operation: (resource type, is a delete, status before this poll).</summary>
+    public Action<string, bool, string>? OnOperationPoll { get; set; }
+    /// <summary>How many NIC creations may end AnotherOperationInProgress because another NIC of their subnet is still provisioning.</summary>
+    public int SubnetContention { get; set; }
+    /// <summary>How many NIC operations failed that way.</summary>
+    public int ContentionFailures { get; private set; }
+    /// <summary>What a new public IP (by name) reports as its address (hostile values for the validation tests); null: a real address.</summary>
+    public Func<string, string?>? ReportedPublicIp { get; set; }
 
     /// <summary>What exists now (any provisioning state).</summary>
     public IReadOnlyList<Resource> Inventory { get { lock (_gate) return _resources.Values.OrderBy(r => r.Id).ToList(); } }
@@ -123,32 +147,6 @@ public sealed partial class ArmEmulator : IAsyncDisposable
 
     public int Count(string method, string pathContains) =>
         Requests.Count(r => r.Method == method && r.Path.Contains(pathContains, StringComparison.OrdinalIgnoreCase));
-
-    /// <summary>That fraction of the following ARM requests fail (evenly spread, deterministic), cycling through <see cref="FaultStatuses"/>.</summary>
-    public void FailFraction(double fraction)
-    {
-        lock (_gate) { _faultFraction = fraction; _faultCredit = 0; }
-    }
-
-    /// <summary>The next PUT of that resource type ("Microsoft.ContainerService/managedClusters") is refused with this ARM error.</summary>
-    public void RefuseNextPut(string type, int status, string code, string message)
-    {
-        lock (_gate) _putErrors.Add((type, status, code, message));
-    }
-
-    /// <summary>The next creation of that type is applied, but its answer is lost (500): the client cannot know it worked.</summary>
-    public void LoseNextCreateResponse(string type)
-    {
-        lock (_gate) _lostResponses.Add(type);
-    }
-
-    private readonly List<string> _lostResponses = [];
-
-    /// <summary>The next creation of that type is accepted, then its operation ends Failed with this error.</summary>
-    public void FailNextOperation(string type, string code, string message)
-    {
-        lock (_gate) _operationFailures.Add((type, code, message));
-    }
 
     private async Task HandleAsync(HttpContext ctx)
     {
@@ -202,7 +200,10 @@ public sealed partial class ArmEmulator : IAsyncDisposable
             return;
         }
         if (segments.Length == 2) { await Json(ctx, 200, SubscriptionJson(subscription, principal.Tenant)); return; }
+        if (await ProviderRegistrationAsync(ctx, segments)) return;
+        if (await RefuseUnregisteredAsync(ctx, segments)) return;
         if (await CatalogAsync(ctx, segments)) return;
+        if (await KubernetesVersionsAsync(ctx, segments)) return;
         if (segments.Length >= 6 && segments[2] == "providers" && segments[^2] == "operations") { await OperationAsync(ctx, segments[^1], location: false); return; }
         if (segments.Length == 4 && segments[2] == "operationresults") { await OperationAsync(ctx, segments[3], location: true); return; }
         if (!segments[2].Equals("resourceGroups", StringComparison.OrdinalIgnoreCase) || segments.Length < 4)
@@ -211,6 +212,11 @@ public sealed partial class ArmEmulator : IAsyncDisposable
             return;
         }
         var (id, type, action) = Parse(segments);
+        if (ApiVersionViolation(type, "eastus", ctx.Request.Query["api-version"].ToString()) is { } badVersion)
+        {
+            await Error(ctx, 400, badVersion.Code, badVersion.Message);
+            return;
+        }
         switch (ctx.Request.Method)
         {
             case "PUT": await PutAsync(ctx, id, type, segments[3]); break;

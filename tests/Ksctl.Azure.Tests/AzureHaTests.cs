@@ -1,5 +1,6 @@
 using System.Text;
 using Ksctl.Core.Clusters;
+using Ksctl.Core.Diagnostics;
 using Ksctl.Core.Model;
 using Ksctl.Core.Remote.Keys;
 using Ksctl.TestSupport;
@@ -10,7 +11,9 @@ namespace Ksctl.Azure.Tests;
 /// A self-managed K3s HA cluster on "Azure VMs" end to end: the ARM emulator's VMs are real test machines (booted
 /// from the customData cloud-init the provider sent), so the generated host keys, the addresses from the NIC and
 /// public IP, and the unchanged SSH bootstrap (HAProxy, etcd over TLS, the k3s stand-in) are all exercised for real.
-/// One run covers: faults on ARM, a cancel while the VMs are created, the resume, and the delete.
+/// One run covers: a fresh subscription (Network and Compute registered on the way), faults on ARM, a VM whose
+/// operation fails (CreationFailed with ARM's code), a cancel while a VM is created, the resume, a resize both ways, a
+/// delete that fails and its resume.
 /// </summary>
 [Collection(AzureEnvironmentCollection.Name)]
 public sealed class AzureHaTests : IAsyncLifetime
@@ -43,12 +46,15 @@ public sealed class AzureHaTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task HA_K3s_on_Azure_VMs_survives_faults_and_a_cancel_resizes_then_deletes_everything()
+    public async Task HA_K3s_on_Azure_VMs_survives_faults_a_failed_VM_and_a_cancel_resizes_then_deletes_everything()
     {
         _bed.UseEnvironmentCredential();
         var arm = _bed.Arm;
+        arm.UseFreshSubscription();
         arm.RetryAfterSeconds = 0;
         arm.FailFraction(0.2);
+        // NICs created while another NIC of the subnet provisions fail with AnotherOperationInProgress and are re-issued.
+        arm.SubnetContention = 4;
         var spec = new ClusterSpec
         {
             Id = new ClusterId(CloudProvider.Azure, ClusterType.SelfManaged, "ha", "eastus"),
@@ -58,10 +64,23 @@ public sealed class AzureHaTests : IAsyncLifetime
         var options = new OperationOptions { ConnectDeadline = TimeSpan.FromSeconds(60) };
         using var manager = _bed.NewManager();
 
-        // Ctrl+C while the VMs are being created.
+        // A VM whose provisioning fails (not a retryable code): the step fails with ARM's code and message verbatim.
+        const string failure = "OS Provisioning for VM 'ha-vm' did not finish in the allotted time. The VM may still finish provisioning successfully.";
+        arm.FailNextOperation("Microsoft.Compute/virtualMachines", "OSProvisioningTimedOut", failure);
+        var failed = await Assert.ThrowsAsync<PlanFailedException>(() => manager.CreateAsync(spec, options, CancellationToken.None));
+        Assert.Equal("KsctlCreationFailed", failed.ErrorId);
+        var afterFailure = await manager.GetAsync(spec.Id, CancellationToken.None);
+        Assert.Equal(ClusterStatus.CreationFailed, afterFailure.Status);
+        Assert.Contains(afterFailure.LastErrors, l => l.Contains($"OSProvisioningTimedOut: {failure}"));
+        Assert.Single(arm.Inventory, r => r.Type == "Microsoft.Compute/virtualMachines" && r.State == "Failed");
+        Assert.DoesNotContain("Microsoft.Network", arm.Unregistered);
+        Assert.DoesNotContain("Microsoft.Compute", arm.Unregistered);
+
+        // Ctrl+C while that VM is created again (the emulator's hook cancels as its PUT arrives).
         using var cts = new CancellationTokenSource();
-        arm.OnPut = (type, _) => { if (type == "Microsoft.Compute/virtualMachines") cts.CancelAfter(TimeSpan.FromMilliseconds(200)); };
+        arm.OnPut = (type, _) => { if (type == "Microsoft.Compute/virtualMachines") cts.Cancel(); };
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => manager.CreateAsync(spec, options, cts.Token));
+        Assert.True(cts.IsCancellationRequested);
         arm.OnPut = null;
         var interrupted = await manager.GetAsync(spec.Id, CancellationToken.None);
         Assert.Equal(ClusterStatus.CreationFailed, interrupted.Status);
@@ -121,7 +140,24 @@ public sealed class AzureHaTests : IAsyncLifetime
         Assert.DoesNotContain("ssh-host-key/wp-1", state.Secrets.Keys);
         Assert.False(_pool.Booted.ContainsKey("ha-vm-wp-1"));
 
-        // Delete: VMs, then NICs, IPs, NSGs, network, group; each machine is released (reset) by the emulator.
+        // The delete plan (-WhatIf, -Confirm) names the exact ids each step deletes.
+        var deletePlan = await manager.PlanDeleteAsync(spec.Id, CancellationToken.None);
+        var group = $"/subscriptions/{ArmEmulator.Subscription}/resourceGroups/ksctl-resgrp-selfmanaged-ha";
+        Assert.Equal([$"{group}/providers/Microsoft.Compute/virtualMachines/ha-vm-cp-0"], deletePlan.Steps.Single(s => s.Name == "azure:delete-vm:cp-0").Resources);
+        Assert.Equal([$"{group}/providers/Microsoft.Network/networkInterfaces/ha-vm-cp-0-nic"], deletePlan.Steps.Single(s => s.Name == "azure:delete-nic:cp-0").Resources);
+        Assert.Equal([$"{group}/providers/Microsoft.Network/networkSecurityGroups/ha-fw-db"], deletePlan.Steps.Single(s => s.Name == "azure:delete-nsg:db").Resources);
+        Assert.Equal([group], deletePlan.Steps.Single(s => s.Name == "azure:delete-resource-group").Resources);
+
+        // A delete that fails (a NIC's deletion operation ends Failed): DeletionFailed, the NIC is still there.
+        arm.FailNextDelete("Microsoft.Network/networkInterfaces", "InternalOperationError", "An error occurred while deleting the network interface.");
+        var deleteFailed = await Assert.ThrowsAsync<PlanFailedException>(() => manager.DeleteAsync(spec.Id, options, CancellationToken.None));
+        Assert.Equal("KsctlDeletionFailed", deleteFailed.ErrorId);
+        Assert.Contains("InternalOperationError: An error occurred while deleting the network interface.", deleteFailed.Message);
+        Assert.Equal(ClusterStatus.DeletionFailed, (await manager.GetAsync(spec.Id, CancellationToken.None)).Status);
+        Assert.Contains(arm.Inventory, r => r.Type == "Microsoft.Network/networkInterfaces");
+        Assert.Contains(arm.Inventory, r => r.Type == "Microsoft.Resources/resourceGroups");
+
+        // The same delete resumes: VMs, then NICs, IPs, NSGs, network, group; each machine is released (reset).
         await manager.DeleteAsync(spec.Id, options, CancellationToken.None);
 
         Assert.Empty(arm.Inventory);

@@ -151,4 +151,19 @@ public sealed class AzureLiveCatalogTests : IAsyncLifetime
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => lookup.WaitAsync(TimeSpan.FromSeconds(30)));
         Arm.CatalogGate.TrySetResult();
     }
+
+    [Fact]
+    public async Task Tab_never_registers_a_namespace()
+    {
+        _bed.UseEnvironmentCredential();
+        Arm.UseFreshSubscription();
+        using var manager = _bed.NewManager();
+
+        // A key press must not change the subscription: ARM's refusal comes back (the completer then offers the static list).
+        var e = await Assert.ThrowsAsync<KsctlException>(() => Catalog(manager).NodeSizesAsync("eastus", CancellationToken.None));
+
+        Assert.Contains("409 MissingSubscriptionRegistration", e.Message);
+        Assert.Equal(0, Arm.Count("POST", "/register"));
+        Assert.Contains("Microsoft.Compute", Arm.Unregistered);
+    }
 }

@@ -45,15 +45,51 @@ internal sealed record ArmError(string Code, string Message)
             }
             : new KsctlException("KsctlCloudApiError", Category(status, Code), $"Azure {what} failed with {status} {Code}: {Message}", "Azure");
 
-    private static KsctlErrorCategory Category(int status, string code) => status switch
+    /// <summary>A long-running operation that ended Failed/Canceled: ARM's code and message verbatim, categorised by code.</summary>
+    public ArmOperationFailedException ToOperationException(string what) => new(what, this);
+
+    /// <summary>
+    /// Codes ARM documents as transient: the same request succeeds once the other operation (on the resource, or on one
+    /// it references, typically the subnet of NICs created in parallel) has finished. Re-issuing the PUT is the cure
+    /// (learn.microsoft.com "Troubleshoot common Azure deployment errors": AnotherOperationInProgress, RetryableError;
+    /// networking's ReferencedResourceNotProvisioned, OperationNotAllowedWhileUpdating).
+    /// </summary>
+    public static readonly IReadOnlySet<string> Retryable = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
     {
-        400 when code.Contains("Quota", StringComparison.OrdinalIgnoreCase) => KsctlErrorCategory.ResourceUnavailable,
+        "AnotherOperationInProgress", "RetryableError", "OperationNotAllowedWhileUpdating", "ReferencedResourceNotProvisioned",
+    };
+
+    public bool IsRetryable => Retryable.Contains(Code);
+
+    /// <summary>
+    /// Capacity and quota refusals (learn.microsoft.com error-sku-not-available, error-resource-quota, and the AKS
+    /// quota codes): the request is fine but the region or subscription cannot serve it now. ResourceUnavailable,
+    /// whatever the HTTP status (ARM answers them with 400, 409 or inside a failed operation).
+    /// </summary>
+    private static bool Unavailable(string code) =>
+        code.Contains("Quota", StringComparison.OrdinalIgnoreCase)
+        || code is "OperationNotAllowed" or "SkuNotAvailable" or "AllocationFailed" or "ZonalAllocationFailed" or "OverconstrainedAllocationRequest"
+            or "ResourceQuotaExceeded" or "QuotaExceeded" or "InsufficientVCPUQuota" or "ServiceQuotaExceeded";
+
+    internal static KsctlErrorCategory Category(int status, string code) => status switch
+    {
+        _ when Unavailable(code) => KsctlErrorCategory.ResourceUnavailable,
+        _ when code == "MissingSubscriptionRegistration" => KsctlErrorCategory.InvalidOperation,
+        0 => KsctlErrorCategory.InvalidResult,
         400 or 422 => KsctlErrorCategory.InvalidArgument,
         403 => KsctlErrorCategory.SecurityError,
         404 => KsctlErrorCategory.ObjectNotFound,
-        409 => KsctlErrorCategory.ResourceExists,
+        409 when code is "Conflict" or "ResourceExists" or "ResourceGroupBeingDeleted" => KsctlErrorCategory.ResourceExists,
+        409 => KsctlErrorCategory.InvalidOperation,
         429 => KsctlErrorCategory.ResourceBusy,
         >= 500 => KsctlErrorCategory.ResourceUnavailable,
         _ => KsctlErrorCategory.InvalidResult,
     };
+}
+
+/// <summary>A long-running operation that ARM reports Failed or Canceled, with its error code (to decide on a retry).</summary>
+internal sealed class ArmOperationFailedException(string what, ArmError error)
+    : KsctlException("KsctlCloudApiError", ArmError.Category(0, error.Code), $"Azure {what} failed: {error.Code}: {error.Message}", "Azure")
+{
+    public ArmError Error { get; } = error;
 }

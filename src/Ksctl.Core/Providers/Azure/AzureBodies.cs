@@ -30,6 +30,7 @@ internal static class AzureBodies
         {
             ["kubernetesVersion"] = spec.KubernetesVersion,
             ["dnsPrefix"] = spec.Id.Name,
+            ["nodeResourceGroup"] = AzureNames.NodeResourceGroupName(spec.Id),
             ["agentPoolProfiles"] = new JsonArray(new JsonObject
             {
                 ["name"] = SystemPool,

@@ -39,6 +39,17 @@ internal static class AzureCredentials
             if (tenantChoice is not null) options.TenantId = tenantChoice;
             Configure(options, endpoints);
             if (endpoints.DisableInstanceDiscovery) options.DisableInstanceDiscovery = true;
+            if (endpoints.ExcludeHostCredentials)
+            {
+                options.ExcludeManagedIdentityCredential = true;
+                options.ExcludeWorkloadIdentityCredential = true;
+                options.ExcludeAzureCliCredential = true;
+                options.ExcludeAzurePowerShellCredential = true;
+                options.ExcludeAzureDeveloperCliCredential = true;
+                options.ExcludeVisualStudioCredential = true;
+                options.ExcludeVisualStudioCodeCredential = true;
+                options.ExcludeInteractiveBrowserCredential = true;
+            }
             return new DefaultAzureCredential(options);
         });
         return new AzureSignIn(credential, explicitCredential?.SubscriptionId ?? Variable(SubscriptionIdVariable), AzureCredentialSource.Default, null);
@@ -53,6 +64,8 @@ internal static class AzureCredentials
     public static async Task<AzureSignIn?> ResolveWithoutProbingAsync(ProviderCredential? explicitCredential,
         Func<CancellationToken, Task<StoredCredential?>>? stored, AzureEndpoints endpoints, CancellationToken ct)
     {
+        // An endpoint override that would send the secret or the token in clear text is refused before anything is sent.
+        endpoints.Validate();
         // -SubscriptionId (with or without -Credential) chooses the subscription whichever way the sign-in is found.
         var chosen = explicitCredential?.SubscriptionId;
         if (chosen is not null && !Guid.TryParse(chosen, out _))

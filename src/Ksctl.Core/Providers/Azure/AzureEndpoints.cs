@@ -1,5 +1,7 @@
+using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
+using Ksctl.Core.Diagnostics;
 
 namespace Ksctl.Core.Providers.Azure;
 
@@ -30,4 +32,25 @@ internal sealed record AzureEndpoints
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(0.8);
     /// <summary>Lower bound between long-running-operation polls (ARM's Retry-After is honoured above it).</summary>
     public TimeSpan MinimumPollInterval { get; init; } = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// Tests only: DefaultAzureCredential tries no source of the host (managed identity/IMDS, Azure CLI, Az PowerShell,
+    /// Visual Studio, VS Code, azd, the shared token cache, workload identity), so a test never signs in as the developer.
+    /// </summary>
+    public bool ExcludeHostCredentials { get; init; }
+
+    /// <summary>
+    /// Refuses an endpoint override that would send the bearer token or the client secret in clear text: both endpoints
+    /// must be https, except on a loopback address (a local emulator or proxy). Checked before any request.
+    /// </summary>
+    public void Validate()
+    {
+        foreach (var (name, uri) in new[] { ("ResourceManager", ResourceManager), ("Authority", Authority) })
+        {
+            if (!uri.IsAbsoluteUri || string.IsNullOrEmpty(uri.Host))
+                throw new InvalidSpecException(name, $"'{uri}' is not an absolute URL of an Azure endpoint.");
+            var loopback = uri.IsLoopback || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
+            if (uri.Scheme != Uri.UriSchemeHttps && !(loopback && uri.Scheme == Uri.UriSchemeHttp))
+                throw new InvalidSpecException(name, $"the Azure endpoint '{uri.GetLeftPart(UriPartial.Authority)}' must use https (plain http is accepted only on a loopback address); nothing was sent.");
+        }
+    }
 }

@@ -20,6 +20,13 @@ internal sealed class AzureNames(string subscriptionId, ClusterId cluster)
     public string ResourceGroupId => $"/subscriptions/{subscriptionId}/resourceGroups/{ResourceGroup}";
     public string SubscriptionId => $"/subscriptions/{subscriptionId}";
 
+    /// <summary>
+    /// The AKS node resource group, sent explicitly: AKS would derive MC_&lt;group&gt;_&lt;cluster&gt;_&lt;region&gt;, which passes
+    /// ARM's 80-character limit for a group once names and regions are long (a 50-character name gives 144). This one is
+    /// at most 62 (cluster names are at most 50), under 80 and under the 63 of a Kubernetes label value, which AKS puts it in.
+    /// </summary>
+    public static string NodeResourceGroupName(ClusterId id) => $"ksctl-nodes-{id.Name}";
+
     public string ManagedClusterId => $"{ResourceGroupId}/providers/Microsoft.ContainerService/managedClusters/{cluster.Name}";
 
     public static string NetworkName(string cluster) => $"{cluster}-net";
@@ -64,6 +71,8 @@ internal static class AzureResourceKeys
     public const string ResourceGroup = "azure:resource-group";
     public const string ManagedCluster = "azure:aks";
     public const string Network = "azure:network";
+    /// <summary>The AKS Kubernetes version chosen from ARM's list (when none was given), kept so a re-run sends the same body.</summary>
+    public const string AksVersion = "azure:aks-version";
     public static string SecurityGroup(NodeRole role) => $"azure:nsg:{AzureNames.RoleSuffix(role)}";
     public static string Vm(string key) => $"azure:vm:{key}";
     public static string Nic(string key) => $"azure:nic:{key}";

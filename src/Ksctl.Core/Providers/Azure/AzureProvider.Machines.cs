@@ -98,7 +98,9 @@ internal sealed partial class AzureProvider : ISelfManagedProvider
     {
         var keys = nodeKeys.Distinct(StringComparer.Ordinal).OrderBy(k => k, StringComparer.Ordinal).ToList();
         var name = state.Id.Name;
-        var steps = new List<PlanStep>();
+        // Every recorded id is checked before the first request; each step's Resources are the exact ids it deletes.
+        var steps = new List<PlanStep> { AzureRecordedIds.VerifyStep(state) };
+        string[] verified = [AzureRecordedIds.StepName];
         var nicSteps = new List<string>();
         var all = new List<string>();
         foreach (var key in keys)
@@ -118,24 +120,26 @@ internal sealed partial class AzureProvider : ISelfManagedProvider
                 });
             })
             {
-                Description = $"delete VM {vm} (its OS disk goes with it)",
-                Resources = [$"virtual machine {vm}", $"disk {AzureNames.OsDiskName(vm)}"],
+                DependsOn = verified,
+                Description = $"delete VM {vm} (its OS disk {AzureNames.OsDiskName(vm)} goes with it)",
+                Resources = AzureRecordedIds.ForDisplay(state, AzureResourceKeys.Vm(key)),
             });
             steps.Add(new PlanStep(nicStep, (ctx, ct) => DeleteRecordedAsync(ctx, AzureResourceKeys.Nic(key), AzureApiVersions.Network, ResourceTimeout, ct))
             {
                 DependsOn = [vmStep],
                 Description = $"delete network interface {AzureNames.NicName(vm)}",
-                Resources = [$"network interface {AzureNames.NicName(vm)}"],
+                Resources = AzureRecordedIds.ForDisplay(state, AzureResourceKeys.Nic(key)),
             });
             steps.Add(new PlanStep(pipStep, (ctx, ct) => DeleteRecordedAsync(ctx, AzureResourceKeys.PublicIp(key), AzureApiVersions.Network, ResourceTimeout, ct))
             {
                 DependsOn = [nicStep],
                 Description = $"delete public IP {AzureNames.PublicIpName(vm)}",
-                Resources = [$"public IP {AzureNames.PublicIpName(vm)}"],
+                Resources = AzureRecordedIds.ForDisplay(state, AzureResourceKeys.PublicIp(key)),
             });
             nicSteps.Add(nicStep);
             all.AddRange([vmStep, nicStep, pipStep]);
         }
+        all.Add(AzureRecordedIds.StepName);
         if (!whole) return steps;
         foreach (var role in Roles)
         {
@@ -143,17 +147,17 @@ internal sealed partial class AzureProvider : ISelfManagedProvider
             var nsg = AzureNames.SecurityGroupName(name, role);
             steps.Add(new PlanStep(step, (ctx, ct) => DeleteRecordedAsync(ctx, NsgStep(role), AzureApiVersions.Network, ResourceTimeout, ct))
             {
-                DependsOn = nicSteps,
+                DependsOn = [.. nicSteps, .. verified],
                 Description = $"delete network security group {nsg}",
-                Resources = [$"network security group {nsg}"],
+                Resources = AzureRecordedIds.ForDisplay(state, NsgStep(role)),
             });
             all.Add(step);
         }
         steps.Add(new PlanStep("azure:delete-network", (ctx, ct) => DeleteRecordedAsync(ctx, AzureResourceKeys.Network, AzureApiVersions.Network, ResourceTimeout, ct))
         {
-            DependsOn = nicSteps,
+            DependsOn = [.. nicSteps, .. verified],
             Description = $"delete virtual network {AzureNames.NetworkName(name)}",
-            Resources = [$"virtual network {AzureNames.NetworkName(name)}"],
+            Resources = AzureRecordedIds.ForDisplay(state, AzureResourceKeys.Network),
         });
         all.Add("azure:delete-network");
         steps.Add(DeleteGroupStep(state, all));
@@ -167,14 +171,6 @@ internal sealed partial class AzureProvider : ISelfManagedProvider
         var id = idOf(names);
         await RecordAsync(ctx, key, id).ConfigureAwait(false);
         await client.PutAsync(id, AzureApiVersions.Network, body, what, ResourceTimeout, ct).ConfigureAwait(false);
-    }
-
-    /// <summary>For a resize (a new plan): a shared resource recorded and provisioned by the create needs no PUT.</summary>
-    private async Task<bool> ProvisionedAsync(StepContext ctx, string key, string apiVersion, CancellationToken ct)
-    {
-        if (Recorded(ctx, key) is not { } id) return false;
-        var (client, _) = await SessionAsync(ctx, ct).ConfigureAwait(false);
-        return await client.GetAsync(id, apiVersion, ct).ConfigureAwait(false) is { } r && ArmRestClient.ProvisioningState(r) == "Succeeded";
     }
 
     private async Task CreateMachineAsync(StepContext ctx, ClusterSpec spec, TopologyNode node, MachineAccess access, CancellationToken ct)
@@ -207,11 +203,9 @@ internal sealed partial class AzureProvider : ISelfManagedProvider
         // The addresses are read once the VM runs: the NIC's private address and the public IP's address.
         var nic = await client.GetAsync(nicId, AzureApiVersions.Network, ct).ConfigureAwait(false);
         var pip = await client.GetAsync(pipId, AzureApiVersions.Network, ct).ConfigureAwait(false);
-        var privateIp = nic?["properties"]?["ipConfigurations"]?[0]?["properties"]?["privateIPAddress"]?.GetValue<string>();
-        var publicIp = pip?["properties"]?["ipAddress"]?.GetValue<string>();
-        if (string.IsNullOrEmpty(privateIp) || string.IsNullOrEmpty(publicIp))
-            throw new KsctlException("KsctlCloudApiError", KsctlErrorCategory.InvalidResult,
-                $"Azure reports no {(string.IsNullOrEmpty(publicIp) ? "public" : "private")} address for VM {vm}; re-run to look again.", vm);
+        // Addresses end up in SSH targets, scripts and HAProxy's configuration: only a plain IP address is recorded.
+        var privateIp = Address(nic?["properties"]?["ipConfigurations"]?[0]?["properties"]?["privateIPAddress"], "private", vm);
+        var publicIp = Address(pip?["properties"]?["ipAddress"], "public", vm);
         ctx.Mutate(s =>
         {
             s.Nodes.RemoveAll(n => n.Key == node.Key);
@@ -240,5 +234,18 @@ internal sealed partial class AzureProvider : ISelfManagedProvider
         ctx.Mutate(s => s.Resources.TryAdd(stateKey, name));
         await ctx.Session.CheckpointAsync().ConfigureAwait(false);
         return ctx.Session.Read(s => s.Resources[stateKey]);
+    }
+
+    /// <summary>An address ARM reports, in canonical form, once it parses as an IPv4/IPv6 address; else nothing is recorded.</summary>
+    internal static string Address(System.Text.Json.Nodes.JsonNode? node, string which, string vm)
+    {
+        var text = node is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+        if (string.IsNullOrEmpty(text))
+            throw new KsctlException("KsctlCloudApiError", KsctlErrorCategory.InvalidResult, $"Azure reports no {which} address for VM {vm}; re-run to look again.", vm);
+        if (!System.Net.IPAddress.TryParse(text, out var ip) || ip.ToString() != text
+            || ip.AddressFamily is not (System.Net.Sockets.AddressFamily.InterNetwork or System.Net.Sockets.AddressFamily.InterNetworkV6))
+            throw new KsctlException("KsctlCloudApiError", KsctlErrorCategory.InvalidResult,
+                $"Azure reports a {which} address for VM {vm} that is not an IP address ({text.Length} characters, not shown); it was not recorded.", vm);
+        return text;
     }
 }
