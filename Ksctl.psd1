@@ -15,6 +15,7 @@
         'Remove-KsctlCluster'
         'Resize-KsctlCluster'
         'Switch-KsctlContext'
+        'Get-KsctlKubeconfig'
         'Get-KsctlConfiguration'
         'Set-KsctlConfiguration'
         'Set-KsctlCredential'
