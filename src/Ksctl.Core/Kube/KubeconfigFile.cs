@@ -126,7 +126,7 @@ public static class KubeconfigFile
                         results.Add(new KubeconfigRemoval(entry.Path, entry.Name, removed, kept));
                     }
                 }
-                await log.ForgetAsync(clusterKey, entry.Path, cancellationToken).ConfigureAwait(false);
+                await log.ForgetAsync(clusterKey, entry.Path, entry.Name, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is KsctlException or IOException or UnauthorizedAccessException)
             {

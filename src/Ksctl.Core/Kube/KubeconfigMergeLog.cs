@@ -39,19 +39,19 @@ public sealed class KubeconfigMergeLog(string home)
         return Load();
     }
 
-    /// <summary>Records a merge, replacing an earlier one of the same cluster into the same file.</summary>
+    /// <summary>Records a merge, replacing an earlier one of the same cluster into the same file under the same name.</summary>
     public async Task RecordAsync(KubeconfigMergeEntry entry, CancellationToken cancellationToken)
     {
         using var guard = await KubeconfigFileLock.AcquireAsync(FilePath, cancellationToken).ConfigureAwait(false);
-        var entries = Load().Where(e => !(e.Cluster == entry.Cluster && e.Path == entry.Path)).Append(entry).ToList();
+        var entries = Load().Where(e => !(e.Cluster == entry.Cluster && e.Path == entry.Path && e.Name == entry.Name)).Append(entry).ToList();
         Save(entries);
     }
 
-    public async Task ForgetAsync(string cluster, string path, CancellationToken cancellationToken)
+    public async Task ForgetAsync(string cluster, string path, string name, CancellationToken cancellationToken)
     {
         using var guard = await KubeconfigFileLock.AcquireAsync(FilePath, cancellationToken).ConfigureAwait(false);
         var entries = Load();
-        var left = entries.Where(e => !(e.Cluster == cluster && e.Path == path)).ToList();
+        var left = entries.Where(e => !(e.Cluster == cluster && e.Path == path && e.Name == name)).ToList();
         if (left.Count != entries.Count) Save(left);
     }
 

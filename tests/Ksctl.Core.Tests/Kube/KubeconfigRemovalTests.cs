@@ -64,8 +64,9 @@ public sealed class KubeconfigRemovalTests : IDisposable
         var state = await manager.CreateAsync(new() { Id = Samples.LocalId("demo") }, OperationOptions.Default, CancellationToken.None);
         await manager.SwitchContextAsync(state.Id, null, CancellationToken.None);
         await manager.SwitchContextAsync(state.Id, other, "demo", CancellationToken.None);
+        await manager.SwitchContextAsync(state.Id, other, "demo-again", CancellationToken.None); // a second name in the same file
         Assert.Contains("kind-demo", Names(userConfig, "contexts"));
-        Assert.Equal(["demo"], Names(other, "contexts"));
+        Assert.Equal(["demo", "demo-again"], Names(other, "contexts"));
 
         await manager.DeleteAsync(state.Id, OperationOptions.Default, CancellationToken.None);
 
