@@ -13,6 +13,7 @@ namespace Ksctl.PowerShell.Tests;
 /// with --no-build (this project's build already built both projects) and --tool-path into a temp folder, so
 /// nothing global changes.
 /// </summary>
+[Collection(PowerShellCollection.Name)] // two nested `dotnet` builds: not beside the engine tests, whose timing they would disturb
 public sealed class PackageTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("ksctl-packages-").FullName;
