@@ -1,11 +1,12 @@
 @{
     RootModule           = 'Ksctl.PowerShell.dll'
+    # The build writes Directory.Build.props' Version here (build/ModuleManifest.targets); keep the two equal.
     ModuleVersion        = '0.1.0'
     GUID                 = '6b7f3f0e-5c1d-4d8e-9a43-2f1c7d9e8a15'
     Author               = 'Ksctl contributors'
     CompanyName          = 'Ksctl contributors'
     Copyright            = '(c) Ksctl contributors. Apache License 2.0.'
-    Description          = 'Create, inspect, switch to and delete Kubernetes clusters (Local/Kind, Azure, Civo, AWS, your own machines) from PowerShell. A PowerShell reimplementation of ksctl.'
+    Description          = 'Create, inspect, scale, switch to and delete Kubernetes clusters from PowerShell: Local (kind), Azure (AKS or HA on VMs), Civo (managed or HA on instances) and your own machines over SSH (HA K3s or Kubeadm with external etcd and HAProxy). A PowerShell reimplementation of ksctl.'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('Ksctl.Format.ps1xml')
@@ -15,6 +16,7 @@
         'Remove-KsctlCluster'
         'Resize-KsctlCluster'
         'Switch-KsctlContext'
+        'Get-KsctlKubeconfig'
         'Get-KsctlConfiguration'
         'Set-KsctlConfiguration'
         'Set-KsctlCredential'
@@ -28,9 +30,12 @@
     VariablesToExport    = @()
     PrivateData          = @{
         PSData = @{
-            Tags         = @('Kubernetes', 'k8s', 'kind', 'k3s', 'kubeadm', 'Azure', 'AKS', 'Civo', 'AWS', 'Cluster', 'ksctl', 'PSEdition_Core', 'Linux', 'Windows', 'MacOS')
-            ProjectUri   = 'https://github.com/ksctl/ksctl'
-            ReleaseNotes = 'Local (kind) clusters; self-managed HA K3s and Kubeadm on your own machines (BareMetal) with external etcd and HAProxy; file and Azure Blob state stores with encrypted secrets; stored credentials; Export-/Import-KsctlState.'
+            # Only registered providers (ProviderRegistry): a tag promises what a user can run.
+            Tags         = @('Kubernetes', 'k8s', 'kind', 'k3s', 'kubeadm', 'etcd', 'HAProxy', 'Azure', 'AKS', 'Civo', 'Cluster', 'kubeconfig', 'ksctl', 'PSEdition_Core', 'Linux', 'Windows', 'MacOS')
+            # No ProjectUri or LicenseUri: this port has no public home yet, and github.com/ksctl/ksctl is the Go tool's.
+            # The license is in the package (LICENSE, Apache-2.0, the license of the ksctl it reimplements).
+            # Replaced by the build with this version's section of CHANGELOG.md.
+            ReleaseNotes = 'See CHANGELOG.md.'
         }
     }
 }

@@ -48,13 +48,17 @@ internal static class Program
         return Run(manifest, file, rest);
     }
 
-    /// <summary>--module (a .psd1 or its folder), else the module folder the build laid out (baked in at build time).</summary>
+    /// <summary>
+    /// --module (a .psd1 or its folder), else the module bundled beside the host (the installed .NET tool carries it as
+    /// Ksctl/), else the module folder the build laid out (baked in at build time).
+    /// </summary>
     internal static string? LocateModule(string? given)
     {
         var candidates = new List<string>();
         if (given is not null) candidates.Add(given);
         else
         {
+            candidates.Add(Path.Combine(AppContext.BaseDirectory, "Ksctl"));
             var baked = typeof(Program).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
                 .FirstOrDefault(a => a.Key == "KsctlModuleOutputDir")?.Value;
             if (!string.IsNullOrEmpty(baked)) candidates.Add(baked);

@@ -8,8 +8,8 @@ namespace Ksctl.PowerShell.Tests;
 [Collection(PowerShellCollection.Name)]
 public sealed class ModuleTests
 {
-    private static readonly string[] Cmdlets =
-        ["New-KsctlCluster", "Get-KsctlCluster", "Remove-KsctlCluster", "Resize-KsctlCluster", "Switch-KsctlContext", "Get-KsctlConfiguration", "Set-KsctlConfiguration",
+    internal static readonly string[] Cmdlets =
+        ["New-KsctlCluster", "Get-KsctlCluster", "Remove-KsctlCluster", "Resize-KsctlCluster", "Switch-KsctlContext", "Get-KsctlKubeconfig", "Get-KsctlConfiguration", "Set-KsctlConfiguration",
          "Set-KsctlCredential", "Get-KsctlCredential", "Remove-KsctlCredential", "Export-KsctlState", "Import-KsctlState"];
 
     [Fact]

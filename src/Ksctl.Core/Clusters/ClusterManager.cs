@@ -16,7 +16,7 @@ namespace Ksctl.Core.Clusters;
 /// distributions) into plans, runs them under the cluster's lock and keeps the status machine. The public
 /// surface uses Core and BCL types only: it is what the cmdlets call across the assembly-isolation bridge.
 /// </summary>
-public sealed class ClusterManager : IDisposable
+public sealed partial class ClusterManager : IDisposable
 {
     private readonly KsctlServices _services;
     private readonly ProviderRegistry _providers;
@@ -233,6 +233,7 @@ public sealed class ClusterManager : IDisposable
         // The state goes last: until here a failure leaves a record to resume from.
         await Store.DeleteAsync(id, CancellationToken.None).ConfigureAwait(false);
         _logger.LogInformation("Cluster {Cluster} deleted.", id);
+        if (!options.KeepKubeconfigEntries) await RemoveMergedKubeconfigEntriesAsync(id).ConfigureAwait(false);
     }
 
     /// <summary>The resize plan for -WhatIf (validated, nothing touched).</summary>
@@ -277,20 +278,6 @@ public sealed class ClusterManager : IDisposable
             throw new OperationNotAllowedException(state.Id.ToString(), "resize", $"{state.Status} ({state.Id.Type} clusters are resized by their cloud's node pool, not by Ksctl in this version)");
         if (workerCount < 0) throw new InvalidSpecException("WorkerCount", $"{workerCount} is negative; give the total number of workers wanted (0 or more).");
         return _providers.Get(state.Id.Provider).Prepare(state.Spec with { WorkerCount = workerCount });
-    }
-
-    /// <summary>Merges the cluster's kubeconfig into the user's kubeconfig (or writes <paramref name="path"/>) and makes it current.</summary>
-    public async Task<KubeconfigWriteResult> SwitchContextAsync(ClusterId id, string? path, CancellationToken cancellationToken)
-    {
-        var state = await GetAsync(id, cancellationToken).ConfigureAwait(false);
-        await EnsureAllowedAsync(state, ClusterOperation.Switch, lockHeld: false, cancellationToken).ConfigureAwait(false);
-        if (!state.Secrets.TryGetValue(ClusterState.KubeconfigSecret, out var kubeconfig) || string.IsNullOrWhiteSpace(kubeconfig))
-            throw new KsctlException("KsctlKubeconfigMissing", KsctlErrorCategory.ObjectNotFound, $"Cluster {id} has no kubeconfig in its state.", id.Name);
-        var result = path is null
-            ? KubeconfigFile.MergeIntoUserConfig(kubeconfig, state.ContextName ?? id.DefaultContextName)
-            : KubeconfigFile.WriteStandalone(kubeconfig, state.ContextName ?? id.DefaultContextName, path);
-        _logger.LogInformation("Context {Context} is now current in {Path}.", result.ContextName, result.Path);
-        return result;
     }
 
     /// <summary>Reads a YAML spec file (camelCase fields of <see cref="ClusterSpec"/> plus name/provider/type/region).</summary>

@@ -13,4 +13,6 @@ public sealed record OperationOptions
     public TimeSpan ConnectDeadline { get; init; } = TimeSpan.FromMinutes(3);
     /// <summary>An explicit cloud credential (-Credential): first in the provider's credential order; never persisted.</summary>
     public Providers.ProviderCredential? Credential { get; init; }
+    /// <summary>Delete: keep the context, cluster and user entries Switch-KsctlContext merged into kubeconfigs (-KeepContext).</summary>
+    public bool KeepKubeconfigEntries { get; init; }
 }

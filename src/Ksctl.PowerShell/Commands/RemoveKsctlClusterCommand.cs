@@ -21,6 +21,10 @@ public sealed class RemoveKsctlClusterCommand : ClusterTargetCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>Keeps the context, cluster and user entries Switch-KsctlContext merged into kubeconfig files.</summary>
+    [Parameter]
+    public SwitchParameter KeepContext { get; set; }
+
     [Parameter]
     [ValidateRange(1, 64)]
     public int ThrottleLimit { get; set; } = 8;
@@ -64,7 +68,7 @@ public sealed class RemoveKsctlClusterCommand : ClusterTargetCmdlet
         var snapshot = ModelMapper.ToCluster(state);
         try
         {
-            var options = new OperationOptions { MaxParallelism = ThrottleLimit, BreakStaleLock = Force.IsPresent, Credential = CredentialParameters.From(Credential, TenantId, SubscriptionId) };
+            var options = new OperationOptions { MaxParallelism = ThrottleLimit, BreakStaleLock = Force.IsPresent, Credential = CredentialParameters.From(Credential, TenantId, SubscriptionId), KeepKubeconfigEntries = KeepContext.IsPresent };
             Run(ct => manager.DeleteAsync(id, options, ct), $"Deleting cluster {id.Name}");
         }
         catch (Exception ex) when (ex is not PipelineStoppedException)

@@ -6,17 +6,23 @@ using Ksctl.PowerShell.Models;
 namespace Ksctl.PowerShell.Commands;
 
 /// <summary>
-/// Makes a cluster's context current: merges its kubeconfig into the first file of $env:KUBECONFIG (or
-/// ~/.kube/config) without disturbing other entries, or writes it alone to -Path.
+/// Makes a cluster's context current: merges its kubeconfig into the file kubectl writes ($env:KUBECONFIG, else
+/// ~/.kube/config) or into -Path, keeping every other entry and field of that file. Get-KsctlKubeconfig writes a
+/// standalone file instead.
 /// </summary>
 [Cmdlet(VerbsCommon.Switch, "KsctlContext", DefaultParameterSetName = NameSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(KsctlContext))]
 public sealed class SwitchKsctlContextCommand : ClusterTargetCmdlet
 {
-    /// <summary>A kubeconfig file to write with this cluster only (replaced), instead of merging into the user's.</summary>
+    /// <summary>The kubeconfig file to merge into (created if absent) instead of the user's.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? Path { get; set; }
+
+    /// <summary>The name of the context (and of its cluster and user entries) to add, instead of the cluster's context name.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? ContextName { get; set; }
 
     [Parameter]
     public SwitchParameter PassThru { get; set; }
@@ -29,12 +35,12 @@ public sealed class SwitchKsctlContextCommand : ClusterTargetCmdlet
         var id = state.Id;
         var path = Path is null ? null : GetUnresolvedProviderPathFromPSPath(Path);
         var target = path ?? KubeconfigFile.DefaultUserPath();
-        var context = state.ContextName ?? id.DefaultContextName;
-        if (!ShouldProcess(target, path is null ? $"Merge context '{context}' of cluster {id} and make it current" : $"Write kubeconfig of cluster {id} (context '{context}')"))
+        var context = ContextName ?? state.ContextName ?? id.DefaultContextName;
+        if (!ShouldProcess(target, $"Merge context '{context}' of cluster {id} and make it current"))
             return;
         try
         {
-            var result = Run(ct => manager.SwitchContextAsync(id, path, ct));
+            var result = Run(ct => manager.SwitchContextAsync(id, path, ContextName, ct));
             if (PassThru) WriteObject(ModelMapper.ToContext(result));
         }
         catch (Exception ex) when (ex is not PipelineStoppedException)

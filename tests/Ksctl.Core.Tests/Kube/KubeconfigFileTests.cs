@@ -76,12 +76,12 @@ public sealed class KubeconfigFileTests : IDisposable
     }
 
     [Fact]
-    public void Merge_keeps_other_entries_replaces_same_named_ones_and_sets_the_current_context()
+    public async Task Merge_keeps_other_entries_replaces_same_named_ones_and_sets_the_current_context()
     {
         var target = _dir.Combine("config");
         File.WriteAllText(target, OtherUsersConfig);
 
-        var result = KubeconfigFile.MergeIntoUserConfig(Samples.K3sKubeconfig, Context, target);
+        var result = await KubeconfigFile.MergeAsync(Samples.K3sKubeconfig, Context, target, null, null, CancellationToken.None);
 
         Assert.Equal(target, result.Path);
         Assert.Equal(Context, result.ContextName);
@@ -99,11 +99,11 @@ public sealed class KubeconfigFileTests : IDisposable
     }
 
     [Fact]
-    public void Merge_creates_a_missing_file_and_its_folder_privately()
+    public async Task Merge_creates_a_missing_file_and_its_folder_privately()
     {
         var target = _dir.Combine("new", ".kube", "config");
 
-        KubeconfigFile.MergeIntoUserConfig(Samples.K3sKubeconfig, "kind-demo", target);
+        await KubeconfigFile.MergeAsync(Samples.K3sKubeconfig, "kind-demo", target, null, null, CancellationToken.None);
 
         var config = KubeconfigFile.Parse(File.ReadAllText(target), target);
         Assert.Equal("kind-demo", config.CurrentContext);
@@ -114,39 +114,53 @@ public sealed class KubeconfigFileTests : IDisposable
     }
 
     [Fact]
-    public void Merge_into_an_empty_file_treats_it_as_an_empty_config()
+    public async Task Merge_into_an_empty_file_treats_it_as_an_empty_config()
     {
         var target = _dir.Combine("empty-config");
         File.WriteAllText(target, ""); // `touch ~/.kube/config` is common; kubectl reads it as empty
 
-        KubeconfigFile.MergeIntoUserConfig(Samples.K3sKubeconfig, "kind-demo", target);
+        await KubeconfigFile.MergeAsync(Samples.K3sKubeconfig, "kind-demo", target, null, null, CancellationToken.None);
 
         Assert.Equal("kind-demo", KubeconfigFile.Parse(File.ReadAllText(target), target).Contexts.Single().Name);
     }
 
     [Fact]
-    public void Merge_without_a_target_writes_the_first_path_of_KUBECONFIG()
+    public async Task Merge_without_a_target_writes_the_file_kubectl_writes_the_first_existing_path_of_KUBECONFIG()
     {
         var first = _dir.Combine("first.yaml");
         var second = _dir.Combine("second.yaml");
+        var third = _dir.Combine("third.yaml");
         File.WriteAllText(second, OtherUsersConfig);
-        using var env = new EnvironmentScope().Set("KUBECONFIG", first + Path.PathSeparator + second);
+        using var env = new EnvironmentScope().Set("KUBECONFIG", string.Join(Path.PathSeparator, first, second, third));
 
+        // client-go PathOptions.GetDefaultFilename: of several files, the first that exists (else the last).
+        Assert.Equal(second, KubeconfigFile.DefaultUserPath());
+        var result = await KubeconfigFile.MergeAsync(Samples.K3sKubeconfig, "kind-demo", null, null, null, CancellationToken.None);
+
+        Assert.Equal(second, result.Path);
+        var merged = KubeconfigFile.Parse(File.ReadAllText(second), second);
+        Assert.Equal("kind-demo", merged.CurrentContext);
+        Assert.Contains(merged.Contexts, c => c.Name == "work");
+        Assert.False(File.Exists(first));
+        Assert.False(File.Exists(third));
+
+        File.Delete(second);
+        Assert.Equal(third, KubeconfigFile.DefaultUserPath());
+        using var single = new EnvironmentScope().Set("KUBECONFIG", first);
         Assert.Equal(first, KubeconfigFile.DefaultUserPath());
-        var result = KubeconfigFile.MergeIntoUserConfig(Samples.K3sKubeconfig, "kind-demo");
-
-        Assert.Equal(first, result.Path);
-        Assert.Equal("kind-demo", KubeconfigFile.Parse(File.ReadAllText(first), first).CurrentContext);
-        Assert.Equal(OtherUsersConfig, File.ReadAllText(second));
     }
 
     [Fact]
-    public void WriteStandalone_replaces_the_file_with_only_this_cluster()
+    public void WriteStandalone_refuses_an_existing_file_without_overwrite_and_replaces_it_with_only_this_cluster()
     {
         var path = _dir.Combine("standalone.yaml");
         File.WriteAllText(path, OtherUsersConfig);
 
-        var result = KubeconfigFile.WriteStandalone(Samples.K3sKubeconfig, "kind-demo", path);
+        var refused = Assert.Throws<KsctlException>(() => KubeconfigFile.WriteStandalone(Samples.K3sKubeconfig, "kind-demo", path, overwrite: false));
+        Assert.Equal("KsctlFileExists", refused.ErrorId);
+        Assert.Equal(OtherUsersConfig, File.ReadAllText(path));
+
+        var result = KubeconfigFile.WriteStandalone(Samples.K3sKubeconfig, "kind-demo", path, overwrite: true);
 
         Assert.Equal(path, result.Path);
         Assert.Equal("https://127.0.0.1:6443", result.Server);
