@@ -5,7 +5,7 @@
     Author               = 'Ksctl contributors'
     CompanyName          = 'Ksctl contributors'
     Copyright            = '(c) Ksctl contributors. Apache License 2.0.'
-    Description          = 'Create, inspect, switch to and delete Kubernetes clusters (Local/Kind, Azure, Civo, AWS, your own machines) from PowerShell. A PowerShell reimplementation of ksctl.'
+    Description          = 'Create, inspect, switch to and delete Kubernetes clusters (Local/Kind, Azure, Civo, your own machines) from PowerShell. A PowerShell reimplementation of ksctl.'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('Ksctl.Format.ps1xml')
@@ -14,6 +14,7 @@
         'Get-KsctlCluster'
         'Remove-KsctlCluster'
         'Resize-KsctlCluster'
+        'Get-KsctlPlan'
         'Switch-KsctlContext'
         'Get-KsctlConfiguration'
         'Set-KsctlConfiguration'
@@ -28,7 +29,7 @@
     VariablesToExport    = @()
     PrivateData          = @{
         PSData = @{
-            Tags         = @('Kubernetes', 'k8s', 'kind', 'k3s', 'kubeadm', 'Azure', 'AKS', 'Civo', 'AWS', 'Cluster', 'ksctl', 'PSEdition_Core', 'Linux', 'Windows', 'MacOS')
+            Tags         = @('Kubernetes', 'k8s', 'kind', 'k3s', 'kubeadm', 'Azure', 'AKS', 'Civo', 'Cluster', 'ksctl', 'PSEdition_Core', 'Linux', 'Windows', 'MacOS')
             ProjectUri   = 'https://github.com/ksctl/ksctl'
             ReleaseNotes = 'Local (kind) clusters; self-managed HA K3s and Kubeadm on your own machines (BareMetal) with external etcd and HAProxy; file and Azure Blob state stores with encrypted secrets; stored credentials; Export-/Import-KsctlState.'
         }
