@@ -29,7 +29,7 @@ public sealed class ImportKsctlStateCommand : KsctlCmdlet
     public string[] LiteralPath { get; set; } = [];
 
     /// <summary>The key file the export was encrypted with.</summary>
-    [Parameter]
+    [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string? KeyPath { get; set; }
 
