@@ -39,6 +39,10 @@ public sealed class PlanAndProgressTests
         var whatIf = session.RunClean("New-KsctlCluster demo -Provider Local -NodeCount 3 -WhatIf").HostText;
         foreach (var s in steps) Assert.Contains((string)s.Name, whatIf);
 
+        var table = session.RunClean("Get-KsctlPlan demo -Provider Local | Out-Default").HostText;
+        Assert.Matches(@"Step\s+Done\s+After\s+Resources\s+Description", table);
+        Assert.Matches(@"kubeconfig\s+False\s+kind:cluster", table);
+
         var bad = session.Run("Get-KsctlPlan 'Not A Name' -Provider Local");
         Assert.Equal("KsctlInvalidSpec", Assert.Single(bad.Errors).FullyQualifiedErrorId.Split(',')[0]);
     }
