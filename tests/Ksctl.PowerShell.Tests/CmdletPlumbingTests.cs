@@ -110,6 +110,65 @@ public sealed class CmdletPlumbingTests
         }
     }
 
+    [Fact]
+    public void ThrottleLimit_ReachesTheOperation_OnRemoveAndResize_AndResizeRefusesCredentialsBeforeAnything()
+    {
+        using var session = new KsctlSession();
+        session.RunClean("New-KsctlCluster demo -Provider Local");
+        var removed = session.RunClean("& { $DebugPreference = 'Continue'; Remove-KsctlCluster demo -Force -ThrottleLimit 3 }");
+        Assert.Contains(removed.Debug, d => d.Contains("delete plan") && d.Contains("up to 3 step(s) at once"));
+
+        // A self-managed cluster in the store (an export of one, as Export-KsctlState writes it): resize to the count it
+        // has runs an empty plan, so -ThrottleLimit is observable without reaching any machine.
+        ImportBareMetalCluster(session, "lab", workers: 0);
+        var resized = session.RunClean("& { $DebugPreference = 'Continue'; Resize-KsctlCluster lab -WorkerCount 0 -ThrottleLimit 5 }");
+        Assert.Contains(resized.Debug, d => d.Contains("resize plan") && d.Contains("up to 5 step(s) at once"));
+        Assert.Equal("Running", (string)((dynamic)resized.Single()).Status);
+
+        var before = File.ReadAllBytes(Assert.Single(session.StateFiles()));
+        var refused = session.Run("Resize-KsctlCluster lab -WorkerCount 0 -TenantId 00000000-0000-0000-0000-000000000001");
+        var error = Assert.Single(refused.Errors);
+        Assert.Equal("KsctlInvalidSpec", error.FullyQualifiedErrorId.Split(',')[0]);
+        Assert.Contains("-TenantId", error.Exception.Message);
+        Assert.Equal(before, File.ReadAllBytes(Assert.Single(session.StateFiles())));
+    }
+
+    /// <summary>Writes an export file holding one Running BareMetal K3s cluster (3 lb/etcd/cp machines + workers) and imports it.</summary>
+    private static void ImportBareMetalCluster(KsctlSession session, string name, int workers)
+    {
+        var key = Path.Combine(session.Root, "id_ed25519");
+        File.WriteAllText(key, "not read: nothing connects");
+        var roles = new List<string> { "LoadBalancer", "Datastore", "Datastore", "Datastore", "ControlPlane", "ControlPlane", "ControlPlane" };
+        roles.AddRange(Enumerable.Repeat("Worker", workers));
+        var id = new { provider = "BareMetal", type = "SelfManaged", name, region = "baremetal" };
+        var machines = roles.Select((r, i) => new
+        {
+            address = $"192.0.2.{10 + i}", port = 22, user = "root", keyPath = key, role = r,
+            hostKey = "SHA256:" + Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData([(byte)i])).TrimEnd('='),
+        }).ToArray();
+        var now = DateTimeOffset.UtcNow;
+        var state = new
+        {
+            schemaVersion = 1, id,
+            spec = new { id, distribution = "K3s", controlPlaneCount = 3, etcdCount = 3, workerCount = workers, applications = Array.Empty<string>(), machines, trustOnFirstUse = false },
+            status = "Running", distribution = "K3s", createdAt = now, updatedAt = now,
+            nodes = Array.Empty<object>(), resources = new Dictionary<string, string>(), secrets = new Dictionary<string, string>(),
+            steps = new Dictionary<string, object>(), lastErrors = Array.Empty<string>(),
+        };
+        var file = Path.Combine(session.Root, $"{name}.export.json");
+        File.WriteAllText(file, JsonSerializer.Serialize(new { format = ExportFormat(session), version = 1, exportedAt = now, clusters = new[] { state } }));
+        session.RunClean($"Import-KsctlState -LiteralPath '{file}'");
+    }
+
+    private static string ExportFormat(KsctlSession session)
+    {
+        var probe = Path.Combine(session.Root, "probe.json");
+        session.RunClean("New-KsctlCluster probe -Provider Local");
+        session.RunClean($"Export-KsctlState -Name probe -Path '{probe}' -KeyPath '{probe}.key' -WarningAction SilentlyContinue");
+        session.RunClean("Remove-KsctlCluster probe -Force");
+        return JsonDocument.Parse(File.ReadAllText(probe)).RootElement.GetProperty("format").GetString()!;
+    }
+
     /// <summary>
     /// Civo's API as far as authentication goes: every request's Authorization header is recorded and answered 401 with
     /// Civo's error body ({"code":"authentication_failed",...}, as civogo's errors.go decodes it), so nothing is created.

@@ -302,6 +302,7 @@ public sealed class ClusterManager : IDisposable
     private async Task RunAsync(Plan plan, StateSession session, OperationOptions options, ClusterStatus success, ClusterStatus failure, string errorId, CancellationToken cancellationToken)
     {
         var executor = new PlanExecutor(options.MaxParallelism, _services.Loggers.CreateLogger<PlanExecutor>());
+        _logger.LogDebug("Running the {Operation} plan of {Cluster}: up to {Parallel} step(s) at once.", plan.Operation, plan.Cluster, options.MaxParallelism);
         PlanResult result;
         try
         {
