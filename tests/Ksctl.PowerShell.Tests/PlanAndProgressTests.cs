@@ -18,7 +18,7 @@ public sealed class PlanAndProgressTests
         Directory.CreateDirectory(bin);
         var script = Path.Combine(bin, "kind");
         File.WriteAllText(script, $"#!/usr/bin/env bash\n{body}\nexec '{Path.Combine(Paths.Standins, "kind")}' \"$@\"\n");
-        File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         Environment.SetEnvironmentVariable("PATH", bin + Path.PathSeparator + Environment.GetEnvironmentVariable("PATH"));
     }
 

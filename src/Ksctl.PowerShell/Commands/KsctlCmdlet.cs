@@ -81,7 +81,7 @@ public abstract class KsctlCmdlet : PSCmdlet, IDisposable
             Emit(item, progress);
         }
         progress?.Complete();
-        if (Stopping) throw new PipelineStoppedException();
+        if (Quiet) throw new PipelineStoppedException();
         try
         {
             return task.GetAwaiter().GetResult();
@@ -103,7 +103,7 @@ public abstract class KsctlCmdlet : PSCmdlet, IDisposable
     }
 
     /// <summary>True once Ctrl+C (or Stop()) was asked for: from then on nothing is written.</summary>
-    private bool Stopping => _silenced || _stop.IsCancellationRequested;
+    private bool Quiet => _silenced || _stop.IsCancellationRequested || Stopping;
     private bool _silenced;
 
     /// <summary>
@@ -112,7 +112,7 @@ public abstract class KsctlCmdlet : PSCmdlet, IDisposable
     /// </summary>
     private void Write(Action write)
     {
-        if (Stopping) return;
+        if (Quiet) return;
         try { write(); }
         catch (PipelineStoppedException) { _silenced = true; }
     }
