@@ -45,6 +45,24 @@ public sealed class JobAndSpecTests
     }
 
     [Fact]
+    public void AsJob_StopJob_CancelsTheOperation_WhichRecordsItsStatusAndReleasesItsLock()
+    {
+        using var session = new KsctlSession();
+        var started = Path.Combine(session.Root, "create-started");
+        PlanAndProgressTests.WrapKind(session, $"if [[ \"$1\" == create ]]; then touch '{started}'; sleep 60; fi");
+        Job job = Assert.IsAssignableFrom<Job>(Assert.Single(session.RunClean("New-KsctlCluster demo -Provider Local -AsJob").Output).BaseObject);
+        var attempts = 0;
+        while (!File.Exists(started) && attempts++ < 600) job.Finished.WaitOne(50);
+        Assert.True(File.Exists(started), "kind create never started");
+
+        session.RunClean($"Stop-Job -Id {job.Id}; $null = Wait-Job -Id {job.Id}");
+        Assert.Equal(JobState.Stopped, job.JobStateInfo.State);
+        Assert.DoesNotContain(session.StateFiles(), f => Path.GetFileName(f) == "lock");
+        Assert.Contains("cancelled", File.ReadAllText(Assert.Single(session.StateFiles())));
+        Assert.Equal("CreationFailed", (string)((dynamic)session.RunClean("Get-KsctlCluster demo").Single()).Status);
+    }
+
+    [Fact]
     public void AsJob_WhatIf_StartsNoJob()
     {
         using var session = new KsctlSession();
