@@ -15,6 +15,7 @@
         'Get-KsctlCluster'
         'Remove-KsctlCluster'
         'Resize-KsctlCluster'
+        'Get-KsctlPlan'
         'Switch-KsctlContext'
         'Get-KsctlKubeconfig'
         'Get-KsctlConfiguration'

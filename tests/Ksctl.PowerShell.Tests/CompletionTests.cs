@@ -6,7 +6,7 @@ namespace Ksctl.PowerShell.Tests;
 [Collection(PowerShellCollection.Name)]
 public sealed class CompletionTests
 {
-    private static List<string> Complete(KsctlSession session, string input)
+    internal static List<string> Complete(KsctlSession session, string input)
     {
         using var ps = System.Management.Automation.PowerShell.Create(session.Runspace);
         var result = CommandCompletion.CompleteInput(input, input.Length, null, ps);

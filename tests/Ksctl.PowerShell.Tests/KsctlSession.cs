@@ -48,6 +48,7 @@ public sealed class RunResult
     public required List<ErrorRecord> Errors { get; init; }
     public required List<ProgressRecord> Progress { get; init; }
     public required List<string> Verbose { get; init; }
+    public List<string> Debug { get; init; } = [];
     public required List<string> Warnings { get; init; }
     public required string HostText { get; init; }
 
@@ -118,6 +119,7 @@ public sealed class KsctlSession : IDisposable
             Errors = ps.Streams.Error.ToList(),
             Progress = ps.Streams.Progress.ToList(),
             Verbose = ps.Streams.Verbose.Select(v => v.Message).ToList(),
+            Debug = ps.Streams.Debug.Select(v => v.Message).ToList(),
             Warnings = ps.Streams.Warning.Select(v => v.Message).ToList(),
             HostText = Host.Text,
         };

@@ -214,6 +214,8 @@ public sealed partial class ClusterManager : IDisposable
 
     public async Task DeleteAsync(ClusterId id, OperationOptions options, CancellationToken cancellationToken)
     {
+        // A -Credential/-TenantId/-SubscriptionId the provider cannot take is refused before anything is locked or changed.
+        _providers.Get(id.Provider, options.Credential);
         await using var clusterLock = await Store.AcquireLockAsync(id, "delete", options.BreakStaleLock, cancellationToken).ConfigureAwait(false);
         var state = await GetAsync(id, cancellationToken).ConfigureAwait(false);
         var resuming = await EnsureAllowedAsync(state, ClusterOperation.Delete, lockHeld: true, cancellationToken).ConfigureAwait(false) == ClusterStatus.DeletionFailed;
@@ -252,6 +254,7 @@ public sealed partial class ClusterManager : IDisposable
     /// </summary>
     public async Task<ClusterState> ResizeAsync(ClusterId id, int workerCount, OperationOptions options, CancellationToken cancellationToken)
     {
+        _providers.Get(id.Provider, options.Credential);
         await using var clusterLock = await Store.AcquireLockAsync(id, "resize", options.BreakStaleLock, cancellationToken).ConfigureAwait(false);
         var state = await GetAsync(id, cancellationToken).ConfigureAwait(false);
         var resuming = await EnsureAllowedAsync(state, ClusterOperation.Resize, lockHeld: true, cancellationToken).ConfigureAwait(false) == ClusterStatus.ConfiguringFailed;
@@ -286,6 +289,7 @@ public sealed partial class ClusterManager : IDisposable
     private async Task RunAsync(Plan plan, StateSession session, OperationOptions options, ClusterStatus success, ClusterStatus failure, string errorId, CancellationToken cancellationToken)
     {
         var executor = new PlanExecutor(options.MaxParallelism, _services.Loggers.CreateLogger<PlanExecutor>());
+        _logger.LogDebug("Running the {Operation} plan of {Cluster}: up to {Parallel} step(s) at once.", plan.Operation, plan.Cluster, options.MaxParallelism);
         PlanResult result;
         try
         {

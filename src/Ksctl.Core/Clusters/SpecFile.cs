@@ -70,6 +70,44 @@ public sealed class SpecFile
         }
     }
 
+    /// <summary>
+    /// The spec file that re-creates <paramref name="spec"/> (New-KsctlCluster -SpecPath): the desired spec as recorded,
+    /// provider defaults included, so the copy does not drift when a default changes.
+    /// </summary>
+    public static SpecFile FromClusterSpec(ClusterSpec spec) => new()
+    {
+        Name = spec.Id.Name,
+        Provider = spec.Id.Provider.ToString(),
+        Type = spec.Id.Type.ToString(),
+        Region = spec.Id.Region,
+        KubernetesVersion = spec.KubernetesVersion,
+        NodeCount = spec.NodeCount,
+        NodeSize = spec.NodeSize,
+        Distribution = spec.Distribution?.ToString(),
+        ControlPlaneCount = spec.ControlPlaneCount,
+        WorkerCount = spec.WorkerCount,
+        EtcdCount = spec.EtcdCount,
+        ControlPlaneSize = spec.ControlPlaneSize,
+        WorkerSize = spec.WorkerSize,
+        EtcdSize = spec.EtcdSize,
+        LoadBalancerSize = spec.LoadBalancerSize,
+        Cni = spec.Cni,
+        Applications = spec.Applications.Count == 0 ? null : spec.Applications.ToList(),
+        Machines = spec.Machines.Count == 0 ? null : spec.Machines.Select(m => new MachineEntry
+        {
+            Address = m.Address, Port = m.Port, User = m.User, KeyPath = m.KeyPath, HostKey = m.HostKey, Role = m.Role.ToString(), PrivateAddress = m.PrivateAddress,
+        }).ToList(),
+        TrustOnFirstUse = spec.TrustOnFirstUse ? true : null,
+        ArtifactSource = spec.ArtifactSource,
+    };
+
+    /// <summary>This spec as YAML in the schema <see cref="Parse"/> reads (camelCase, unset fields left out).</summary>
+    public string ToYaml() => new SerializerBuilder()
+        .WithNamingConvention(CamelCaseNamingConvention.Instance)
+        .ConfigureDefaultValuesHandling(DefaultValuesHandling.OmitNull)
+        .Build()
+        .Serialize(this);
+
     /// <summary>A copy where every field set in <paramref name="overrides"/> replaces this file's value.</summary>
     public SpecFile OverrideWith(SpecFile overrides) => new()
     {

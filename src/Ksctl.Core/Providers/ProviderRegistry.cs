@@ -24,6 +24,9 @@ internal sealed class ProviderRegistry
 
     public IReadOnlyCollection<ICloudProvider> All => _providers.Values;
 
+    /// <summary>The providers registered with a credential binder (they take -Credential and stored credentials).</summary>
+    public IEnumerable<CloudProvider> TakingCredentials => _withCredential.Keys;
+
     public ICloudProvider Get(CloudProvider provider) =>
         _providers.TryGetValue(provider, out var p)
             ? p

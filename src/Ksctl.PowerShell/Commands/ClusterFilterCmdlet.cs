@@ -19,7 +19,8 @@ public abstract class ClusterFilterCmdlet : KsctlCmdlet
     public string[]? Name { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateSet(Names.Local, Names.Azure, Names.Civo, Names.Aws, Names.BareMetal)]
+    [ValidateProvider]
+    [ArgumentCompleter(typeof(ProviderCompleter))]
     public string? Provider { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]

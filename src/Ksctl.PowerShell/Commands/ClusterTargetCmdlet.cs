@@ -21,7 +21,8 @@ public abstract class ClusterTargetCmdlet : KsctlCmdlet
     public string Name { get; set; } = "";
 
     [Parameter(ParameterSetName = NameSet, ValueFromPipelineByPropertyName = true)]
-    [ValidateSet(Names.Local, Names.Azure, Names.Civo, Names.Aws, Names.BareMetal)]
+    [ValidateProvider]
+    [ArgumentCompleter(typeof(ProviderCompleter))]
     public string? Provider { get; set; }
 
     [Parameter(ParameterSetName = NameSet, ValueFromPipelineByPropertyName = true)]

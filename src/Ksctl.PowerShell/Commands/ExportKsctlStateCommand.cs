@@ -18,7 +18,7 @@ public sealed class ExportKsctlStateCommand : ClusterFilterCmdlet
 {
     private readonly List<(ClusterQuery Query, IReadOnlyList<string> Literals)> _filters = [];
 
-    /// <summary>The export file (overwritten).</summary>
+    /// <summary>The export file. An existing file is replaced only with -Force (-NoClobber semantics).</summary>
     [Parameter(Mandatory = true)]
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = "";
@@ -27,6 +27,10 @@ public sealed class ExportKsctlStateCommand : ClusterFilterCmdlet
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? KeyPath { get; set; }
+
+    /// <summary>Replaces an existing export file.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
 
     protected override void ProcessRecord()
     {
@@ -38,6 +42,13 @@ public sealed class ExportKsctlStateCommand : ClusterFilterCmdlet
     {
         var path = FullPath(Path);
         var keyPath = KeyPath is null ? null : FullPath(KeyPath);
+        if (!Force && (File.Exists(path) || Directory.Exists(path)))
+        {
+            // Before anything is read: a second export must not silently destroy the first (it may be the only backup).
+            ThrowTerminatingError(new ErrorRecord(new IOException($"'{path}' already exists; Export-KsctlState does not overwrite it. Give another -Path, or -Force to replace the file."),
+                "KsctlExportFileExists", ErrorCategory.ResourceExists, path));
+            return;
+        }
         var filters = _filters.Count == 0 ? [(ClusterQuery.All, (IReadOnlyList<string>)[])] : _filters.ToList();
         var manager = GetManager();
         List<ClusterState> states;

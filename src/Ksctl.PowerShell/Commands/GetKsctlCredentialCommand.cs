@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using Ksctl.Core.Model;
 using Ksctl.Core.Storage.Credentials;
+using Ksctl.PowerShell.Completers;
 using Ksctl.PowerShell.Internal;
 using Ksctl.PowerShell.Models;
 
@@ -12,7 +13,8 @@ namespace Ksctl.PowerShell.Commands;
 public sealed class GetKsctlCredentialCommand : KsctlCmdlet
 {
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ValidateSet(Names.Azure, Names.Civo, Names.Aws)]
+    [ValidateProvider(CredentialsOnly = true)]
+    [ArgumentCompleter(typeof(CredentialProviderCompleter))]
     public string[]? Provider { get; set; }
 
     protected override void ProcessRecord()

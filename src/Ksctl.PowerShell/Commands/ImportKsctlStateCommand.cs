@@ -7,16 +7,26 @@ using Ksctl.PowerShell.Models;
 namespace Ksctl.PowerShell.Commands;
 
 /// <summary>
-/// Reads a file written by Export-KsctlState and writes its clusters into the active store, each under its lock.
-/// An existing cluster is not overwritten (KsctlClusterExists) unless -Force.
+/// Reads files written by Export-KsctlState and writes their clusters into the active store, each under its lock.
+/// An existing cluster is not overwritten (KsctlClusterExists) unless -Force. -Path takes wildcards; -LiteralPath
+/// (aliases PSPath, FullName) binds from Get-ChildItem and FileInfo objects.
 /// </summary>
-[Cmdlet(VerbsData.Import, "KsctlState", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsData.Import, "KsctlState", DefaultParameterSetName = PathSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(KsctlCluster))]
 public sealed class ImportKsctlStateCommand : KsctlCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    private const string PathSet = "Path";
+    private const string LiteralPathSet = "LiteralPath";
+
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
-    public string Path { get; set; } = "";
+    public string[] Path { get; set; } = [];
+
+    [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
+    [Alias("PSPath", "LP", "FullName")]
+    [ValidateNotNullOrEmpty]
+    public string[] LiteralPath { get; set; } = [];
 
     /// <summary>The key file the export was encrypted with.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -32,8 +42,35 @@ public sealed class ImportKsctlStateCommand : KsctlCmdlet
 
     protected override void ProcessRecord()
     {
-        var path = System.IO.Path.GetFullPath(GetUnresolvedProviderPathFromPSPath(Path));
         var keyPath = KeyPath is null ? null : System.IO.Path.GetFullPath(GetUnresolvedProviderPathFromPSPath(KeyPath));
+        foreach (var path in Files()) Import(path, keyPath);
+    }
+
+    /// <summary>The files this record names: -LiteralPath as given, -Path with its wildcards expanded.</summary>
+    private IEnumerable<string> Files()
+    {
+        if (ParameterSetName == LiteralPathSet)
+        {
+            foreach (var p in LiteralPath) yield return System.IO.Path.GetFullPath(GetUnresolvedProviderPathFromPSPath(p));
+            yield break;
+        }
+        foreach (var p in Path)
+        {
+            if (!WildcardPattern.ContainsWildcardCharacters(p))
+            {
+                yield return System.IO.Path.GetFullPath(GetUnresolvedProviderPathFromPSPath(p));
+                continue;
+            }
+            List<string> matches;
+            try { matches = GetResolvedProviderPathFromPSPath(p, out _).ToList(); }
+            catch (ItemNotFoundException) { matches = []; }
+            // A wildcard that matches nothing is no error (like Get-ChildItem); a literal missing file is, from Core.
+            foreach (var m in matches) yield return m;
+        }
+    }
+
+    private void Import(string path, string? keyPath)
+    {
         IReadOnlyList<ClusterState> states;
         try
         {
@@ -57,7 +94,7 @@ public sealed class ImportKsctlStateCommand : KsctlCmdlet
                 WriteFailure(ex, state.Id.Name);
                 continue;
             }
-            WriteVerbose($"Imported cluster {state.Id} into {manager.Store.Description}.");
+            WriteVerbose($"Imported cluster {state.Id} from '{path}' into {manager.Store.Description}.");
             if (PassThru) WriteObject(ModelMapper.ToCluster(state));
         }
     }

@@ -64,25 +64,24 @@ public abstract class KsctlCmdlet : PSCmdlet, IDisposable
     /// <summary>
     /// Runs <paramref name="work"/> on a worker thread and writes its events until it ends; returns its result or
     /// rethrows its exception (a cancellation after Ctrl+C becomes <see cref="PipelineStoppedException"/>).
-    /// With an <paramref name="activity"/>, plan steps show as progress under that activity.
+    /// With an <paramref name="activity"/>, the operation shows as a parent progress record and each running step as
+    /// a child record. After Ctrl+C nothing more is written, but the queue is still drained until the work has ended —
+    /// recorded its status and released its lock — so the prompt never returns while the operation still runs.
     /// </summary>
     internal T Run<T>(Func<CancellationToken, Task<T>> work, string? activity = null)
     {
         if (_stop.IsCancellationRequested) throw new PipelineStoppedException();
-        var activityId = activity is null ? 0 : Interlocked.Increment(ref _nextActivityId);
+        var progress = activity is null ? null : new ProgressTracker(activity, () => Interlocked.Increment(ref _nextActivityId), r => Write(() => WriteProgress(r)));
         var task = Task.Run(() => work(_stop.Token));
         task.ContinueWith(_ => _queue.Add(PumpItem.Done), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        var progressShown = false;
         while (true)
         {
             var item = _queue.Take();
             if (item.IsDone) break;
-            progressShown |= Emit(item, activity, activityId);
+            Emit(item, progress);
         }
-        if (progressShown)
-        {
-            WriteProgress(new ProgressRecord(activityId, activity!, "Done") { RecordType = ProgressRecordType.Completed, PercentComplete = 100 });
-        }
+        progress?.Complete();
+        if (Quiet) throw new PipelineStoppedException();
         try
         {
             return task.GetAwaiter().GetResult();
@@ -100,29 +99,82 @@ public abstract class KsctlCmdlet : PSCmdlet, IDisposable
     protected void Drain()
     {
         while (_queue.TryTake(out var item))
-            if (!item.IsDone) Emit(item, null, 0);
+            if (!item.IsDone) Emit(item, null);
     }
 
-    private bool Emit(PumpItem item, string? activity, int activityId)
+    /// <summary>True once Ctrl+C (or Stop()) was asked for: from then on nothing is written.</summary>
+    private bool Quiet => _silenced || _stop.IsCancellationRequested || Stopping;
+    private bool _silenced;
+
+    /// <summary>
+    /// Writes unless the pipeline is stopping. The engine marks the pipeline stopped before it calls StopProcessing,
+    /// so a Write* can throw before <see cref="_stop"/> is cancelled: that too silences every later write.
+    /// </summary>
+    private void Write(Action write)
     {
-        // Step events feed the progress bar only: Core also logs every step, and those log lines are the verbose text.
-        if (!item.IsStep)
+        if (Quiet) return;
+        try { write(); }
+        catch (PipelineStoppedException) { _silenced = true; }
+    }
+
+    private void Emit(PumpItem item, ProgressTracker? progress)
+    {
+        // Step events feed the progress bars only: Core also logs every step, and those log lines are the verbose text.
+        if (item.IsStep)
         {
-            switch (item.Level)
-            {
-                case "Trace" or "Debug": WriteDebug(item.Message); break;
-                case "Warning": WriteWarning(item.Message); break;
-                default: WriteVerbose(item.Message); break; // Information, and Error (the error itself comes as an ErrorRecord)
-            }
-            return false;
+            progress?.Handle(item);
+            return;
         }
-        if (activity is null) return false;
-        var status = string.IsNullOrWhiteSpace(item.Message) ? (item.Step ?? "working") : item.Message;
-        var record = new ProgressRecord(activityId, activity, status);
-        if (item.Percent is { } p) record.PercentComplete = Math.Clamp(p, 0, 100);
-        if (item.Step is not null) record.CurrentOperation = item.Step;
-        WriteProgress(record);
-        return true;
+        switch (item.Level)
+        {
+            case "Trace" or "Debug": Write(() => WriteDebug(item.Message)); break;
+            case "Warning": Write(() => WriteWarning(item.Message)); break;
+            default: Write(() => WriteVerbose(item.Message)); break; // Information, and Error (the error itself comes as an ErrorRecord)
+        }
+    }
+
+    /// <summary>
+    /// The confirmation of a cmdlet with -Force. ShouldProcess decides, so -WhatIf, $WhatIfPreference (also one set by
+    /// an advanced function called with -WhatIf) and an explicit -Confirm always apply; -Force only skips the prompt
+    /// that ConfirmImpact would otherwise raise (the guideline's ShouldContinue role).
+    /// </summary>
+    internal bool ShouldProcessUnlessForced(bool force, string description, string warning, string caption)
+    {
+        if (force && !ExplicitConfirm() && !WhatIfInEffect())
+        {
+            WriteVerbose(description);
+            return true;
+        }
+        return ShouldProcess(description, warning, caption);
+    }
+
+    private bool ExplicitConfirm() =>
+        MyInvocation.BoundParameters.TryGetValue("Confirm", out var c) && c is SwitchParameter { IsPresent: true };
+
+    /// <summary>-WhatIf when given (-WhatIf:$false included), else $WhatIfPreference as seen from the caller's scope.</summary>
+    private bool WhatIfInEffect()
+    {
+        if (MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w)) return w is SwitchParameter { IsPresent: true };
+        return LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
+    }
+
+    /// <summary>
+    /// Runs a mutating Core operation in the foreground (events pumped here, output written here) or, with -AsJob, as a
+    /// <see cref="OperationJob"/> that is returned at once. Foreground failures throw, for the caller's WriteFailure.
+    /// </summary>
+    internal void Execute<T>(bool asJob, string activity, object? target, Func<ClusterManager, CancellationToken, Task<T>> work, Func<T, object?> output)
+    {
+        if (!asJob)
+        {
+            var manager = GetManager();
+            var result = Run(ct => work(manager, ct), activity);
+            if (output(result) is { } o) WriteObject(o);
+            return;
+        }
+        var job = new OperationJob(MyInvocation.Line, $"{MyInvocation.MyCommand.Name} {target}", activity, target);
+        job.Start(GetSettings(), async (manager, ct) => output(await work(manager, ct).ConfigureAwait(false)));
+        JobRepository.Add(job);
+        WriteObject(job);
     }
 
     /// <summary>The active store's credentials, or null after writing why they cannot be read.</summary>

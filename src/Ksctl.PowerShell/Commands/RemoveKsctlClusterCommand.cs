@@ -1,5 +1,5 @@
 using System.Management.Automation;
-using Ksctl.Core.Clusters;
+using Ksctl.Core.Engine;
 using Ksctl.PowerShell.Internal;
 using Ksctl.PowerShell.Models;
 
@@ -7,13 +7,14 @@ namespace Ksctl.PowerShell.Commands;
 
 /// <summary>
 /// Deletes clusters: every cloud resource of the plan, then the state (last, so that a failure can be resumed).
-/// Confirms each cluster (ConfirmImpact High) unless -Force, which also takes over a lock left by a dead process.
+/// Confirms each cluster (ConfirmImpact High), listing the exact resources the plan deletes; -Force skips the prompt
+/// only (-WhatIf and $WhatIfPreference still apply). A stale lock is taken over only with -BreakStaleLock.
 /// </summary>
 [Cmdlet(VerbsCommon.Remove, "KsctlCluster", DefaultParameterSetName = NameSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(KsctlCluster))]
-public sealed class RemoveKsctlClusterCommand : ClusterTargetCmdlet
+public sealed class RemoveKsctlClusterCommand : ClusterOperationCmdlet
 {
-    /// <summary>Skips the confirmation and breaks stale locks.</summary>
+    /// <summary>Skips the confirmation prompt (never -WhatIf).</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
 
@@ -25,32 +26,13 @@ public sealed class RemoveKsctlClusterCommand : ClusterTargetCmdlet
     [Parameter]
     public SwitchParameter KeepContext { get; set; }
 
-    [Parameter]
-    [ValidateRange(1, 64)]
-    public int ThrottleLimit { get; set; } = 8;
-
-    /// <summary>The cloud credential for this operation (first in the credential order): Azure service principal (user name = client id, password = client secret), Civo API key (password).</summary>
-    [Parameter]
-    [Credential]
-    public PSCredential? Credential { get; set; }
-
-    /// <summary>Azure: the Entra tenant of -Credential (or of the default sign-in).</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? TenantId { get; set; }
-
-    /// <summary>Azure: the subscription to use, whichever way the sign-in is found.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? SubscriptionId { get; set; }
-
     protected override void ProcessRecord()
     {
         var state = ResolveTarget();
         if (state is null) return;
         var manager = GetManager();
         var id = state.Id;
-        Core.Engine.Plan plan;
+        Plan plan;
         try
         {
             plan = Run(ct => manager.PlanDeleteAsync(id, ct));
@@ -61,35 +43,30 @@ public sealed class RemoveKsctlClusterCommand : ClusterTargetCmdlet
             return;
         }
 
-        var description = $"Deleting cluster {id}.{Environment.NewLine}{plan.Render()}";
-        var warning = $"Delete cluster {id} and every resource it owns?{Environment.NewLine}{plan.Render()}";
-        if (!Confirmed(description, warning)) return;
+        var resources = DeletedResources(plan);
+        var description = $"Deleting cluster {id}.{Environment.NewLine}{resources}{plan.Render()}";
+        var warning = $"Delete cluster {id} and every resource it owns?{Environment.NewLine}{resources}{plan.Render()}";
+        if (!ShouldProcessUnlessForced(Force, description, warning, "Confirm cluster deletion")) return;
 
         var snapshot = ModelMapper.ToCluster(state);
         try
         {
-            var options = new OperationOptions { MaxParallelism = ThrottleLimit, BreakStaleLock = Force.IsPresent, Credential = CredentialParameters.From(Credential, TenantId, SubscriptionId), KeepKubeconfigEntries = KeepContext.IsPresent };
-            Run(ct => manager.DeleteAsync(id, options, ct), $"Deleting cluster {id.Name}");
+            var options = Options() with { KeepKubeconfigEntries = KeepContext.IsPresent };
+            Execute(AsJob, $"Deleting cluster {id.Name}", id.Name,
+                async (m, ct) => { await m.DeleteAsync(id, options, ct).ConfigureAwait(false); return true; },
+                _ => PassThru ? snapshot : null);
         }
         catch (Exception ex) when (ex is not PipelineStoppedException)
         {
             WriteFailure(ex, id.Name);
-            return;
         }
-        if (PassThru) WriteObject(snapshot);
     }
 
-    /// <summary>-Force skips the prompt, but -WhatIf and an explicit -Confirm still apply.</summary>
-    private bool Confirmed(string description, string warning)
+    /// <summary>"Resources deleted:" and one line per resource id the plan's steps name (the providers list exact ids).</summary>
+    private static string DeletedResources(Plan plan)
     {
-        var bound = MyInvocation.BoundParameters;
-        var whatIf = bound.TryGetValue("WhatIf", out var w) && w is SwitchParameter { IsPresent: true };
-        var confirm = bound.TryGetValue("Confirm", out var c) && c is SwitchParameter { IsPresent: true };
-        if (Force && !whatIf && !confirm)
-        {
-            WriteVerbose(description);
-            return true;
-        }
-        return ShouldProcess(description, warning, "Confirm cluster deletion");
+        var ids = plan.TopologicalOrder().SelectMany(s => s.Resources).Distinct(StringComparer.Ordinal).ToList();
+        if (ids.Count == 0) return "";
+        return "Resources deleted:" + Environment.NewLine + string.Concat(ids.Select(r => $"  - {r}{Environment.NewLine}"));
     }
 }

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using Ksctl.Core.Model;
 using Ksctl.Core.Storage.Credentials;
+using Ksctl.PowerShell.Completers;
 using Ksctl.PowerShell.Internal;
 using Ksctl.PowerShell.Models;
 
@@ -12,9 +13,11 @@ namespace Ksctl.PowerShell.Commands;
 public sealed class RemoveKsctlCredentialCommand : KsctlCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ValidateSet(Names.Azure, Names.Civo, Names.Aws)]
+    [ValidateProvider(CredentialsOnly = true)]
+    [ArgumentCompleter(typeof(CredentialProviderCompleter))]
     public string[] Provider { get; set; } = [];
 
+    /// <summary>Skips the confirmation prompt (never -WhatIf).</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
 
@@ -35,7 +38,7 @@ public sealed class RemoveKsctlCredentialCommand : KsctlCmdlet
                 continue;
             }
             var description = $"Removing the {provider} credential '{found.UserName}' from {store.Location}.";
-            if (!Confirmed(description, $"Remove the stored {provider} credential '{found.UserName}'?")) continue;
+            if (!ShouldProcessUnlessForced(Force, description, $"Remove the stored {provider} credential '{found.UserName}'?", "Confirm credential removal")) continue;
             try
             {
                 Run(ct => store.RemoveAsync(provider, ct));
@@ -47,19 +50,5 @@ public sealed class RemoveKsctlCredentialCommand : KsctlCmdlet
             }
             if (PassThru) WriteObject(ModelMapper.ToCredentialInfo(found, store.Location));
         }
-    }
-
-    /// <summary>-Force skips the prompt, but -WhatIf and an explicit -Confirm still apply.</summary>
-    private bool Confirmed(string description, string warning)
-    {
-        var bound = MyInvocation.BoundParameters;
-        var whatIf = bound.TryGetValue("WhatIf", out var w) && w is SwitchParameter { IsPresent: true };
-        var confirm = bound.TryGetValue("Confirm", out var c) && c is SwitchParameter { IsPresent: true };
-        if (Force && !whatIf && !confirm)
-        {
-            WriteVerbose(description);
-            return true;
-        }
-        return ShouldProcess(description, warning, "Confirm credential removal");
     }
 }

@@ -83,20 +83,20 @@ public sealed class SetKsctlConfigurationCommand : KsctlCmdlet
         var where = updated.StateStore == StateStoreKind.AzureBlob
             ? $"container '{updated.Container ?? "(in the Uri)"}' of {(updated.StorageAccountUri is { } u ? WithoutQuery(u) : "the account of the connection string")}"
             : $"'{updated.StatePath}'";
-        if (ShouldProcess(settings.ConfigPath, $"Set state store {updated.StateStore} at {where}"))
+        // Under -WhatIf (or a declined -Confirm) nothing was saved: nothing but the what-if line, no warnings about a
+        // configuration that does not exist, no -PassThru object describing it.
+        if (!ShouldProcess(settings.ConfigPath, $"Set state store {updated.StateStore} at {where}")) return;
+        try
         {
-            try
-            {
-                updated.Save();
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                ThrowTerminatingError(new ErrorRecord(ex, "KsctlConfigurationWriteFailed", ErrorCategory.WriteError, settings.ConfigPath));
-            }
-            catch (Exception ex) when (ex is not PipelineStoppedException)
-            {
-                ThrowTerminatingError(ErrorMapper.ToErrorRecord(ex, settings.ConfigPath));
-            }
+            updated.Save();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            ThrowTerminatingError(new ErrorRecord(ex, "KsctlConfigurationWriteFailed", ErrorCategory.WriteError, settings.ConfigPath));
+        }
+        catch (Exception ex) when (ex is not PipelineStoppedException)
+        {
+            ThrowTerminatingError(ErrorMapper.ToErrorRecord(ex, settings.ConfigPath));
         }
         KsctlSettings effective;
         try { effective = updated.WithEnvironment(); }

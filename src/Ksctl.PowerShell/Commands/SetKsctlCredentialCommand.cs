@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using Ksctl.Core.Model;
 using Ksctl.Core.Storage.Credentials;
+using Ksctl.PowerShell.Completers;
 using Ksctl.PowerShell.Internal;
 using Ksctl.PowerShell.Models;
 
@@ -15,7 +16,8 @@ namespace Ksctl.PowerShell.Commands;
 public sealed class SetKsctlCredentialCommand : KsctlCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ValidateSet(Names.Azure, Names.Civo, Names.Aws)]
+    [ValidateProvider(CredentialsOnly = true)]
+    [ArgumentCompleter(typeof(CredentialProviderCompleter))]
     public string Provider { get; set; } = "";
 
     /// <summary>User name: Azure client id, Aws access key id, any label for Civo. Password: the secret, secret access key or API token.</summary>

@@ -55,3 +55,15 @@ public sealed class ClusterNameCompleter : CompleterBase
     internal override IEnumerable<string> Candidates(string prefix, IDictionary fakeBoundParameters) =>
         CompletionCatalog.ClusterNames(prefix, fakeBoundParameters, TimeSpan.FromSeconds(2));
 }
+
+/// <summary>The providers this build registers (the same list -Provider validation accepts).</summary>
+public sealed class ProviderCompleter : CompleterBase
+{
+    internal override IEnumerable<string> Candidates(string prefix, IDictionary fakeBoundParameters) => Internal.ValidateProviderAttribute.Allowed(credentialsOnly: false);
+}
+
+/// <summary>The providers that take a cloud credential.</summary>
+public sealed class CredentialProviderCompleter : CompleterBase
+{
+    internal override IEnumerable<string> Candidates(string prefix, IDictionary fakeBoundParameters) => Internal.ValidateProviderAttribute.Allowed(credentialsOnly: true);
+}

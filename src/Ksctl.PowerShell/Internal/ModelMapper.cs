@@ -23,6 +23,59 @@ internal static class ModelMapper
         CreatedAt = s.CreatedAt,
         UpdatedAt = s.UpdatedAt,
         LastErrors = s.LastErrors.ToArray(),
+        Spec = ToSpec(s.Spec),
+    };
+
+    public static KsctlClusterSpec ToSpec(ClusterSpec s) => new()
+    {
+        Name = s.Id.Name,
+        Provider = s.Id.Provider.ToString(),
+        Type = s.Id.Type.ToString(),
+        Region = s.Id.Region,
+        KubernetesVersion = s.KubernetesVersion,
+        NodeCount = s.NodeCount,
+        NodeSize = s.NodeSize,
+        Distribution = s.Distribution?.ToString(),
+        ControlPlaneCount = s.ControlPlaneCount,
+        WorkerCount = s.WorkerCount,
+        EtcdCount = s.EtcdCount,
+        ControlPlaneSize = s.ControlPlaneSize,
+        WorkerSize = s.WorkerSize,
+        EtcdSize = s.EtcdSize,
+        LoadBalancerSize = s.LoadBalancerSize,
+        Cni = s.Cni,
+        Applications = s.Applications.ToArray(),
+        Machines = s.Machines.Select(m => new KsctlMachineSpec
+        {
+            Address = m.Address, Port = m.Port, User = m.User, KeyPath = m.KeyPath, HostKey = m.HostKey, Role = m.Role.ToString(), PrivateAddress = m.PrivateAddress,
+        }).ToArray(),
+        TrustOnFirstUse = s.TrustOnFirstUse,
+        ArtifactSource = s.ArtifactSource,
+    };
+
+    /// <summary>The spec object back as Core's (for ToYaml); values are re-validated when the file is used.</summary>
+    public static ClusterSpec ToCoreSpec(KsctlClusterSpec s) => new()
+    {
+        Id = new ClusterId(Enum.Parse<CloudProvider>(s.Provider, true), Enum.Parse<ClusterType>(s.Type, true), s.Name, s.Region),
+        KubernetesVersion = s.KubernetesVersion,
+        NodeCount = s.NodeCount,
+        NodeSize = s.NodeSize,
+        Distribution = s.Distribution is null ? null : Enum.Parse<DistributionKind>(s.Distribution, true),
+        ControlPlaneCount = s.ControlPlaneCount,
+        WorkerCount = s.WorkerCount,
+        EtcdCount = s.EtcdCount,
+        ControlPlaneSize = s.ControlPlaneSize,
+        WorkerSize = s.WorkerSize,
+        EtcdSize = s.EtcdSize,
+        LoadBalancerSize = s.LoadBalancerSize,
+        Cni = s.Cni,
+        Applications = s.Applications.ToArray(),
+        Machines = s.Machines.Select(m => new MachineSpec
+        {
+            Address = m.Address, Port = m.Port, User = m.User, KeyPath = m.KeyPath, HostKey = m.HostKey, Role = Enum.Parse<NodeRole>(m.Role, true), PrivateAddress = m.PrivateAddress,
+        }).ToArray(),
+        TrustOnFirstUse = s.TrustOnFirstUse,
+        ArtifactSource = s.ArtifactSource,
     };
 
     public static KsctlNode ToNode(NodeState n) => new()

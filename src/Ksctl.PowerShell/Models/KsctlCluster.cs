@@ -25,6 +25,8 @@ public sealed class KsctlCluster
     public DateTimeOffset UpdatedAt { get; init; }
     /// <summary>Errors of the last failed operation (empty when it succeeded).</summary>
     public string[] LastErrors { get; init; } = [];
+    /// <summary>The desired spec (sizes, counts, version, CNI, applications); <c>.Spec.ToYaml()</c> is a -SpecPath file that re-creates the cluster.</summary>
+    public KsctlClusterSpec? Spec { get; init; }
 
     public override string ToString() => $"{Name} ({Provider}/{Type}, {Region})";
 }
