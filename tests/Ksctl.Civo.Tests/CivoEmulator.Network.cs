@@ -50,6 +50,18 @@ public sealed partial class CivoEmulator
         }
     }
 
+    /// <summary>The next N network deletes are refused "in use by volumes" although nothing uses them (volumes detach lazily).</summary>
+    public int NetworkInUseByVolumes { get; set; }
+    private bool TakeVolumes()
+    {
+        lock (_sshKeys)
+        {
+            if (NetworkInUseByVolumes <= 0) return false;
+            NetworkInUseByVolumes--;
+            return true;
+        }
+    }
+
     /// <summary>The region's default network: a stable UUID per region.</summary>
     public static string DefaultNetworkId(string region) => new Guid(MD5.HashData(Encoding.UTF8.GetBytes("default-network-" + region))).ToString();
 
@@ -89,7 +101,7 @@ public sealed partial class CivoEmulator
             if (!IsId(id) || !_networks.TryGetValue(id, out var n) || n.Region != Region(ctx)) return Fail(404, "database_network_not_found", "The requested network could not be found");
             if (_instances.Values.Any(i => i.NetworkId == id) || _firewalls.Values.Any(f => f.NetworkId == id))
                 return Fail(400, "database_network_delete_with_instance", "The network still has instances or firewalls attached");
-            if (TakeLingering()) return Fail(400, "database_network_inuse_by_volumes", "The network is still in use by volumes");
+            if (TakeVolumes()) return Fail(400, "database_network_inuse_by_volumes", "The network is still in use by volumes");
             _networks.TryRemove(id, out _);
             return Results.Json(new { result = "success" });
         });
