@@ -52,7 +52,7 @@ internal static class CivoEndpoint
         if (IPAddress.TryParse(value, out var ip) && ip.ToString() == value && ip.AddressFamily is System.Net.Sockets.AddressFamily.InterNetwork or System.Net.Sockets.AddressFamily.InterNetworkV6)
             return value;
         throw new KsctlException("KsctlCloudApiError", KsctlErrorCategory.InvalidResult,
-            $"Civo reported '{Shorten(value)}' as the {what}, which is not an IP address; Ksctl records and uses no such value.", what);
+            $"Civo reported a value that is not an IP address ({value.Length} characters) as the {what}; Ksctl records and uses no such value.", what);
     }
 
     private static string Shorten(string? value) => value is null ? "(none)" : value.Length > 60 ? value[..60] + "…" : value;

@@ -65,9 +65,9 @@ internal sealed class CivoFirewalls(CivoClient client, ILogger logger, TimeProvi
         (await client.ListFirewallRulesAsync(firewallId, region, ct).ConfigureAwait(false)).Select(r => r.Label).ToHashSet(StringComparer.Ordinal);
 
     /// <summary>
-    /// Deletes this cluster's firewall: the recorded id if Civo's firewall there has this name; with nothing recorded
-    /// (a create whose answer was lost), the one of this name. A recorded id naming a firewall of another name is
-    /// someone else's and is left alone. "In use" refusals are waited out.
+    /// Deletes this cluster's firewall: the one with the name Ksctl gives it (region and cluster in it, unique per
+    /// account), whether or not its id was recorded (a create whose answer was lost). A recorded id naming a firewall
+    /// of another name is someone else's (a tampered state) and is left alone. "In use" refusals are waited out.
     /// </summary>
     public async Task DeleteAsync(StepContext ctx, string resource, string name, string region, CancellationToken ct)
     {
@@ -75,7 +75,7 @@ internal sealed class CivoFirewalls(CivoClient client, ILogger logger, TimeProvi
         var all = await client.ListFirewallsAsync(region, ct).ConfigureAwait(false);
         if (recorded is not null && all.FirstOrDefault(f => f.Id == recorded) is { } other && other.Name != name)
             logger.LogWarning("The Civo firewall {Id} recorded for {Cluster} is named '{Other}', not '{Name}'; it is not this cluster's and is left alone.", recorded, ctx.State.Id.Name, other.Name, name);
-        foreach (var firewall in all.Where(f => f.Name == name && (recorded is null || f.Id == recorded)))
+        foreach (var firewall in all.Where(f => f.Name == name))
             if (!await CivoSteps.WhileInUseAsync(logger, time, () => client.DeleteFirewallAsync(firewall.Id, region, ct), $"firewall {name}", ct).ConfigureAwait(false))
                 logger.LogInformation("Civo firewall {Name} ({Id}) was already gone.", name, firewall.Id);
         ctx.Mutate(s => s.Resources.Remove(resource));

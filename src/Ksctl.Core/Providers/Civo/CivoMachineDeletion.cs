@@ -131,8 +131,8 @@ internal sealed class CivoMachineDeletion(Func<CancellationToken, Task<CivoClien
     {
         var client = await clients(ct).ConfigureAwait(false);
         var name = CivoNames.SshKey(ctx.State.Id);
-        var recorded = CivoSteps.Recorded(ctx, CivoMachines.SshKeyResource);
-        foreach (var key in (await client.ListSshKeysAsync(ct).ConfigureAwait(false)).Where(k => k.Name == name && (recorded is null || k.Id == recorded)))
+        // By Ksctl's name only: a recorded id of a key with another name is someone else's.
+        foreach (var key in (await client.ListSshKeysAsync(ct).ConfigureAwait(false)).Where(k => k.Name == name))
             if (!await client.DeleteSshKeyAsync(key.Id, ct).ConfigureAwait(false)) logger.LogInformation("Civo SSH key {Name} was already gone.", name);
         ctx.Mutate(s => s.Resources.Remove(CivoMachines.SshKeyResource));
     }
@@ -141,8 +141,8 @@ internal sealed class CivoMachineDeletion(Func<CancellationToken, Task<CivoClien
     {
         var client = await clients(ct).ConfigureAwait(false);
         var label = CivoNames.Network(ctx.State.Id);
-        var recorded = CivoSteps.Recorded(ctx, CivoMachines.NetworkResource);
-        var networks = (await client.ListNetworksAsync(region, ct).ConfigureAwait(false)).Where(n => n.Default != true && n.Label == label && (recorded is null || n.Id == recorded));
+        // By Ksctl's label only, never the default network: a recorded id of another network is someone else's.
+        var networks = (await client.ListNetworksAsync(region, ct).ConfigureAwait(false)).Where(n => n.Default != true && n.Label == label);
         foreach (var network in networks)
             if (!await CivoSteps.WhileInUseAsync(logger, time, () => client.DeleteNetworkAsync(network.Id, region, ct), $"network {label}", ct).ConfigureAwait(false))
                 logger.LogInformation("Civo network {Name} was already gone.", label);
