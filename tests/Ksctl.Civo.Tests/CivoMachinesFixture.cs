@@ -115,6 +115,8 @@ public sealed class CivoMachinesFixture : IAsyncLifetime
             }
             await Task.Delay(100, ct); // polling a log file; bounded by the deadline
         }
+        // Never quietly: the late script would then never run, and the test must say why.
+        throw new TimeoutException($"{machine.Name}: sshd logged no refused connection from the host within 3 minutes; Ksctl never met the image's host key.");
     }
 
     /// <summary>What TestMachinePool.Boot does for a machine that is already booted: sshd restarts with the script's keys.</summary>
