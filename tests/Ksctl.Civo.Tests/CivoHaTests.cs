@@ -17,10 +17,10 @@ namespace Ksctl.Civo.Tests;
 /// TLS, HAProxy, the k3s stand-in) runs on them.
 /// </summary>
 [Collection(CivoMachinesCollection.Name)]
-public sealed class CivoHaTests(CivoMachinesFixture machines) : IAsyncLifetime
+public sealed class CivoHaTests(CivoMachinesFixture machines, Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
 {
     private readonly string _home = Directory.CreateTempSubdirectory("ksctl-civoha-").FullName;
-    private readonly Dictionary<string, string?> _savedEnv = new();
+    private CivoTestEnvironment _env = null!;
     private CivoEmulator _civo = null!;
 
     private static readonly OperationOptions Options = new() { ConnectDeadline = TimeSpan.FromSeconds(30) };
@@ -30,24 +30,18 @@ public sealed class CivoHaTests(CivoMachinesFixture machines) : IAsyncLifetime
         _civo = await CivoEmulator.StartAsync("good-key");
         _civo.PollsToGone = 1;
         machines.Attach(_civo);
-        SetEnv(KsctlSettings.HomeVariable, _home);
-        SetEnv("CIVO_API_URL", _civo.BaseUrl);
-        SetEnv("CIVO_TOKEN", "good-key");
+        _env = new CivoTestEnvironment(_home, _civo.BaseUrl);
     }
 
     public async Task DisposeAsync()
     {
-        foreach (var (name, value) in _savedEnv) Environment.SetEnvironmentVariable(name, value);
+        _env.Dispose();
         await _civo.DisposeAsync();
         machines.ReleaseAll();
         try { Directory.Delete(_home, recursive: true); } catch (IOException) { }
     }
 
-    private void SetEnv(string name, string? value)
-    {
-        if (!_savedEnv.ContainsKey(name)) _savedEnv[name] = Environment.GetEnvironmentVariable(name);
-        Environment.SetEnvironmentVariable(name, value);
-    }
+    private void SetEnv(string name, string? value) => _env.Set(name, value);
 
     private static ClusterId Id(string name) => new(CloudProvider.Civo, ClusterType.SelfManaged, name, "LON1");
 
@@ -78,39 +72,47 @@ public sealed class CivoHaTests(CivoMachinesFixture machines) : IAsyncLifetime
         using var manager = new ClusterManager(KsctlSettings.Load(_home), events);
         // One instance is ACTIVE while its sshd still shows the image's host key (Civo runs the script at the end of cloud-init).
         machines.LateFirstBoot.Add("ha-vm-db-1");
+        // A per-minute budget a default HA create and delete stay under (with one instance list per poll, not one GET per instance).
+        _civo.RateLimit = 120;
 
         var state = await manager.CreateAsync(Spec("ha", workers: 1), Options, CancellationToken.None);
 
         Assert.Equal(ClusterStatus.Running, state.Status);
+        var createRequests = _civo.Requests.Count;
         Assert.Equal(["cp-0", "cp-1", "cp-2", "db-0", "db-1", "db-2", "lb", "wp-0"], state.Nodes.Select(n => n.Key!).Order());
-        Assert.Single(_civo.Networks, n => n.Label == "ha-net");
-        Assert.Equal(["ha-fw-cp", "ha-fw-db", "ha-fw-lb", "ha-fw-wp"], _civo.Firewalls.Select(f => f.Name));
+        var network = Assert.Single(_civo.Networks, n => n.Label == "ha-lon1-net");
+        Assert.Equal([null], _civo.NetworkCidrsAsked); // Civo picks the range
+        Assert.Equal(["ha-lon1-fw-cp", "ha-lon1-fw-db", "ha-lon1-fw-lb", "ha-lon1-fw-wp"], _civo.Firewalls.Select(f => f.Name));
         var loginKey = SshKeyPair.FromPrivateKeyPem(state.Secrets["ssh-login-key"]);
-        Assert.Equal(loginKey.Fingerprint, Assert.Single(_civo.SshKeys, k => k.Name == "ha-ssh").Fingerprint);
+        Assert.Equal(loginKey.Fingerprint, Assert.Single(_civo.SshKeys, k => k.Name == "ha-lon1-ssh").Fingerprint);
         Assert.Equal(8, _civo.Instances.Count);
+        Assert.DoesNotContain(state.Secrets.Keys, k => k.StartsWith("ssh-host-key", StringComparison.Ordinal));
         foreach (var node in state.Nodes)
         {
             var instance = Assert.Single(_civo.Instances, i => i.Hostname == $"ha-vm-{node.Key}");
             Assert.Equal(instance.Id, node.ResourceId);
             Assert.Equal(node.Role is NodeRole.LoadBalancer or NodeRole.Datastore ? "g3.small" : "g3.medium", instance.Size);
             Assert.Equal("root", instance.InitialUser);
-            Assert.Equal("img-LON1-ubuntu-noble", instance.TemplateId);
+            Assert.Equal(CivoEmulator.ImageId("LON1", "ubuntu-noble"), instance.TemplateId); // not the newer GPU, CUDA or k3s images
             Assert.Contains("ksctl-cluster-ha", instance.Tags);
-            Assert.Equal(_civo.Firewalls.Single(f => f.Name == $"ha-fw-{node.Key![..2]}").Id, instance.FirewallId);
-            // The host key the machine presents is the one Ksctl put in the script, and it is what state pins.
+            Assert.Equal(_civo.Firewalls.Single(f => f.Name == $"ha-lon1-fw-{node.Key![..2]}").Id, instance.FirewallId);
+            // The key in the script Civo hands out was replaced after the first pinned connection: state pins the new one,
+            // the machine presents the new one, and a client trusting the script's key is refused.
             var injected = SshKeyPair.FromPrivateKeyPem(TestMachinePool.HostKeyPem(instance.Script)!).Fingerprint;
-            Assert.Equal(injected, node.HostKey);
-            if (node.Key != "db-1") Assert.Equal(injected, machines.Pool.Booted[instance.Id].HostKey);
+            Assert.NotEqual(injected, node.HostKey);
+            Assert.StartsWith("SHA256:", node.HostKey);
+            var mismatch = await Assert.ThrowsAsync<HostKeyMismatchException>(() => ConnectAsync(state, node.Key!, injected));
+            Assert.Equal(node.HostKey, mismatch.ActualFingerprint);
             Assert.Equal(machines.Pool.Booted[instance.Id].Address, node.PublicIP);
             Assert.Equal("root", node.SshUser);
         }
         // Only Ksctl's rules (Civo's open-everything defaults were turned off); etcd is reachable from the private network only.
         var rules = (string Fw) => _civo.Firewalls.Single(f => f.Name == Fw).Rules.Select(r => r["label"]!.GetValue<string>()).Order().ToArray();
-        Assert.Equal(["egress-tcp", "egress-udp", "kube-api", "ssh"], rules("ha-fw-lb"));
-        Assert.Equal(["egress-tcp", "egress-udp", "etcd", "ssh"], rules("ha-fw-db"));
-        var etcdRule = _civo.Firewalls.Single(f => f.Name == "ha-fw-db").Rules.Single(r => r["label"]!.GetValue<string>() == "etcd");
-        Assert.Equal("10.10.0.0/16", etcdRule["cidr"]![0]!.GetValue<string>());
-        Assert.Contains("nodeports", rules("ha-fw-wp"));
+        Assert.Equal(["egress-tcp", "egress-udp", "kube-api", "ssh"], rules("ha-lon1-fw-lb"));
+        Assert.Equal(["egress-tcp", "egress-udp", "etcd", "ssh"], rules("ha-lon1-fw-db"));
+        var etcdRule = _civo.Firewalls.Single(f => f.Name == "ha-lon1-fw-db").Rules.Single(r => r["label"]!.GetValue<string>() == "etcd");
+        Assert.Equal(network.Cidr, etcdRule["cidr"]![0]!.GetValue<string>());
+        Assert.Contains("nodeports", rules("ha-lon1-fw-wp"));
 
         var lb = state.Nodes.Single(n => n.Key == "lb").PublicIP;
         Assert.Equal($"https://{lb}:6443", state.Endpoint);
@@ -134,7 +136,7 @@ public sealed class CivoHaTests(CivoMachinesFixture machines) : IAsyncLifetime
         state = await manager.ResizeAsync(Id("ha"), 2, Options, CancellationToken.None);
         Assert.Equal(9, _civo.Instances.Count);
         var added = Assert.Single(_civo.Instances, i => i.Hostname == "ha-vm-wp-1");
-        Assert.Equal("img-LON1-ubuntu-noble", added.TemplateId);
+        Assert.Equal(CivoEmulator.ImageId("LON1", "ubuntu-noble"), added.TemplateId);
         Assert.Equal(added.Id, state.Nodes.Single(n => n.Key == "wp-1").ResourceId);
         Assert.Contains($"--server=https://{lb}:6443", await RunOnAsync(state, "wp-1", "cat /var/lib/rancher/k3s/agent/standin-args"));
         Assert.Single(_civo.Networks);
@@ -148,10 +150,16 @@ public sealed class CivoHaTests(CivoMachinesFixture machines) : IAsyncLifetime
         Assert.Equal(4, _civo.Firewalls.Count);
         Assert.Single(_civo.SshKeys);
 
+        var beforeDelete = _civo.Requests.Count;
         await manager.DeleteAsync(Id("ha"), Options, CancellationToken.None);
+        await _civo.SettleAsync();
 
         Assert.Empty(_civo.Everything);
         Assert.Empty(machines.Pool.Booted);
+        output.WriteLine($"requests: create {createRequests}, delete {_civo.Requests.Count - beforeDelete}, all {_civo.Requests.Count}");
+        Assert.DoesNotContain(_civo.Requests, r => r.Status == 429);
+        // Instances are watched through the region's list: never one GET per instance.
+        Assert.Equal(0, _civo.Count("GET", "/v2/instances/"));
         Assert.Null(await manager.Store.ReadAsync(Id("ha"), CancellationToken.None));
         Assert.Empty(_civo.BootErrors);
         // The API key and the private keys never reach the event stream.
@@ -233,10 +241,13 @@ public sealed class CivoHaTests(CivoMachinesFixture machines) : IAsyncLifetime
 
         // Civo may still call a firewall or the network "in use" just after its instances are gone: waited out, not failed.
         _civo.LingeringInUse = 2;
+        _civo.NetworkInUseByVolumes = 1;
         await manager.DeleteAsync(Id("quota"), Options, CancellationToken.None);
+        await _civo.SettleAsync();
         Assert.Empty(_civo.Everything);
         Assert.Empty(machines.Pool.Booted);
-        Assert.Equal(2, _civo.Requests.Count(r => r.Method == "DELETE" && r.Status == 409));
+        Assert.Equal(2, _civo.Requests.Count(r => r.Method == "DELETE" && r.Path.StartsWith("/v2/firewalls/", StringComparison.Ordinal) && r.Status == 409));
+        Assert.Equal(1, _civo.Requests.Count(r => r.Method == "DELETE" && r.Path.StartsWith("/v2/networks/", StringComparison.Ordinal) && r.Status == 400));
     }
 
     [Fact]
@@ -300,20 +311,25 @@ public sealed class CivoHaTests(CivoMachinesFixture machines) : IAsyncLifetime
         var text = plan.Render();
         Assert.Contains("civo instance plan-vm-db-2 (g3.large", text);
         Assert.Contains("civo instance plan-vm-wp-1 (g3.medium", text);
-        Assert.Contains("civo firewall plan-fw-lb", text);
+        Assert.Contains("civo firewall plan-lon1-fw-lb", text);
         Assert.Empty(_civo.Requests);
     }
 
     private static async Task<string> RunOnAsync(ClusterState state, string key, string script)
     {
+        await using var shell = await ConnectAsync(state, key, state.Nodes.Single(n => n.Key == key).HostKey!);
+        return (await shell.RunAsync(new RemoteScript("test:probe", script))).StandardOutput;
+    }
+
+    /// <summary>What the provider connects with: the login key from state, pinned to <paramref name="hostKey"/>.</summary>
+    private static Task<IRemoteShell> ConnectAsync(ClusterState state, string key, string hostKey)
+    {
         var node = state.Nodes.Single(n => n.Key == key);
         var factory = new SshRemoteShellFactory(new RemoteShellOptions { ConnectDeadline = TimeSpan.FromSeconds(20) });
-        // What the provider connects with: the login key from state and the pinned host key.
-        await using var shell = await factory.ConnectAsync(new RemoteMachine
+        return factory.ConnectAsync(new RemoteMachine
         {
             Name = node.Name, Address = node.PublicIP!, Port = node.SshPort, User = node.SshUser!,
-            PrivateKeyPem = state.Secrets["ssh-login-key"], HostKeyFingerprint = node.HostKey,
+            PrivateKeyPem = state.Secrets["ssh-login-key"], HostKeyFingerprint = hostKey,
         });
-        return (await shell.RunAsync(new RemoteScript("test:probe", script))).StandardOutput;
     }
 }

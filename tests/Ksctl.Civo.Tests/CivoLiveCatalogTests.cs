@@ -11,22 +11,18 @@ namespace Ksctl.Civo.Tests;
 public sealed class CivoLiveCatalogTests : IAsyncLifetime
 {
     private readonly string _home = Directory.CreateTempSubdirectory("ksctl-civo-live-").FullName;
-    private readonly Dictionary<string, string?> _savedEnv = new();
+    private CivoTestEnvironment _env = null!;
     private CivoEmulator _civo = null!;
 
     public async Task InitializeAsync()
     {
         _civo = await CivoEmulator.StartAsync("good-key");
-        foreach (var (name, value) in new[] { (KsctlSettings.HomeVariable, _home), ("CIVO_API_URL", _civo.BaseUrl), ("CIVO_TOKEN", "good-key") })
-        {
-            _savedEnv[name] = Environment.GetEnvironmentVariable(name);
-            Environment.SetEnvironmentVariable(name, value);
-        }
+        _env = new CivoTestEnvironment(_home, _civo.BaseUrl);
     }
 
     public async Task DisposeAsync()
     {
-        foreach (var (name, value) in _savedEnv) Environment.SetEnvironmentVariable(name, value);
+        _env.Dispose();
         await _civo.DisposeAsync();
         try { Directory.Delete(_home, recursive: true); } catch (IOException) { }
     }
@@ -41,7 +37,7 @@ public sealed class CivoLiveCatalogTests : IAsyncLifetime
         Assert.Equal(["LON1", "FRA1", "MUM1", "NYC1", "PHX1"], await catalog.RegionsAsync(CancellationToken.None));
         Assert.Equal(["g4s.kube.small", "g4s.kube.medium"], await catalog.NodeSizesAsync("LON1", CancellationToken.None));
 
-        Environment.SetEnvironmentVariable("CIVO_TOKEN", null);
+        _env.Set("CIVO_TOKEN", null);
         var sent = _civo.Requests.Count;
         var error = await Assert.ThrowsAsync<KsctlException>(() => catalog.RegionsAsync(CancellationToken.None));
         Assert.Equal("KsctlAuthenticationFailed", error.ErrorId);

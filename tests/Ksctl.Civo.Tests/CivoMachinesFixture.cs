@@ -1,4 +1,6 @@
+using System.Text;
 using System.Text.RegularExpressions;
+using Ksctl.Core.Remote;
 using Ksctl.Core.Remote.Keys;
 using Ksctl.TestSupport;
 using Xunit;
@@ -43,6 +45,7 @@ public sealed class CivoMachinesFixture : IAsyncLifetime
             using (await _gate.EnterAsync("boot"))
                 machine = await Task.Run(() => Pool.Boot(instance.Id, firstScript), ct);
             await TestMachineHarness.ProvisionStandInsAsync([machine]);
+            await PrepareSshServiceAsync(machine, ct);
             if (late) _lateScripts.Add(RunScriptLateAsync(machine, instance.Script, SshdLogLength(machine), ct));
             return (machine.Address, machine.Address);
         };
@@ -52,6 +55,34 @@ public sealed class CivoMachinesFixture : IAsyncLifetime
                 await Task.Run(() => Pool.Release(instance.Id));
         };
     }
+
+    /// <summary>
+    /// What an Ubuntu image has and a test machine lacks for a host-key change: a private /etc/ssh (else the machine
+    /// would write the host's), and an ssh.service the systemctl stand-in can restart. The machine's sshd reads its
+    /// host key from the harness's state folder, so "restarting" it means: copy the key Ksctl installed there and
+    /// SIGHUP sshd (which re-executes itself and re-reads its keys, as on Ubuntu).
+    /// </summary>
+    private static async Task PrepareSshServiceAsync(InventoryMachine machine, CancellationToken ct)
+    {
+        var dir = MachineDir(machine);
+        var reload = $"""
+            #!/bin/sh
+            # ssh.service stand-in of a Civo test machine (see CivoMachinesFixture).
+            set -eu
+            install -m 0600 /etc/ssh/ssh_host_ecdsa_key '{dir}/ssh_host_adopted_key'
+            kill -HUP "$(cat '{dir}/sshd.pid')"
+
+            """;
+        var unit = "[Unit]\nDescription=OpenSSH server stand-in\n\n[Service]\nExecStart=/usr/local/bin/ksctl-sshd-reload\n";
+        var factory = new SshRemoteShellFactory(new RemoteShellOptions { ConnectDeadline = TimeSpan.FromSeconds(30) });
+        await using var shell = await factory.ConnectAsync(machine.ToRemote(), ct);
+        await shell.RunAsync(new RemoteScript("test:private-etc-ssh", "mountpoint -q /etc/ssh || mount -t tmpfs -o mode=0755 tmpfs /etc/ssh\n"), ct);
+        await shell.UploadAsync(Encoding.UTF8.GetBytes(reload), "/usr/local/bin/ksctl-sshd-reload", (UnixFileMode)0b111_101_101, ct);
+        await shell.UploadAsync(Encoding.UTF8.GetBytes(unit), "/etc/systemd/system/ssh.service", (UnixFileMode)0b110_100_100, ct);
+    }
+
+    private static string MachineDir(InventoryMachine machine) =>
+        Path.Combine(Environment.GetEnvironmentVariable("KSCTL_TESTMACHINES_STATE") ?? "/tmp/ksctl-testmachines", Prefix, $"m{machine.Index}");
 
     /// <summary>Instances (by hostname) that are ACTIVE with the image's own host key, their script running a few seconds later.</summary>
     public HashSet<string> LateFirstBoot { get; } = new(StringComparer.Ordinal);
@@ -66,8 +97,7 @@ public sealed class CivoMachinesFixture : IAsyncLifetime
             await Task.Run(() => Adopt(machine.Index, script), ct);
     }
 
-    private static string SshdLog(InventoryMachine machine) =>
-        Path.Combine(Environment.GetEnvironmentVariable("KSCTL_TESTMACHINES_STATE") ?? "/tmp/ksctl-testmachines", Prefix, $"m{machine.Index}", "sshd.log");
+    private static string SshdLog(InventoryMachine machine) => Path.Combine(MachineDir(machine), "sshd.log");
 
     private static long SshdLogLength(InventoryMachine machine) => new FileInfo(SshdLog(machine)) is { Exists: true } f ? f.Length : 0;
 
@@ -85,6 +115,8 @@ public sealed class CivoMachinesFixture : IAsyncLifetime
             }
             await Task.Delay(100, ct); // polling a log file; bounded by the deadline
         }
+        // Never quietly: the late script would then never run, and the test must say why.
+        throw new TimeoutException($"{machine.Name}: sshd logged no refused connection from the host within 3 minutes; Ksctl never met the image's host key.");
     }
 
     /// <summary>What TestMachinePool.Boot does for a machine that is already booted: sshd restarts with the script's keys.</summary>

@@ -22,30 +22,24 @@ public sealed class CivoEnvironmentCollection
 public sealed class CivoManagedTests : IAsyncLifetime
 {
     private readonly string _home = Directory.CreateTempSubdirectory("ksctl-civo-").FullName;
-    private readonly Dictionary<string, string?> _savedEnv = new();
     private readonly Events _events = new();
+    private CivoTestEnvironment _env = null!;
     private CivoEmulator _civo = null!;
 
     public async Task InitializeAsync()
     {
         _civo = await CivoEmulator.StartAsync("good-key");
-        SetEnv(KsctlSettings.HomeVariable, _home);
-        SetEnv("CIVO_API_URL", _civo.BaseUrl);
-        SetEnv("CIVO_TOKEN", "good-key");
+        _env = new CivoTestEnvironment(_home, _civo.BaseUrl);
     }
 
     public async Task DisposeAsync()
     {
-        foreach (var (name, value) in _savedEnv) Environment.SetEnvironmentVariable(name, value);
+        _env.Dispose();
         await _civo.DisposeAsync();
         try { Directory.Delete(_home, recursive: true); } catch (IOException) { }
     }
 
-    private void SetEnv(string name, string? value)
-    {
-        if (!_savedEnv.ContainsKey(name)) _savedEnv[name] = Environment.GetEnvironmentVariable(name);
-        Environment.SetEnvironmentVariable(name, value);
-    }
+    private void SetEnv(string name, string? value) => _env.Set(name, value);
 
     private sealed class Events : IProgress<KsctlEvent>
     {
@@ -66,18 +60,18 @@ public sealed class CivoManagedTests : IAsyncLifetime
     {
         using var manager = NewManager();
 
-        var state = await manager.CreateAsync(Spec() with { NodeCount = 2, Cni = "cilium", Applications = ["Traefik-v2-nodeport", "metrics-server"] }, Options, CancellationToken.None);
+        var state = await manager.CreateAsync(Spec() with { NodeCount = 2, Cni = "cilium", Applications = ["cert-manager"] }, Options, CancellationToken.None);
 
         Assert.Equal(ClusterStatus.Running, state.Status);
         Assert.Equal("K3s", state.Distribution);
-        Assert.Equal("1.30.5-k3s1", state.KubernetesVersion);
+        Assert.Equal("1.31.2-k3s1", state.KubernetesVersion); // Civo's default: Ksctl sent none
         const string context = "demo-LON1-managed-civo-ksctl";
         Assert.Equal(context, state.ContextName);
         var cluster = Assert.Single(_civo.Inventory);
         Assert.Equal(cluster.Id, state.Resources["civo:cluster"]);
         Assert.Equal($"https://{cluster.MasterIp}:6443", state.Endpoint);
         Assert.Equal(("g4s.kube.small", 2, "cilium"), (cluster.Size, cluster.Nodes, cluster.Cni));
-        Assert.Equal(["Traefik-v2-nodeport", "metrics-server"], cluster.Applications);
+        Assert.Equal(["Traefik-v2-nodeport", "metrics-server", "cert-manager"], cluster.Applications);
         Assert.Contains("ksctl", cluster.Tags);
         Assert.Contains("ksctl-cluster-demo", cluster.Tags);
         Assert.Equal(2, state.Nodes.Count);
@@ -98,7 +92,7 @@ public sealed class CivoManagedTests : IAsyncLifetime
 
         await manager.DeleteAsync(Id(), Options, CancellationToken.None);
 
-        Assert.Empty(_civo.Inventory);
+        Assert.Empty(_civo.Everything);
         Assert.Equal(1, _civo.Count("DELETE", "/v2/kubernetes/clusters/"));
         await Assert.ThrowsAsync<ClusterNotFoundException>(() => manager.GetAsync(Id(), CancellationToken.None));
         Assert.DoesNotContain(_civo.Requests, r => r.Path.Contains("good-key", StringComparison.Ordinal));
@@ -122,6 +116,8 @@ public sealed class CivoManagedTests : IAsyncLifetime
         Assert.DoesNotContain("wrong-key", e.Message);
         Assert.Empty(_civo.Inventory);
         Assert.Equal(0, _civo.Count("POST", "/v2/"));
+        // The key is checked with an account-scoped call, the only one sent.
+        Assert.Equal("/v2/quota", Assert.Single(_civo.Requests).Path);
         await Assert.ThrowsAsync<ClusterNotFoundException>(() => manager.GetAsync(Id(), CancellationToken.None));
     }
 
@@ -167,7 +163,10 @@ public sealed class CivoManagedTests : IAsyncLifetime
         Assert.Single(_civo.Inventory);
         Assert.Contains(_civo.Requests, r => r.Status == 429);
         Assert.Contains(_civo.Requests, r => r.Status == 500 && r.Method == "POST");
-        Assert.Equal(1, _civo.Requests.Count(r => r.Method == "POST" && r.Status == 200));
+        Assert.Equal(1, _civo.Requests.Count(r => r is { Method: "POST", Path: "/v2/kubernetes/clusters", Status: 200 }));
+        Assert.Equal(["cluster demo", "firewall demo-lon1-kube-fw"], _civo.Everything);
+        var rules = Assert.Single(_civo.Firewalls).Rules.Select(r => r["label"]!.GetValue<string>()).ToList();
+        Assert.Equal(rules.Count, rules.Distinct().Count());
     }
 
     [Fact]
@@ -176,12 +175,13 @@ public sealed class CivoManagedTests : IAsyncLifetime
         _civo.FailNext(1, 429);
         _civo.RetryAfterSeconds = 1;
         using var manager = NewManager();
-        var started = DateTime.UtcNow;
 
         await manager.CreateAsync(Spec(), Options, CancellationToken.None);
 
-        Assert.True(DateTime.UtcNow - started >= TimeSpan.FromSeconds(1));
-        Assert.Equal(429, _civo.Requests.First().Status);
+        var (first, second) = (_civo.Requests.First(), _civo.Requests.Skip(1).First());
+        Assert.Equal((429, 200), (first.Status, second.Status));
+        Assert.Equal(first.Path, second.Path);
+        Assert.True(second.At - first.At >= TimeSpan.FromSeconds(1), $"retried after {(second.At - first.At).TotalMilliseconds} ms");
         Assert.Single(_civo.Inventory);
     }
 
@@ -206,11 +206,12 @@ public sealed class CivoManagedTests : IAsyncLifetime
         using var manager = NewManager();
         using var cts = new CancellationTokenSource();
 
-        var create = manager.CreateAsync(Spec(), Options, cts.Token);
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (_civo.Count("GET", "/v2/kubernetes/clusters/") < 2 && DateTime.UtcNow < deadline) await Task.Delay(20);
-        cts.Cancel();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => create);
+        // Cancelled from the emulator once Ksctl has polled the BUILDING cluster twice: no timer decides.
+        _civo.OnAnswered = r => { if (r.Method == "GET" && r.Path.StartsWith("/v2/kubernetes/clusters/", StringComparison.Ordinal) && _civo.Count("GET", "/v2/kubernetes/clusters/") >= 2) cts.Cancel(); };
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => manager.CreateAsync(Spec(), Options, cts.Token));
+        _civo.OnAnswered = null;
+        Assert.Equal(2, _civo.Count("GET", "/v2/kubernetes/clusters/"));
 
         var interrupted = await manager.GetAsync(Id(), CancellationToken.None);
         Assert.Equal(ClusterStatus.CreationFailed, interrupted.Status);
@@ -228,7 +229,7 @@ public sealed class CivoManagedTests : IAsyncLifetime
     public async Task Civo_errors_surface_verbatim_and_leave_the_cluster_CreationFailed()
     {
         const string reason = "The quota for cpu_core would be exceeded: 4 requested, 2 available";
-        _civo.NextCreateError = (403, "quota_limit_reached", reason);
+        _civo.NextCreateError = (403, "quota_limit_reached", reason, null);
         using var manager = NewManager();
 
         var e = await Assert.ThrowsAnyAsync<KsctlException>(() => manager.CreateAsync(Spec(), Options, CancellationToken.None));
@@ -265,14 +266,14 @@ public sealed class CivoManagedTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Defaults_are_LON1_one_small_node_and_flannel()
+    public async Task Defaults_are_LON1_one_small_node_flannel_and_Civos_default_version()
     {
         using var manager = NewManager();
 
         var spec = manager.Prepare(new ClusterSpec { Id = Id(region: "lon1") });
 
         Assert.Equal("LON1", spec.Id.Region);
-        Assert.Equal(("g4s.kube.small", 1, "flannel", "1.30.5-k3s1"), (spec.NodeSize, spec.NodeCount, spec.Cni, spec.KubernetesVersion));
+        Assert.Equal(("g4s.kube.small", 1, "flannel", (string?)null), (spec.NodeSize, spec.NodeCount, spec.Cni, spec.KubernetesVersion));
         Assert.Empty(_civo.Requests);
     }
 
@@ -297,13 +298,7 @@ public sealed class CivoManagedTests : IAsyncLifetime
     [Fact]
     public async Task A_same_named_cluster_not_made_by_Ksctl_is_neither_adopted_nor_deleted()
     {
-        using (var http = new HttpClient())
-        {
-            http.DefaultRequestHeaders.Authorization = new("Bearer", "good-key");
-            (await http.PostAsync($"{_civo.BaseUrl}/kubernetes/clusters",
-                new StringContent("""{"name":"demo","region":"LON1","num_target_nodes":1,"target_nodes_size":"g4s.kube.small"}""", System.Text.Encoding.UTF8, "application/json")))
-                .EnsureSuccessStatusCode();
-        }
+        _civo.AddForeignCluster("demo");
         using var manager = NewManager();
 
         var e = await Assert.ThrowsAnyAsync<KsctlException>(() => manager.CreateAsync(Spec(), Options, CancellationToken.None));
@@ -311,34 +306,29 @@ public sealed class CivoManagedTests : IAsyncLifetime
         Assert.Contains("not created by Ksctl", e.Message);
         await manager.DeleteAsync(Id(), Options, CancellationToken.None);
         Assert.Single(_civo.Inventory);
-        Assert.Equal(0, _civo.Count("DELETE", "/v2/"));
-    }
-
-    private async Task PostDirectAsync(string name, string tags = "")
-    {
-        using var http = new HttpClient();
-        http.DefaultRequestHeaders.Authorization = new("Bearer", "good-key");
-        var body = $$"""{"name":"{{name}}","region":"LON1","num_target_nodes":1,"target_nodes_size":"g4s.kube.small","tags":"{{tags}}"}""";
-        (await http.PostAsync($"{_civo.BaseUrl}/kubernetes/clusters", new StringContent(body, System.Text.Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();
+        Assert.Equal(0, _civo.Count("DELETE", "/v2/kubernetes/"));
+        Assert.Equal(["cluster demo"], _civo.Everything); // Ksctl's own firewall went
     }
 
     [Fact]
     public async Task Cancel_during_a_slow_create_request_then_rerun_finds_the_cluster_by_name_on_a_later_page()
     {
         // Two other clusters sort first, so "demo" is on page 2 of the emulator's 2-per-page listing.
-        await PostDirectAsync("a1");
-        await PostDirectAsync("a2");
+        _civo.AddForeignCluster("a1");
+        _civo.AddForeignCluster("a2");
         _civo.Latency = TimeSpan.FromMilliseconds(700);
         using var manager = NewManager();
         using var cts = new CancellationTokenSource();
 
-        var create = manager.CreateAsync(Spec(), Options, cts.Token);
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (_civo.Count("GET", "/v2/kubernetes/clusters?") < 1 && DateTime.UtcNow < deadline) await Task.Delay(10);
-        await Task.Delay(250); // inside the POST's latency: the server still creates it, the answer is lost
-        cts.Cancel();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => create);
-        while (_civo.Inventory.Count < 3 && DateTime.UtcNow < deadline) await Task.Delay(10);
+        // The client gives up as the POST arrives; the server, having received it, still creates the cluster: the answer is lost.
+        var answered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _civo.OnRequest = ctx => { if (ctx.Request.Method == "POST" && ctx.Request.Path == "/v2/kubernetes/clusters") cts.Cancel(); };
+        _civo.OnAnswered = r => { if (r is { Method: "POST", Path: "/v2/kubernetes/clusters" }) answered.TrySetResult(); };
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => manager.CreateAsync(Spec(), Options, cts.Token));
+        await answered.Task.WaitAsync(TimeSpan.FromMinutes(1));
+        _civo.OnRequest = null;
+        Assert.Equal(3, _civo.Inventory.Count);
         var interrupted = await manager.GetAsync(Id(), CancellationToken.None);
         Assert.False(interrupted.Resources.ContainsKey("civo:cluster"));
         _civo.Latency = TimeSpan.Zero;
@@ -390,7 +380,7 @@ public sealed class CivoManagedTests : IAsyncLifetime
         var (plan, existing) = await manager.PlanCreateAsync(Spec() with { NodeCount = 3 }, CancellationToken.None);
 
         Assert.Null(existing);
-        Assert.Equal(["civo:cluster", "civo:wait-active", "kubeconfig"], plan.Steps.Select(s => s.Name));
+        Assert.Equal(["civo:network", "civo:firewall", "civo:cluster", "civo:wait-active", "kubeconfig"], plan.Steps.Select(s => s.Name));
         var text = plan.Render();
         Assert.Contains("3 × g4s.kube.small", text);
         Assert.Contains("demo-LON1-managed-civo-ksctl", text);

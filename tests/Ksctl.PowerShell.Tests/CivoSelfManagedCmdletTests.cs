@@ -17,7 +17,7 @@ public sealed class CivoSelfManagedCmdletTests
             var result = session.RunClean("New-KsctlCluster -Name prod -Provider Civo -Type SelfManaged -WorkerCount 2 -WorkerSize g3.large -WhatIf");
             Assert.Empty(result.Output);
             var text = result.HostText;
-            foreach (var expected in new[] { "civo network prod-net", "civo ssh key prod-ssh", "civo firewall prod-fw-lb", "civo firewall prod-fw-wp",
+            foreach (var expected in new[] { "civo network prod-lon1-net", "civo ssh key prod-lon1-ssh", "civo firewall prod-lon1-fw-lb", "civo firewall prod-lon1-fw-wp",
                          "civo instance prod-vm-lb (g3.small", "civo instance prod-vm-cp-2 (g3.medium", "civo instance prod-vm-wp-1 (g3.large", "k3s:cp-0", "context prod-LON1-selfmanaged-civo-ksctl" })
                 Assert.Contains(expected, text);
             Assert.True(text.IndexOf("civo:network", StringComparison.Ordinal) < text.IndexOf("machine:lb", StringComparison.Ordinal));

@@ -51,6 +51,20 @@ public sealed class MachineAccess : IAsyncDisposable
         return shell;
     }
 
+    /// <summary>
+    /// Closes the cached shell of <paramref name="key"/> and connects again to <paramref name="machine"/>: for a host
+    /// key that was changed on purpose (a provider rotating it), so later steps use a connection pinned to the new one.
+    /// </summary>
+    public async Task<IRemoteShell> ReconnectAsync(StepContext context, string key, RemoteMachine machine, CancellationToken cancellationToken)
+    {
+        if (_shells.TryRemove(key, out var old) && old.IsValueCreated)
+        {
+            try { await (await old.Value.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false); }
+            catch (Exception) { /* a connection that never opened has nothing to close */ }
+        }
+        return await ShellAsync(context, key, machine, cancellationToken).ConfigureAwait(false);
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var lazy in _shells.Values)

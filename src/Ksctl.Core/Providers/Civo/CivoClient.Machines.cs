@@ -10,6 +10,9 @@ internal sealed partial class CivoClient
 {
     private static string Q(string value) => Uri.EscapeDataString(value);
 
+    /// <summary>A Civo id for a path, refused (KsctlStateInvalid) unless it has the shape of one.</summary>
+    private static string Id(string id, string what) => CivoEndpoint.Id(id, what);
+
     private async Task<List<T>> ArrayAsync<T>(string path, CancellationToken ct) =>
         Deserialize<List<T>>((await SendAsync(HttpMethod.Get, path, null, idempotent: true, ct).ConfigureAwait(false))!);
 
@@ -27,44 +30,34 @@ internal sealed partial class CivoClient
 
     // Networks
     public Task<List<CivoNetwork>> ListNetworksAsync(string region, CancellationToken ct) => ArrayAsync<CivoNetwork>($"networks?region={Q(region)}", ct);
-    public Task<CivoNetwork?> GetNetworkAsync(string id, string region, CancellationToken ct) => GetOrNullAsync<CivoNetwork>($"networks/{Q(id)}?region={Q(region)}", ct);
+    public Task<CivoNetwork?> GetNetworkAsync(string id, string region, CancellationToken ct) => GetOrNullAsync<CivoNetwork>($"networks/{Id(id, "network")}?region={Q(region)}", ct);
     public Task<CivoResult> CreateNetworkAsync(CivoNetworkRequest request, CancellationToken ct) => PostAsync<CivoResult>("networks", request, ct);
-    public Task<bool> DeleteNetworkAsync(string id, string region, CancellationToken ct) => DeleteOrGoneAsync($"networks/{Q(id)}?region={Q(region)}", ct);
+    public Task<bool> DeleteNetworkAsync(string id, string region, CancellationToken ct) => DeleteOrGoneAsync($"networks/{Id(id, "network")}?region={Q(region)}", ct);
 
     // Firewalls and rules
     public Task<List<CivoFirewall>> ListFirewallsAsync(string region, CancellationToken ct) => ArrayAsync<CivoFirewall>($"firewalls?region={Q(region)}", ct);
     public Task<CivoResult> CreateFirewallAsync(CivoFirewallRequest request, CancellationToken ct) => PostAsync<CivoResult>("firewalls", request, ct);
-    public Task<bool> DeleteFirewallAsync(string id, string region, CancellationToken ct) => DeleteOrGoneAsync($"firewalls/{Q(id)}?region={Q(region)}", ct);
+    public Task<bool> DeleteFirewallAsync(string id, string region, CancellationToken ct) => DeleteOrGoneAsync($"firewalls/{Id(id, "firewall")}?region={Q(region)}", ct);
     public Task<List<CivoFirewallRule>> ListFirewallRulesAsync(string firewallId, string region, CancellationToken ct) =>
-        ArrayAsync<CivoFirewallRule>($"firewalls/{Q(firewallId)}/rules?region={Q(region)}", ct);
+        ArrayAsync<CivoFirewallRule>($"firewalls/{Id(firewallId, "firewall")}/rules?region={Q(region)}", ct);
     public Task<CivoFirewallRule> CreateFirewallRuleAsync(string firewallId, CivoFirewallRule rule, CancellationToken ct) =>
-        PostAsync<CivoFirewallRule>($"firewalls/{Q(firewallId)}/rules", rule, ct);
+        PostAsync<CivoFirewallRule>($"firewalls/{Id(firewallId, "firewall")}/rules", rule, ct);
 
     // SSH keys (account-wide)
     public Task<List<CivoSshKey>> ListSshKeysAsync(CancellationToken ct) => ArrayAsync<CivoSshKey>("sshkeys", ct);
     public Task<CivoResult> CreateSshKeyAsync(CivoSshKeyRequest request, CancellationToken ct) => PostAsync<CivoResult>("sshkeys", request, ct);
-    public Task<bool> DeleteSshKeyAsync(string id, CancellationToken ct) => DeleteOrGoneAsync($"sshkeys/{Q(id)}", ct);
+    public Task<bool> DeleteSshKeyAsync(string id, CancellationToken ct) => DeleteOrGoneAsync($"sshkeys/{Id(id, "SSH key")}", ct);
 
     // Disk images
     public Task<List<CivoDiskImage>> ListDiskImagesAsync(string region, CancellationToken ct) => ArrayAsync<CivoDiskImage>($"disk_images?region={Q(region)}", ct);
 
     // Instances
     public Task<CivoMachine> CreateInstanceAsync(CivoMachineRequest request, CancellationToken ct) => PostAsync<CivoMachine>("instances", request, ct);
-    public Task<CivoMachine?> GetInstanceAsync(string id, string region, CancellationToken ct) => GetOrNullAsync<CivoMachine>($"instances/{Q(id)}?region={Q(region)}", ct);
-    public Task<bool> DeleteInstanceAsync(string id, string region, CancellationToken ct) => DeleteOrGoneAsync($"instances/{Q(id)}?region={Q(region)}", ct);
+    public Task<CivoMachine?> GetInstanceAsync(string id, string region, CancellationToken ct) => GetOrNullAsync<CivoMachine>($"instances/{Id(id, "instance")}?region={Q(region)}", ct);
+    public Task<bool> DeleteInstanceAsync(string id, string region, CancellationToken ct) => DeleteOrGoneAsync($"instances/{Id(id, "instance")}?region={Q(region)}", ct);
 
-    /// <summary>Every instance of the region, page by page.</summary>
-    public async Task<List<CivoMachine>> ListInstancesAsync(string region, CancellationToken ct)
-    {
-        var all = new List<CivoMachine>();
-        for (var page = 1; ; page++)
-        {
-            var json = await SendAsync(HttpMethod.Get, $"instances?region={Q(region)}&page={page}&per_page=100", null, idempotent: true, ct).ConfigureAwait(false);
-            var result = Deserialize<CivoPage<CivoMachine>>(json!);
-            all.AddRange(result.Items ?? []);
-            if (result.Items is null || result.Items.Count == 0 || page >= result.Pages) return all;
-        }
-    }
+    /// <summary>Every instance of the region, page by page: one call for a cluster's instances (the budget is per minute).</summary>
+    public Task<List<CivoMachine>> ListInstancesAsync(string region, CancellationToken ct) => PagesAsync<CivoMachine>($"instances?region={Q(region)}", ct);
 
     // Catalogues (live Tab completion)
     public Task<List<CivoRegion>> ListRegionsAsync(CancellationToken ct) => ArrayAsync<CivoRegion>("regions", ct);

@@ -55,6 +55,29 @@ internal static class CivoFirewallRules
         return rules;
     }
 
+    /// <summary>
+    /// The nodes of a managed cluster: the Kubernetes API (6443/tcp) and ingress (80, 443/tcp, Civo's default Traefik)
+    /// from anywhere, all TCP/UDP within the network, all egress. No SSH: Civo manages those nodes.
+    /// </summary>
+    public static IReadOnlyList<CivoFirewallRule> Managed(string networkCidr) =>
+    [
+        Rule("kube-api", "tcp", 6443, 6443, Anywhere),
+        Rule("http", "tcp", 80, 80, Anywhere),
+        Rule("https", "tcp", 443, 443, Anywhere),
+        Rule("cluster-tcp", "tcp", 1, 65535, networkCidr),
+        Rule("cluster-udp", "udp", 1, 65535, networkCidr),
+        Rule("egress-tcp", "tcp", 1, 65535, Anywhere, "egress"),
+        Rule("egress-udp", "udp", 1, 65535, Anywhere, "egress"),
+    ];
+
+    /// <summary>A network's CIDR as Civo reported it, checked to be one (it goes into firewall rules); else nothing is opened to it.</summary>
+    public static string Cidr(string? reported)
+    {
+        if (reported is not null && System.Net.IPNetwork.TryParse(reported, out var network) && network.ToString() == reported) return reported;
+        throw new Diagnostics.KsctlException("KsctlCloudApiError", Diagnostics.KsctlErrorCategory.InvalidResult,
+            $"Civo reported '{reported ?? "(none)"}' as a network's CIDR, which is not one; no firewall rule is opened to it.", "Civo");
+    }
+
     private static CivoFirewallRule Rule(string label, string protocol, int start, int end, string cidr, string direction = "ingress") => new()
     {
         Label = label, Protocol = protocol, StartPort = start.ToString(System.Globalization.CultureInfo.InvariantCulture),

@@ -10,17 +10,16 @@ internal sealed class CivoNetwork
     [JsonPropertyName("id")] public string Id { get; set; } = "";
     [JsonPropertyName("label")] public string? Label { get; set; }
     [JsonPropertyName("name")] public string? Name { get; set; }
-    [JsonPropertyName("default")] public bool Default { get; set; }
+    [JsonPropertyName("default")] public bool? Default { get; set; }
     [JsonPropertyName("cidr")] public string? Cidr { get; set; }
     [JsonPropertyName("status")] public string? Status { get; set; }
 }
 
-/// <summary>POST /v2/networks.</summary>
+/// <summary>POST /v2/networks. No <c>cidr_v4</c>: Civo then picks a range the account's quota allows.</summary>
 internal sealed class CivoNetworkRequest
 {
     [JsonPropertyName("label")] public required string Label { get; init; }
     [JsonPropertyName("region")] public required string Region { get; init; }
-    [JsonPropertyName("cidr_v4")] public string? CidrV4 { get; init; }
 }
 
 /// <summary>The answer of a create or delete: <c>{"id": ..., "result": "success"}</c>.</summary>
@@ -35,8 +34,9 @@ internal sealed class CivoFirewall
     [JsonPropertyName("id")] public string Id { get; set; } = "";
     [JsonPropertyName("name")] public string Name { get; set; } = "";
     [JsonPropertyName("network_id")] public string? NetworkId { get; set; }
-    [JsonPropertyName("rules_count")] public int RulesCount { get; set; }
-    [JsonPropertyName("instance_count")] public int InstanceCount { get; set; }
+    [JsonPropertyName("rules_count")] public int? RulesCount { get; set; }
+    [JsonPropertyName("instance_count")] public int? InstanceCount { get; set; }
+    [JsonPropertyName("cluster_count")] public int? ClusterCount { get; set; }
 }
 
 /// <summary>POST /v2/firewalls. <c>create_rules: false</c>, else Civo adds its default rules (everything open).</summary>
@@ -99,6 +99,8 @@ internal sealed class CivoMachine
     [JsonPropertyName("private_ip")] public string? PrivateIp { get; set; }
     [JsonPropertyName("status")] public string? Status { get; set; }
     [JsonPropertyName("tags")] public List<string>? Tags { get; set; }
+    /// <summary>The first-boot script, returned to anyone with the API key: why Ksctl rotates the host key it put there.</summary>
+    [JsonPropertyName("script")] public string? Script { get; set; }
 }
 
 /// <summary>POST /v2/instances (civogo's InstanceConfig). <c>script</c> runs as root at the end of cloud initialisation.</summary>
@@ -123,8 +125,8 @@ internal sealed class CivoMachineRequest
 internal sealed class CivoRegion
 {
     [JsonPropertyName("code")] public string Code { get; set; } = "";
-    [JsonPropertyName("default")] public bool Default { get; set; }
-    [JsonPropertyName("out_of_capacity")] public bool OutOfCapacity { get; set; }
+    [JsonPropertyName("default")] public bool? Default { get; set; }
+    [JsonPropertyName("out_of_capacity")] public bool? OutOfCapacity { get; set; }
 }
 
 /// <summary>GET /v2/sizes: instance, Kubernetes and database sizes together, told apart by <c>type</c>.</summary>
@@ -132,5 +134,5 @@ internal sealed class CivoSize
 {
     [JsonPropertyName("name")] public string Name { get; set; } = "";
     [JsonPropertyName("type")] public string? Type { get; set; }
-    [JsonPropertyName("selectable")] public bool Selectable { get; set; } = true;
+    [JsonPropertyName("selectable")] public bool? Selectable { get; set; }
 }
