@@ -49,11 +49,14 @@ public static class StateArchive
             foreach (var state in states)
             {
                 var bytes = StateSerializer.Serialize(state);
-                if (state.Secrets.Count > 0)
+                if (protector is not null)
                 {
-                    // A private copy through the one serializer; the live state is not touched.
+                    // A private copy through the one serializer; the live state is not touched. With a key every
+                    // document is also sealed, so an archive that travels cannot be changed on the way unnoticed.
                     var copy = StateSerializer.Deserialize(bytes, path);
-                    copy.Secrets = copy.Secrets.ToDictionary(kv => kv.Key, kv => protector!.Protect(kv.Value, Purpose(copy.Id, kv.Key)), StringComparer.Ordinal);
+                    copy.Secrets = copy.Secrets.ToDictionary(kv => kv.Key, kv => protector.Protect(kv.Value, Purpose(copy.Id, kv.Key)), StringComparer.Ordinal);
+                    copy.Integrity = null;
+                    copy.Integrity = ((IStateAuthenticator)protector).Seal(StateSerializer.Serialize(copy));
                     bytes = StateSerializer.Serialize(copy);
                 }
                 using var doc = JsonDocument.Parse(bytes);
@@ -93,20 +96,27 @@ public static class StateArchive
             if (!root.TryGetProperty("clusters", out var clusters) || clusters.ValueKind != JsonValueKind.Array)
                 throw Invalid(path, "it has no clusters array");
 
-            ISecretProtector? protector = null;
+            // A key given (or needed) makes the archive authenticated: every document must then carry its tag.
+            ISecretProtector? protector = string.IsNullOrWhiteSpace(keyPath) ? null : StateKey.FromFile(keyPath);
             var states = new List<ClusterState>();
+            var seen = new HashSet<ClusterId>();
             foreach (var element in clusters.EnumerateArray())
             {
+                if (element.ValueKind != JsonValueKind.Object) throw Invalid(path, "an entry of its clusters array is not a state document");
                 var state = StateSerializer.Deserialize(Encoding.UTF8.GetBytes(element.GetRawText()), path);
+                var cluster = state.Id is null ? "(no id)" : state.Id.ToString();
+                StateDocument.CheckShape(state, cluster, path);
+                if (!seen.Add(state.Id!)) throw Invalid(path, $"it holds cluster {state.Id} twice");
+                var needsKey = state.Integrity is not null || state.Secrets.Values.Any(v => v.StartsWith(AesGcmSecretProtector.Prefix, StringComparison.Ordinal));
+                if (needsKey && protector is null)
+                    throw new KsctlException("KsctlStateKeyMissing", KsctlErrorCategory.SecurityError,
+                        $"The export file '{path}' holds encrypted secrets: give -KeyPath, the key file it was exported with.", path);
+                if (protector is not null) StateDocument.Verify(state, () => protector, $"{path}: cluster {state.Id}", required: false);
                 foreach (var name in state.Secrets.Keys.ToList())
                 {
                     var value = state.Secrets[name];
                     if (!value.StartsWith(AesGcmSecretProtector.Prefix, StringComparison.Ordinal)) continue;
-                    protector ??= string.IsNullOrWhiteSpace(keyPath)
-                        ? throw new KsctlException("KsctlStateKeyMissing", KsctlErrorCategory.SecurityError,
-                            $"The export file '{path}' holds encrypted secrets: give -KeyPath, the key file it was exported with.", path)
-                        : StateKey.FromFile(keyPath);
-                    try { state.Secrets[name] = protector.Unprotect(value, Purpose(state.Id, name)); }
+                    try { state.Secrets[name] = protector!.Unprotect(value, Purpose(state.Id, name)); }
                     catch (StateKeyInvalidException ex)
                     {
                         throw new StateKeyInvalidException(path, $"cluster {state.Id}, secret '{name}': {ex.Reason}", ex);
@@ -124,6 +134,7 @@ public static class StateArchive
     /// </summary>
     public static async Task ImportAsync(IStateStore store, ClusterState state, bool force, CancellationToken cancellationToken)
     {
+        StorePaths.CheckIdentity(state.Id);
         await using var clusterLock = await store.AcquireLockAsync(state.Id, "import", breakStale: false, cancellationToken).ConfigureAwait(false);
         var existing = await store.ReadAsync(state.Id, cancellationToken).ConfigureAwait(false);
         if (existing is not null && !force) throw new ClusterExistsException(state.Id.ToString(), store.Description);
