@@ -14,8 +14,8 @@ namespace Ksctl.Core.Clusters;
 /// </summary>
 internal sealed class StoredStateRules(ProviderRegistry providers)
 {
-    private static readonly Regex UserText = new("^[a-z_][a-z0-9_-]{0,31}$", RegexOptions.CultureInvariant);
-    private static readonly Regex HostKeyText = new("^SHA256:[A-Za-z0-9+/]{1,64}={0,2}$", RegexOptions.CultureInvariant);
+    private static readonly Regex UserText = new("^[a-z_][a-z0-9_-]{0,31}\\z", RegexOptions.CultureInvariant);
+    private static readonly Regex HostKeyText = new("^SHA256:[A-Za-z0-9+/]{1,64}={0,2}\\z", RegexOptions.CultureInvariant);
 
     /// <summary>Throws <see cref="StateInvalidException"/> naming the cluster when the state must not be used.</summary>
     public void Check(ClusterState state, string source)

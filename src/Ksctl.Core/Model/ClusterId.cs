@@ -11,8 +11,8 @@ public sealed record ClusterId(CloudProvider Provider, ClusterType Type, string 
     /// <summary>What any provider's region looks like (LOCAL, eastus, LON1, us-east-1): it becomes a folder and blob name.</summary>
     public const string RegionRule = "ASCII letters, digits and '-', starting and ending with a letter or digit, at most 63 characters";
 
-    private static readonly Regex NamePattern = new("^[a-z]([a-z0-9-]{0,48}[a-z0-9])?$", RegexOptions.CultureInvariant);
-    private static readonly Regex RegionPattern = new("^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$", RegexOptions.CultureInvariant);
+    private static readonly Regex NamePattern = new("^[a-z]([a-z0-9-]{0,48}[a-z0-9])?\\z", RegexOptions.CultureInvariant);
+    private static readonly Regex RegionPattern = new("^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\z", RegexOptions.CultureInvariant);
 
     public static bool IsValidName(string? name) => name is not null && NamePattern.IsMatch(name);
 

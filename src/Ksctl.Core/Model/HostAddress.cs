@@ -14,9 +14,9 @@ public static class HostAddress
 {
     public const string Rule = "an IP address or a host name of dot-separated labels (letters, digits and '-', 1-63 characters each, not starting or ending with '-', 253 characters in all)";
 
-    private static readonly Regex Label = new("^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$", RegexOptions.CultureInvariant);
-    private static readonly Regex IPv4Text = new(@"^\d{1,3}(\.\d{1,3}){3}$", RegexOptions.CultureInvariant);
-    private static readonly Regex IPv6Text = new("^[0-9A-Fa-f:.]+$", RegexOptions.CultureInvariant);
+    private static readonly Regex Label = new("^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\z", RegexOptions.CultureInvariant);
+    private static readonly Regex IPv4Text = new(@"^[0-9]{1,3}(\.[0-9]{1,3}){3}\z", RegexOptions.CultureInvariant);
+    private static readonly Regex IPv6Text = new("^[0-9A-Fa-f:.]+\\z", RegexOptions.CultureInvariant);
 
     public static bool IsValid(string? value) => IsIPAddress(value) || IsHostName(value);
 

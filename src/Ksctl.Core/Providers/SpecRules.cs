@@ -11,15 +11,15 @@ internal static class SpecRules
     // pattern here, checked for every provider before its own rules (Fields) and again on every stored spec. The
     // patterns leave out by construction what a shell, YAML or a config file would read as syntax: whitespace,
     // quotes, ';', '$', '`', '\', '|', '&', '<', '>', '#', ',', newlines and anything outside ASCII.
-    private static readonly Regex VersionText = new("^[0-9][A-Za-z0-9.+-]{0,39}$", RegexOptions.CultureInvariant);
-    private static readonly Regex SizeText = new("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", RegexOptions.CultureInvariant);
-    private static readonly Regex CniText = new("^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$", RegexOptions.CultureInvariant);
-    private static readonly Regex ApplicationText = new("^[A-Za-z0-9][A-Za-z0-9.:_+-]{0,99}$", RegexOptions.CultureInvariant);
+    private static readonly Regex VersionText = new("^[0-9][A-Za-z0-9.+-]{0,39}\\z", RegexOptions.CultureInvariant);
+    private static readonly Regex SizeText = new("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\\z", RegexOptions.CultureInvariant);
+    private static readonly Regex CniText = new("^[A-Za-z0-9][A-Za-z0-9._-]{0,31}\\z", RegexOptions.CultureInvariant);
+    private static readonly Regex ApplicationText = new("^[A-Za-z0-9][A-Za-z0-9.:_+-]{0,99}\\z", RegexOptions.CultureInvariant);
     // POSIX portable user names as useradd accepts them by default (NAME_REGEX in adduser.conf).
-    private static readonly Regex UserText = new("^[a-z_][a-z0-9_-]{0,31}$", RegexOptions.CultureInvariant);
+    private static readonly Regex UserText = new("^[a-z_][a-z0-9_-]{0,31}\\z", RegexOptions.CultureInvariant);
     // OpenSSH's SHA256 fingerprint: base64 (43 characters for 32 bytes; shorter forms are compared, not parsed, later).
-    private static readonly Regex HostKeyText = new("^SHA256:[A-Za-z0-9+/]{1,64}={0,2}$", RegexOptions.CultureInvariant);
-    private static readonly Regex UrlSafe = new(@"^[A-Za-z0-9._~:/?#\[\]@!%&'()*+,;=-]+$", RegexOptions.CultureInvariant);
+    private static readonly Regex HostKeyText = new("^SHA256:[A-Za-z0-9+/]{1,64}={0,2}\\z", RegexOptions.CultureInvariant);
+    private static readonly Regex UrlSafe = new(@"^[A-Za-z0-9._~:/?#\[\]@!%&'()*+,;=-]+\z", RegexOptions.CultureInvariant);
 
     /// <summary>
     /// The type and pattern of every field, whatever the provider: throws <see cref="InvalidSpecException"/> naming
@@ -83,8 +83,8 @@ internal static class SpecRules
             throw new InvalidSpecException(field, $"'{ClusterId.Printable(value)}' is not {rule}.");
     }
 
-    private static readonly Regex FullVersion = new(@"^\d+\.\d+\.\d+$", RegexOptions.CultureInvariant);
-    private static readonly Regex MinorOrFullVersion = new(@"^\d+\.\d+(\.\d+)?$", RegexOptions.CultureInvariant);
+    private static readonly Regex FullVersion = new(@"^[0-9]+\.[0-9]+\.[0-9]+\z", RegexOptions.CultureInvariant);
+    private static readonly Regex MinorOrFullVersion = new(@"^[0-9]+\.[0-9]+(\.[0-9]+)?\z", RegexOptions.CultureInvariant);
 
     /// <summary>Returns the region as the provider spells it, or throws listing the known ones.</summary>
     public static string Region(ProviderDescriptor d, string region)

@@ -46,7 +46,8 @@ internal sealed class FileClusterLock : IClusterLock
     public static FileClusterLock Acquire(ClusterId cluster, string path, string operation, bool breakStale, Action onReleased)
     {
         var me = LockRecord.ForThisProcess(operation);
-        for (var attempt = 0; attempt < 5; attempt++)
+        // Each retry follows a change someone else made (a release, a half-written record, a break in progress).
+        for (var attempt = 0; attempt < 50; attempt++)
         {
             try
             {
@@ -59,17 +60,19 @@ internal sealed class FileClusterLock : IClusterLock
                 }
                 return new FileClusterLock(cluster, path, me.Token, me.Describe(), onReleased);
             }
-            catch (IOException) when (File.Exists(path))
+            catch (IOException ex) when (AlreadyExists(ex) || File.Exists(path))
             {
+                if (!File.Exists(path)) continue; // released between our CreateNew and now
                 var holder = LockRecord.TryRead(path);
                 if (holder is null)
                 {
                     // Gone (released between our attempts) or being written: try again. But a lock file still
                     // unreadable long after it was created was torn by a holder killed while taking it: stale.
-                    if (!File.Exists(path) || DateTime.UtcNow - File.GetLastWriteTimeUtc(path) < TornLockAge) continue;
+                    if (!File.Exists(path)) continue;
+                    if (DateTime.UtcNow - File.GetLastWriteTimeUtc(path) < TornLockAge) { Thread.Sleep(5); continue; }
                     if (!breakStale)
                         throw new ClusterLockedException(cluster.ToString(), $"stale lock file '{path}' that cannot be read (its holder was stopped while taking it); re-run with -BreakStaleLock to take it over");
-                    TryBreak(path, expectedToken: null);
+                    if (!TryBreak(path, expectedToken: null)) Thread.Sleep(5);
                     continue;
                 }
                 var staleness = holder.Staleness(File.GetLastWriteTimeUtc(path));
@@ -77,11 +80,15 @@ internal sealed class FileClusterLock : IClusterLock
                     throw new ClusterLockedException(cluster.ToString(), $"{holder.Describe()}, which is alive{(holder.IsThisHost ? " (its process runs)" : $" (it refreshed the lock within {FreshFor.TotalMinutes:0} minutes)")}, so the lock is not broken, even with -BreakStaleLock");
                 if (!breakStale)
                     throw new ClusterLockedException(cluster.ToString(), $"stale lock of {holder.Describe()}: {staleness}; re-run with -BreakStaleLock to take it over");
-                TryBreak(path, holder.Token);
+                // Losing the guard means another process is breaking it now: look again once it is done.
+                if (!TryBreak(path, holder.Token)) Thread.Sleep(5);
             }
         }
         throw new ClusterLockedException(cluster.ToString(), "another process that keeps taking and releasing the lock");
     }
+
+    /// <summary>CreateNew failed because the file exists (EEXIST on Unix, ERROR_FILE_EXISTS on Windows).</summary>
+    private static bool AlreadyExists(IOException ex) => ex.HResult is 17 or unchecked((int)0x80070050);
 
     /// <summary>
     /// Deletes the lock file only if, under the break guard, it still is the stale one that was judged
