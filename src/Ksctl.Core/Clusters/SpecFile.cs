@@ -140,7 +140,9 @@ public sealed class SpecFile
             User = string.IsNullOrWhiteSpace(m.User) ? "root" : m.User,
             KeyPath = ExpandHome(m.KeyPath),
             HostKey = m.HostKey,
-            Role = ParseEnum<NodeRole>(m.Role, "Machine"),
+            Role = Enum.TryParse<NodeRole>(m.Role.Trim(), ignoreCase: true, out var role) && Enum.IsDefined(role) && !m.Role.Contains(',')
+                ? role
+                : throw new InvalidSpecException("Machine", $"machine #{index} Role '{ClusterId.Printable(m.Role)}' is not one of {string.Join(", ", Enum.GetNames<NodeRole>())}."),
             PrivateAddress = m.PrivateAddress,
         };
     }
@@ -151,8 +153,9 @@ public sealed class SpecFile
             ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), path.Length > 2 ? path[2..] : "")
             : path;
 
+    // Names only: Enum.TryParse would also take numbers ("3") and flag lists ("Local,Azure").
     private static T ParseEnum<T>(string value, string parameter) where T : struct, Enum =>
-        Enum.TryParse<T>(value.Trim(), ignoreCase: true, out var result) && Enum.IsDefined(result)
+        Enum.GetNames<T>().Contains(value.Trim(), StringComparer.OrdinalIgnoreCase) && Enum.TryParse<T>(value.Trim(), ignoreCase: true, out var result)
             ? result
-            : throw new InvalidSpecException(parameter, $"'{value}' is not one of {string.Join(", ", Enum.GetNames<T>())}.");
+            : throw new InvalidSpecException(parameter, $"'{ClusterId.Printable(value)}' is not one of {string.Join(", ", Enum.GetNames<T>())}.");
 }

@@ -55,7 +55,7 @@ internal sealed class BareMetalProvider : ISelfManagedProvider, IStoredSpecCheck
         foreach (var m in spec.Machines)
         {
             if (m.KeyPath is null) throw new InvalidSpecException("Machine", $"machine {m.Address} has no KeyPath (the SSH private key file to log in with).");
-            if (keyFilesMustExist && !File.Exists(m.KeyPath)) throw new InvalidSpecException("Machine", $"the key file '{m.KeyPath}' of machine {m.Address} does not exist.");
+            if (keyFilesMustExist && !File.Exists(m.KeyPath)) throw new InvalidSpecException("Machine", $"the KeyPath '{ClusterId.Printable(m.KeyPath)}' of machine {m.Address} does not exist.");
             if (m.HostKey is null && !spec.TrustOnFirstUse)
                 throw new InvalidSpecException("Machine", $"machine {m.Address} has no HostKey. Give its fingerprint (ssh-keygen -lf of its public host key, 'SHA256:...'), or pass -TrustOnFirstUse to record the key it presents on first contact.");
             if (m.HostKey is not null && !m.HostKey.StartsWith("SHA256:", StringComparison.Ordinal))
