@@ -68,6 +68,11 @@ public sealed class SpecFile
             var inner = ex.InnerException?.Message is { } m ? $" ({m})" : "";
             throw new InvalidSpecException("SpecPath", $"'{source}' is not a valid spec at line {ex.Start.Line}, column {ex.Start.Column}: {ex.Message}{inner}");
         }
+        // The parser also fails outside YamlException on some malformed input (found by the hostile-input properties).
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or FormatException or OverflowException or InvalidCastException)
+        {
+            throw new InvalidSpecException("SpecPath", $"'{source}' is not a valid spec: {ex.Message}");
+        }
     }
 
     /// <summary>A copy where every field set in <paramref name="overrides"/> replaces this file's value.</summary>
@@ -128,8 +133,9 @@ public sealed class SpecFile
         };
     }
 
-    private static MachineSpec ToMachine(MachineEntry m, int index)
+    private static MachineSpec ToMachine(MachineEntry? m, int index)
     {
+        if (m is null) throw new InvalidSpecException("Machine", $"machine #{index} is empty.");
         if (string.IsNullOrWhiteSpace(m.Address)) throw new InvalidSpecException("Machine", $"machine #{index} has no Address.");
         if (string.IsNullOrWhiteSpace(m.Role)) throw new InvalidSpecException("Machine", $"machine {m.Address} has no Role ({string.Join(", ", Enum.GetNames<NodeRole>())}).");
         if (m.Port is { } port && (port < 1 || port > 65535)) throw new InvalidSpecException("Machine", $"machine {m.Address} has port {port}; a port is 1-65535.");

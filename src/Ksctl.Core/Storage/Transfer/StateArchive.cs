@@ -80,6 +80,9 @@ public static class StateArchive
             throw new KsctlException(notFound ? "KsctlImportFileNotFound" : "KsctlImportFileUnreadable",
                 notFound ? KsctlErrorCategory.ObjectNotFound : KsctlErrorCategory.ReadError, $"Cannot read the export file '{path}': {ex.Message}", path, ex);
         }
+        // Strict UTF-8 first: JsonDocument leaves invalid sequences inside strings to fail later, as non-Ksctl errors.
+        try { _ = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetCharCount(content); }
+        catch (DecoderFallbackException ex) { throw Invalid(path, "it is not UTF-8 text", ex); }
         JsonDocument archive;
         try { archive = JsonDocument.Parse(content); }
         catch (JsonException ex) { throw Invalid(path, $"it is not JSON ({ex.Message})", ex); }
@@ -88,7 +91,7 @@ public static class StateArchive
             var root = archive.RootElement;
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("format", out var format) || format.ValueKind != JsonValueKind.String || format.GetString() != Format)
                 throw Invalid(path, $"it is not a Ksctl state export (no \"format\": \"{Format}\")");
-            if (!root.TryGetProperty("version", out var version) || !version.TryGetInt32(out var v) || v < 1)
+            if (!root.TryGetProperty("version", out var version) || version.ValueKind != JsonValueKind.Number || !version.TryGetInt32(out var v) || v < 1)
                 throw Invalid(path, "it has no version");
             if (v > Version)
                 throw new KsctlException("KsctlStateSchemaTooNew", KsctlErrorCategory.InvalidData,
@@ -103,7 +106,9 @@ public static class StateArchive
             foreach (var element in clusters.EnumerateArray())
             {
                 if (element.ValueKind != JsonValueKind.Object) throw Invalid(path, "an entry of its clusters array is not a state document");
-                var state = StateSerializer.Deserialize(Encoding.UTF8.GetBytes(element.GetRawText()), path);
+                ClusterState state;
+                try { state = StateSerializer.Deserialize(Encoding.UTF8.GetBytes(element.GetRawText()), path); }
+                catch (InvalidOperationException ex) { throw Invalid(path, $"an entry is not valid UTF-8 JSON ({ex.Message})", ex); }
                 var cluster = state.Id is null ? "(no id)" : state.Id.ToString();
                 StateDocument.CheckShape(state, cluster, path);
                 if (!seen.Add(state.Id!)) throw Invalid(path, $"it holds cluster {state.Id} twice");
