@@ -146,7 +146,7 @@ public sealed class SpecFile
             User = string.IsNullOrWhiteSpace(m.User) ? "root" : m.User,
             KeyPath = ExpandHome(m.KeyPath),
             HostKey = m.HostKey,
-            Role = Enum.TryParse<NodeRole>(m.Role.Trim(), ignoreCase: true, out var role) && Enum.IsDefined(role) && !m.Role.Contains(',')
+            Role = Enum.GetNames<NodeRole>().Contains(m.Role.Trim(), StringComparer.OrdinalIgnoreCase) && Enum.TryParse<NodeRole>(m.Role.Trim(), ignoreCase: true, out var role)
                 ? role
                 : throw new InvalidSpecException("Machine", $"machine #{index} Role '{ClusterId.Printable(m.Role)}' is not one of {string.Join(", ", Enum.GetNames<NodeRole>())}."),
             PrivateAddress = m.PrivateAddress,
