@@ -142,6 +142,7 @@ internal sealed class AzureBlobClusterLock : IClusterLock
         _stop.Cancel();
     }
 
+    /// <param name="cancellationToken">Stops the renewal.</param>
     /// <param name="recordRenewal">Also record the renewal's server time in the metadata (the background heartbeat; not every write).</param>
     private async Task RenewAsync(CancellationToken cancellationToken, bool recordRenewal)
     {

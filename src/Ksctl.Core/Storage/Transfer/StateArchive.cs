@@ -121,7 +121,7 @@ public static class StateArchive
                 {
                     var value = state.Secrets[name];
                     if (!value.StartsWith(AesGcmSecretProtector.Prefix, StringComparison.Ordinal)) continue;
-                    try { state.Secrets[name] = protector!.Unprotect(value, Purpose(state.Id, name)); }
+                    try { state.Secrets[name] = protector!.Unprotect(value, Purpose(state.Id!, name)); }
                     catch (StateKeyInvalidException ex)
                     {
                         throw new StateKeyInvalidException(path, $"cluster {state.Id}, secret '{name}': {ex.Reason}", ex);
