@@ -38,6 +38,7 @@ internal sealed class StoredStateRules(ProviderRegistry providers)
         }
     }
 
+    /// <remarks>An empty value (a cloud that has not reported an address yet) carries nothing and passes.</remarks>
     private static string? Problem(ClusterState state)
     {
         if (state.Id is null || state.Spec?.Id is null) return "it has no identity";
@@ -46,16 +47,16 @@ internal sealed class StoredStateRules(ProviderRegistry providers)
         foreach (var node in state.Nodes)
         {
             var n = ClusterId.Printable(node.Name);
-            if (node.PublicIP is { } pub && !HostAddress.IsValid(pub)) return $"node {n}: public address '{ClusterId.Printable(pub)}' is not {HostAddress.Rule}";
-            if (node.PrivateIP is { } priv && !HostAddress.IsValid(priv)) return $"node {n}: private address '{ClusterId.Printable(priv)}' is not {HostAddress.Rule}";
-            if (node.Hostname is { } host && !HostAddress.IsHostName(host)) return $"node {n}: host name '{ClusterId.Printable(host)}' is not a host name";
-            if (node.SshUser is { } user && !UserText.IsMatch(user)) return $"node {n}: SSH user '{ClusterId.Printable(user)}' is not a user name";
-            if (node.HostKey is { } key && !HostKeyText.IsMatch(key)) return $"node {n}: host key '{ClusterId.Printable(key)}' is not an OpenSSH SHA256 fingerprint";
+            if (node.PublicIP is { Length: > 0 } pub && !HostAddress.IsValid(pub)) return $"node {n}: public address '{ClusterId.Printable(pub)}' is not {HostAddress.Rule}";
+            if (node.PrivateIP is { Length: > 0 } priv && !HostAddress.IsValid(priv)) return $"node {n}: private address '{ClusterId.Printable(priv)}' is not {HostAddress.Rule}";
+            if (node.Hostname is { Length: > 0 } host && !HostAddress.IsHostName(host)) return $"node {n}: host name '{ClusterId.Printable(host)}' is not a host name";
+            if (node.SshUser is { Length: > 0 } user && !UserText.IsMatch(user)) return $"node {n}: SSH user '{ClusterId.Printable(user)}' is not a user name";
+            if (node.HostKey is { Length: > 0 } key && !HostKeyText.IsMatch(key)) return $"node {n}: host key '{ClusterId.Printable(key)}' is not an OpenSSH SHA256 fingerprint";
             if (node.SshPort is < 0 or > 65535) return $"node {n}: SSH port {node.SshPort} is not a port";
             if (!Enum.IsDefined(node.Role)) return $"node {n}: role {(int)node.Role} is not a role";
             if (node.SshKeyPath is { } keyPath && keyPath.Any(char.IsControl)) return $"node {n}: key path holds control characters";
         }
-        if (state.Endpoint is { } endpoint
+        if (state.Endpoint is { Length: > 0 } endpoint
             && (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp) || endpoint.Any(c => char.IsControl(c) || char.IsWhiteSpace(c))))
             return $"endpoint '{ClusterId.Printable(endpoint)}' is not an http(s) URL";
         if (state.ContextName is { } context && (context.Length == 0 || context.Any(c => char.IsControl(c) || char.IsWhiteSpace(c))))
