@@ -35,8 +35,29 @@ public static class ChildProcess
                 Thread.Sleep(Timeout.Infinite);
                 return 0;
             }
+            case "break":
+            {
+                // Waits for the go file, then takes the cluster's lock with -BreakStaleLock; prints "won <holder>" and
+                // holds it until stdin closes, or "locked <message>".
+                var store = new FileStateStore(args[1]);
+                while (!File.Exists(args[3])) Thread.Yield();
+                try
+                {
+                    var held = store.AcquireLockAsync(Samples.LocalId(args[2]), "delete", true, CancellationToken.None).GetAwaiter().GetResult();
+                    Console.Out.WriteLine("won " + held.Holder);
+                    Console.Out.Flush();
+                    Console.In.ReadToEnd();
+                    held.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                }
+                catch (Ksctl.Core.Diagnostics.ClusterLockedException ex)
+                {
+                    Console.Out.WriteLine("locked " + ex.Message);
+                    Console.Out.Flush();
+                }
+                return 0;
+            }
             default:
-                Console.Error.WriteLine("usage: writer <root> <firstVersion> | lock <root> <name>");
+                Console.Error.WriteLine("usage: writer <root> <firstVersion> | lock <root> <name> | break <root> <name> <goFile>");
                 return 2;
         }
     }
@@ -60,6 +81,7 @@ public static class ChildProcess
         if (string.IsNullOrEmpty(dotnet) || !File.Exists(dotnet)) dotnet = "dotnet";
         var start = new ProcessStartInfo(dotnet)
         {
+            RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,

@@ -49,7 +49,9 @@ public sealed class AzureBlobStoreTests(AzuriteFixture fixture) : IClassFixture<
         using (var doc = JsonDocument.Parse(blobs[name]))
         {
             var stored = doc.RootElement.GetProperty("secrets").GetProperty("kubeconfig").GetString()!;
-            Assert.Contains(ClientKeyData("blobby"), blob.Decrypt(stored, "kubeconfig"));
+            // Bound to the cluster and the secret's name (associated data "state:<provider>/<type>/<name>/<region>:<secret>").
+            Assert.Contains(ClientKeyData("blobby"), blob.Decrypt(stored, "state:local/managed/blobby/LOCAL:kubeconfig"));
+            Assert.StartsWith("ksctl-hmac:v1:", doc.RootElement.GetProperty("integrity").GetString());
         }
 
         session.RunClean("Remove-KsctlCluster blobby -Force");

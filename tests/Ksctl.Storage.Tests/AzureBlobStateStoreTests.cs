@@ -101,7 +101,9 @@ public sealed class AzureBlobStateStoreTests(AzuriteFixture fixture)
         foreach (var (name, value) in stored.Secrets)
         {
             Assert.StartsWith("ksctl-aesgcm:v1:", value);
-            Assert.Equal(state.Secrets[name], _key.Unprotect(value, name));
+            // Bound to this cluster and this name (associated data), so it opens nowhere else.
+            Assert.Equal(state.Secrets[name], _key.Unprotect(value, ProtectedSecrets.Purpose(state.Id, name)));
+            Assert.Throws<StateKeyInvalidException>(() => _key.Unprotect(value, name));
         }
         Assert.Equal(state.Resources, stored.Resources);
         var props = await TestStates.RawContainer(_azurite, _container).GetBlobClient(AzureBlobStateStore.DocumentBlobName(state.Id)).GetPropertiesAsync();
@@ -157,7 +159,7 @@ public sealed class AzureBlobStateStoreTests(AzuriteFixture fixture)
             var state = TestStates.State();
             await store.WriteAsync(state, default);
             var stored = StateSerializer.Deserialize(await RawDocument(state.Id), "raw");
-            Assert.Equal(TestStates.K3sToken, StateKey.FromBase64(key).Unprotect(stored.Secrets["k3s-token"], "k3s-token"));
+            Assert.Equal(TestStates.K3sToken, StateKey.FromBase64(key).Unprotect(stored.Secrets["k3s-token"], ProtectedSecrets.Purpose(state.Id, "k3s-token")));
         }
         finally { Environment.SetEnvironmentVariable(StateKey.EnvironmentVariable, saved); }
     }
@@ -242,7 +244,7 @@ public sealed class AzureBlobStateStoreTests(AzuriteFixture fixture)
     }
 
     [Fact]
-    public async Task Force_breaks_the_lease_with_a_warning_and_the_old_holder_can_no_longer_write()
+    public async Task BreakStaleLock_breaks_a_lease_not_renewed_for_long_with_a_warning_and_the_old_holder_can_no_longer_write()
     {
         var oldEvents = new EventLog();
         var newEvents = new EventLog();
@@ -252,6 +254,8 @@ public sealed class AzureBlobStateStoreTests(AzuriteFixture fixture)
         var state = TestStates.State(id);
         var oldLock = await old.AcquireLockAsync(id, "create", false, default);
         await old.WriteAsync(state, default);
+        // The holder stopped renewing long ago (its last recorded renewal is old), though its lease is still there.
+        await AzureBlobLockTests.RecordLastRenewal(TestStates.RawContainer(_azurite, _container), id, (AzureBlobClusterLock)oldLock, DateTimeOffset.UtcNow.AddMinutes(-10));
 
         await using (var taken = await force.AcquireLockAsync(id, "delete", breakStale: true, default))
         {

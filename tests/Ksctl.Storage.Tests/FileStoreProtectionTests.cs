@@ -1,3 +1,4 @@
+using Ksctl.Core.Diagnostics;
 using Ksctl.Core.Model;
 using Ksctl.Core.Storage;
 using Ksctl.Core.Storage.Protection;
@@ -46,19 +47,21 @@ public sealed class FileStoreProtectionTests : IDisposable
     }
 
     [Fact]
-    public async Task A_document_written_before_protection_is_read_and_protected_on_its_next_write()
+    public async Task A_document_without_an_integrity_tag_is_refused_where_a_state_key_is_configured()
     {
+        // Written without the key (by hand, another tool, or a Ksctl older than the tags): whoever wrote it lacked the
+        // key, so nothing in it is trusted. It is refused naming the cluster, and left as it was.
         var plainStore = Unprotected();
         var state = State("old");
         await plainStore.WriteAsync(state, default);
-        Assert.Contains("planted-old", await File.ReadAllTextAsync(plainStore.DocumentPath(state.Id)));
+        var before = await File.ReadAllBytesAsync(plainStore.DocumentPath(state.Id));
 
-        var key = StateKey.FromBase64(StateKey.Generate());
-        var store = new FileStateStore(_root, key);
-        var read = (await store.ReadAsync(state.Id, default))!;
-        Assert.Equal(state.Secrets, read.Secrets);
-        await store.WriteAsync(read, default);
-        Assert.DoesNotContain("planted", await File.ReadAllTextAsync(store.DocumentPath(state.Id)));
+        var store = new FileStateStore(_root, StateKey.FromBase64(StateKey.Generate()));
+        var ex = await Assert.ThrowsAsync<StateInvalidException>(() => store.ReadAsync(state.Id, default));
+        Assert.Equal("KsctlStateInvalid", ex.ErrorId);
+        Assert.Contains("old (Local/Managed, LOCAL)", ex.Message);
+        Assert.Contains("no integrity tag", ex.Message);
+        Assert.Equal(before, await File.ReadAllBytesAsync(plainStore.DocumentPath(state.Id)));
     }
 
     [Fact]

@@ -113,6 +113,27 @@ public sealed class ProtectionTests
         Assert.DoesNotContain("sig=", sas.Description);
     }
 
+    [Theory]
+    [InlineData("DefaultEndpointsProtocol=http;AccountName=a;AccountKey=a2V5;BlobEndpoint=http://10.20.30.40:10000/a;", false)]
+    [InlineData("DefaultEndpointsProtocol=http;AccountName=a;AccountKey=a2V5;BlobEndpoint=http://storage.example.com/a;", false)]
+    [InlineData("DefaultEndpointsProtocol=http;AccountName=a;AccountKey=a2V5;", false)]
+    [InlineData("DefaultEndpointsProtocol=http;AccountName=a;AccountKey=a2V5;BlobEndpoint=http://127.0.0.1:10000/a;", true)]
+    [InlineData("DefaultEndpointsProtocol=http;AccountName=a;AccountKey=a2V5;BlobEndpoint=http://localhost:10000/a;", true)]
+    [InlineData("DefaultEndpointsProtocol=https;AccountName=a;AccountKey=a2V5;BlobEndpoint=https://storage.example.com/a;", true)]
+    [InlineData("UseDevelopmentStorage=true", true)]
+    public void A_state_store_endpoint_must_be_https_except_on_loopback(string connectionString, bool allowed)
+    {
+        if (allowed) Assert.NotNull(AzureBlobStateStore.FromConnectionString(connectionString, "c"));
+        else
+        {
+            var ex = Assert.Throws<InvalidSpecException>(() => AzureBlobStateStore.FromConnectionString(connectionString, "c"));
+            Assert.Equal("ConnectionString", ex.Parameter);
+            Assert.Contains("not https", ex.Message);
+        }
+        // A SAS Uri over plain http to another host is refused the same way.
+        Assert.Throws<InvalidSpecException>(() => AzureBlobStateStore.FromUri(new Uri("http://acct.example.com/st?sv=2024&sig=abc"), null));
+    }
+
     [Fact]
     public void Public_storage_api_exposes_no_Azure_types()
     {

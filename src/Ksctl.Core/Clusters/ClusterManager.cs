@@ -24,6 +24,7 @@ public sealed partial class ClusterManager : IDisposable
     private readonly ILogger _logger;
     private readonly ILoggerFactory? _ownedLoggers;
     private readonly IProgress<KsctlEvent>? _events;
+    private readonly StoredStateRules _stored;
 
     /// <summary>Builds a manager on the configured store; log events go to <paramref name="events"/> and the log folder.</summary>
     public ClusterManager(KsctlSettings settings, IProgress<KsctlEvent>? events = null)
@@ -39,6 +40,7 @@ public sealed partial class ClusterManager : IDisposable
         // Stored credentials live in the store, which is built below; providers ask for them only when they run.
         _providers = ProviderRegistry.CreateDefault(_services, (provider, ct) => Credentials.GetAsync(provider, ct));
         _composer = new PlanComposer(_providers, _services);
+        _stored = new StoredStateRules(_providers);
         Store = CreateStore(settings, events);
         _logger = _ownedLoggers.CreateLogger<ClusterManager>();
     }
@@ -49,6 +51,7 @@ public sealed partial class ClusterManager : IDisposable
         _services = services;
         _providers = providers;
         _composer = new PlanComposer(providers, services);
+        _stored = new StoredStateRules(providers);
         Store = store;
         _logger = services.Loggers.CreateLogger<ClusterManager>();
     }
@@ -81,6 +84,10 @@ public sealed partial class ClusterManager : IDisposable
                     $"The AzureBlob state store needs a container: Set-KsctlConfiguration -Container, or {KsctlSettings.ContainerVariable}.", "Container");
             return Storage.AzureBlob.AzureBlobStateStore.FromConnectionString(connectionString, settings.Container, options);
         }
+        // A SAS kept in plaintext in config.json (written by an older Ksctl) is not used: it must be re-entered encrypted.
+        if (!settings.EnvironmentOverrides.Contains(KsctlSettings.AccountUriVariable) && KsctlSettings.StoredAccountUriProblem(settings.StorageAccountUri) is { } stored)
+            throw new KsctlException("KsctlConfigurationInvalid", KsctlErrorCategory.SecurityError,
+                $"The storage account Uri saved in {settings.ConfigPath} is not used: {stored}. Run Set-KsctlConfiguration again.", "StorageAccountUri");
         if (string.IsNullOrWhiteSpace(settings.StorageAccountUri) || !Uri.TryCreate(settings.StorageAccountUri, UriKind.Absolute, out var uri))
             throw new KsctlException("KsctlConfigurationInvalid", KsctlErrorCategory.InvalidData,
                 $"The AzureBlob state store needs a storage account: Set-KsctlConfiguration -StorageAccountUri (or -ConnectionString), " +
@@ -101,14 +108,23 @@ public sealed partial class ClusterManager : IDisposable
         if (!ClusterId.IsValidName(spec.Id.Name)) throw new InvalidSpecException("Name", $"'{spec.Id.Name}' is not a valid cluster name; use {ClusterId.NameRule}.");
         if (!provider.Descriptor.SupportedTypes.Contains(spec.Id.Type))
             throw new InvalidSpecException("Type", $"the {spec.Id.Provider} provider offers {string.Join(" and ", provider.Descriptor.SupportedTypes)} clusters, not {spec.Id.Type}.");
+        // Every field's type and pattern first, whatever the provider checks after (nothing hostile reaches it).
+        SpecRules.Fields(spec);
         return provider.Prepare(spec);
+    }
+
+    /// <summary>A state just read, checked before anything uses it (<see cref="StoredStateRules"/>); null stays null.</summary>
+    private ClusterState? Checked(ClusterState? state)
+    {
+        if (state is not null) _stored.Check(state, Store.Description);
+        return state;
     }
 
     /// <summary>The create plan for -WhatIf: validated, nothing touched. Steps already done by an earlier attempt are marked by <see cref="Plan.Render"/>.</summary>
     public async Task<(Plan Plan, ClusterState? Existing)> PlanCreateAsync(ClusterSpec spec, CancellationToken cancellationToken)
     {
         var prepared = Prepare(spec);
-        var existing = await Store.ReadAsync(prepared.Id, cancellationToken).ConfigureAwait(false);
+        var existing = Checked(await Store.ReadAsync(prepared.Id, cancellationToken).ConfigureAwait(false));
         if (existing is not null) await EnsureAllowedAsync(existing, ClusterOperation.Create, lockHeld: false, cancellationToken).ConfigureAwait(false);
         await using var build = _composer.Create(existing?.Spec ?? prepared, OperationOptions.Default);
         return (build.Plan, existing);
@@ -122,7 +138,8 @@ public sealed partial class ClusterManager : IDisposable
         if (provider is IPreflightProvider preflight) await preflight.PreflightAsync(prepared, cancellationToken).ConfigureAwait(false);
 
         await using var clusterLock = await Store.AcquireLockAsync(prepared.Id, "create", options.BreakStaleLock, cancellationToken).ConfigureAwait(false);
-        var existing = await Store.ReadAsync(prepared.Id, cancellationToken).ConfigureAwait(false);
+        // Resuming drives requests and scripts from the recorded spec: it is checked like a new one.
+        var existing = Checked(await Store.ReadAsync(prepared.Id, cancellationToken).ConfigureAwait(false));
         ClusterState state;
         if (existing is null)
         {
@@ -157,7 +174,7 @@ public sealed partial class ClusterManager : IDisposable
     public async IAsyncEnumerable<ClusterState> ListAsync(ClusterQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await foreach (var state in Store.ListAsync(query, cancellationToken).ConfigureAwait(false))
-            yield return state;
+            yield return Checked(state)!;
     }
 
     /// <summary>
@@ -167,7 +184,16 @@ public sealed partial class ClusterManager : IDisposable
     /// </summary>
     public async Task<StateListing> ListSummariesAsync(ClusterQuery query, CancellationToken cancellationToken)
     {
-        var listing = await Store.ListAllAsync(query, cancellationToken, summaries: true).ConfigureAwait(false);
+        var read = await Store.ListAllAsync(query, cancellationToken, summaries: true).ConfigureAwait(false);
+        // An invalid document is one error of its own (Get-KsctlCluster warns and skips it); the others are listed.
+        var valid = new List<ClusterState>();
+        var errors = read.Errors.ToList();
+        foreach (var state in read.Clusters)
+        {
+            try { valid.Add(Checked(state)!); }
+            catch (StateInvalidException ex) { errors.Add(ex); }
+        }
+        var listing = new StateListing(valid, errors);
         foreach (var state in listing.Clusters.Where(s => StatusRules.IsTransitional(s.Status)))
         {
             if (await Store.LockHolderAsync(state.Id, cancellationToken).ConfigureAwait(false) is not null) continue;
@@ -184,7 +210,18 @@ public sealed partial class ClusterManager : IDisposable
     }
 
     public async Task<ClusterState> GetAsync(ClusterId id, CancellationToken cancellationToken) =>
-        await Store.ReadAsync(id, cancellationToken).ConfigureAwait(false) ?? throw new ClusterNotFoundException(id.ToString());
+        Checked(await Store.ReadAsync(id, cancellationToken).ConfigureAwait(false)) ?? throw new ClusterNotFoundException(id.ToString());
+
+    /// <summary>
+    /// Writes a cluster read from an export file into the store (Import-KsctlState), after checking it as every loaded
+    /// state is checked: an invalid one is <see cref="StateInvalidException"/> and nothing is written.
+    /// </summary>
+    public Task ImportAsync(ClusterState state, bool force, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        _stored.Check(state, "import");
+        return Storage.Transfer.StateArchive.ImportAsync(Store, state, force, cancellationToken);
+    }
 
     /// <summary>
     /// Finds the one cluster a name (plus optional provider, type, region) designates. Throws
@@ -197,7 +234,7 @@ public sealed partial class ClusterManager : IDisposable
         await foreach (var s in Store.ListAsync(query, cancellationToken).ConfigureAwait(false)) matches.Add(s);
         return matches.Count switch
         {
-            1 => matches[0],
+            1 => Checked(matches[0])!,
             0 => throw new ClusterNotFoundException(Describe(name, provider, type, region)),
             _ => throw new KsctlException("KsctlAmbiguousCluster", KsctlErrorCategory.InvalidArgument,
                 $"'{name}' names {matches.Count} clusters: {string.Join("; ", matches.Select(m => m.Id))}. Add -Provider, -Type or -Region to choose one.", name),

@@ -7,7 +7,10 @@ public sealed record OperationOptions
 
     /// <summary>Steps run at once (bounded fan-out).</summary>
     public int MaxParallelism { get; init; } = 8;
-    /// <summary>Take over a lock left by a process that no longer runs (-Force).</summary>
+    /// <summary>
+    /// Take over a lock whose holder is gone (-BreakStaleLock): a file lock whose process no longer runs on this host
+    /// (or, from another host, one not refreshed for a while), a lease nobody renews. A live holder's lock is never broken.
+    /// </summary>
     public bool BreakStaleLock { get; init; }
     /// <summary>How long to keep trying to reach a machine over SSH (new cloud machines need time to boot).</summary>
     public TimeSpan ConnectDeadline { get; init; } = TimeSpan.FromMinutes(3);

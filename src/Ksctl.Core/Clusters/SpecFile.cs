@@ -68,6 +68,11 @@ public sealed class SpecFile
             var inner = ex.InnerException?.Message is { } m ? $" ({m})" : "";
             throw new InvalidSpecException("SpecPath", $"'{source}' is not a valid spec at line {ex.Start.Line}, column {ex.Start.Column}: {ex.Message}{inner}");
         }
+        // The parser also fails outside YamlException on some malformed input (found by the hostile-input properties).
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or FormatException or OverflowException or InvalidCastException)
+        {
+            throw new InvalidSpecException("SpecPath", $"'{source}' is not a valid spec: {ex.Message}");
+        }
     }
 
     /// <summary>
@@ -166,8 +171,9 @@ public sealed class SpecFile
         };
     }
 
-    private static MachineSpec ToMachine(MachineEntry m, int index)
+    private static MachineSpec ToMachine(MachineEntry? m, int index)
     {
+        if (m is null) throw new InvalidSpecException("Machine", $"machine #{index} is empty.");
         if (string.IsNullOrWhiteSpace(m.Address)) throw new InvalidSpecException("Machine", $"machine #{index} has no Address.");
         if (string.IsNullOrWhiteSpace(m.Role)) throw new InvalidSpecException("Machine", $"machine {m.Address} has no Role ({string.Join(", ", Enum.GetNames<NodeRole>())}).");
         if (m.Port is { } port && (port < 1 || port > 65535)) throw new InvalidSpecException("Machine", $"machine {m.Address} has port {port}; a port is 1-65535.");
@@ -178,7 +184,9 @@ public sealed class SpecFile
             User = string.IsNullOrWhiteSpace(m.User) ? "root" : m.User,
             KeyPath = ExpandHome(m.KeyPath),
             HostKey = m.HostKey,
-            Role = ParseEnum<NodeRole>(m.Role, "Machine"),
+            Role = Enum.GetNames<NodeRole>().Contains(m.Role.Trim(), StringComparer.OrdinalIgnoreCase) && Enum.TryParse<NodeRole>(m.Role.Trim(), ignoreCase: true, out var role)
+                ? role
+                : throw new InvalidSpecException("Machine", $"machine #{index} Role '{ClusterId.Printable(m.Role)}' is not one of {string.Join(", ", Enum.GetNames<NodeRole>())}."),
             PrivateAddress = m.PrivateAddress,
         };
     }
@@ -189,8 +197,9 @@ public sealed class SpecFile
             ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), path.Length > 2 ? path[2..] : "")
             : path;
 
+    // Names only: Enum.TryParse would also take numbers ("3") and flag lists ("Local,Azure").
     private static T ParseEnum<T>(string value, string parameter) where T : struct, Enum =>
-        Enum.TryParse<T>(value.Trim(), ignoreCase: true, out var result) && Enum.IsDefined(result)
+        Enum.GetNames<T>().Contains(value.Trim(), StringComparer.OrdinalIgnoreCase) && Enum.TryParse<T>(value.Trim(), ignoreCase: true, out var result)
             ? result
-            : throw new InvalidSpecException(parameter, $"'{value}' is not one of {string.Join(", ", Enum.GetNames<T>())}.");
+            : throw new InvalidSpecException(parameter, $"'{ClusterId.Printable(value)}' is not one of {string.Join(", ", Enum.GetNames<T>())}.");
 }

@@ -116,9 +116,24 @@ public sealed partial record KsctlSettings
         return overrides.Count == 0 ? result : result with { EnvironmentOverrides = overrides };
     }
 
+    /// <summary>
+    /// Why <paramref name="uri"/> must not be saved as the storage account Uri, or null: a SAS token in its query is a
+    /// bearer secret, and config.json keeps the Uri in plaintext. Ksctl refuses it (a SAS goes into an encrypted
+    /// connection string instead).
+    /// </summary>
+    public static string? StoredAccountUriProblem(string? uri)
+    {
+        if (uri is null || !Uri.TryCreate(uri, UriKind.Absolute, out var parsed) || parsed.Query.Length <= 1) return null;
+        return parsed.Query.Contains("sig=", StringComparison.OrdinalIgnoreCase)
+            ? "it carries a SAS token (sig=...), a secret that config.json would keep in plaintext; give the SAS as -ConnectionString " +
+              "'BlobEndpoint=https://<account>.blob.core.windows.net;SharedAccessSignature=<sas>' (saved encrypted with the state key), or use an Azure identity without a SAS"
+            : "it has a query string; give the account or container Uri alone";
+    }
+
     /// <summary>Writes <c>config.json</c> atomically (0600 on Unix). The plaintext <see cref="ConnectionString"/> is never written.</summary>
     public void Save()
     {
+        if (StoredAccountUriProblem(StorageAccountUri) is { } problem) throw new InvalidSpecException("StorageAccountUri", problem + ".");
         Storage.SecureFile.EnsureDirectory(Home);
         var bytes = JsonSerializer.SerializeToUtf8Bytes(new StoredConfig
         {

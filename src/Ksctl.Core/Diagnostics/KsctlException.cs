@@ -36,7 +36,7 @@ public sealed class OperationNotAllowedException(string cluster, string operatio
 
 public sealed class ClusterLockedException(string cluster, string holder)
     : KsctlException("KsctlClusterLocked", KsctlErrorCategory.ResourceBusy,
-        $"Cluster {cluster} is locked by another operation ({holder}). Wait for it to finish, or if that process is gone remove the lock with -Force.", cluster)
+        $"Cluster {cluster} is locked by another operation ({holder}). Wait for it to finish; a lock whose holder is gone (a process that no longer runs, a lease nobody renews) can be taken over with -BreakStaleLock, and a live holder's never is.", cluster)
 {
     public string Holder { get; } = holder;
 }
@@ -51,6 +51,19 @@ public sealed class StateSchemaException(string path, int found, int supported)
 
 public sealed class StateCorruptException(string path, string reason, Exception? inner = null)
     : KsctlException("KsctlStateCorrupt", KsctlErrorCategory.InvalidData, $"State document '{path}' cannot be read: {reason}", path, inner);
+
+/// <summary>
+/// A state document (in a store, or in an export file) that Ksctl refuses to act on: its integrity tag does not
+/// verify under the state key, it lies about where it was found, a secret is plaintext where it must be encrypted,
+/// a collection is missing, or its recorded spec breaks the rules a new spec must follow. Nothing is done with it.
+/// </summary>
+public sealed class StateInvalidException(string cluster, string source, string reason, Exception? inner = null)
+    : KsctlException("KsctlStateInvalid", KsctlErrorCategory.InvalidData,
+        $"The state of cluster {cluster} ('{source}') is not valid and was not used: {reason}", cluster, inner)
+{
+    public string Cluster { get; } = cluster;
+    public string Reason { get; } = reason;
+}
 
 public sealed class PrerequisiteMissingException(string tool, string detail)
     : KsctlException("KsctlPrerequisiteMissing", KsctlErrorCategory.NotInstalled, detail, tool);

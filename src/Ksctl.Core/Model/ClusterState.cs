@@ -30,5 +30,11 @@ public sealed class ClusterState
     /// <summary>Errors of the last failed operation, for Get-KsctlCluster.</summary>
     public List<string> LastErrors { get; set; } = new();
 
+    /// <summary>
+    /// The document's integrity tag in a store with a state key (an HMAC of the rest of the document, written and
+    /// checked by the store; null in a live state). A document whose tag does not verify is refused.
+    /// </summary>
+    public string? Integrity { get; set; }
+
     public const string KubeconfigSecret = "kubeconfig";
 }

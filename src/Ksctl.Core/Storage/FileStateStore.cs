@@ -27,8 +27,18 @@ public sealed class FileStateStore : IStateStore
     public string Root { get; }
     public string Description => $"File: {Root}";
 
-    public string ClusterDirectory(ClusterId id) =>
-        Path.Combine(Root, id.Provider.ToString().ToLowerInvariant(), id.TypeSegment, $"{id.Name} {id.Region}");
+    /// <summary>
+    /// The cluster's folder. The identity is checked first (a name or region with a separator, "..", a NUL or any
+    /// other character outside the rules is <see cref="Diagnostics.InvalidSpecException"/>), and the normalised full
+    /// path must lie strictly under <see cref="Root"/>: no identity can make this store touch anything else.
+    /// </summary>
+    public string ClusterDirectory(ClusterId id)
+    {
+        StorePaths.CheckIdentity(id);
+        var dir = Path.GetFullPath(Path.Combine(Root, id.Provider.ToString().ToLowerInvariant(), id.TypeSegment, $"{id.Name} {id.Region}"));
+        StorePaths.CheckUnder(Root, dir, id);
+        return dir;
+    }
 
     public string DocumentPath(ClusterId id) => Path.Combine(ClusterDirectory(id), DocumentName);
 
@@ -39,18 +49,22 @@ public sealed class FileStateStore : IStateStore
         try { bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false); }
         catch (FileNotFoundException) { return null; }
         catch (DirectoryNotFoundException) { return null; }
-        var state = StateSerializer.Deserialize(bytes, path);
-        ProtectedSecrets.Reveal(state, () => Protector, path);
-        return state;
+        return Decode(bytes, id, path, revealSecrets: true);
     }
+
+    /// <summary>Shape, place and (with a state key) integrity checked; secrets revealed or dropped.</summary>
+    internal ClusterState Decode(byte[] bytes, ClusterId id, string path, bool revealSecrets) =>
+        StateDocument.Decode(bytes, id, () => Protector, path, required: false, revealSecrets);
 
     public Task WriteAsync(ClusterState state, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var dir = ClusterDirectory(state.Id);
-        EnsureTree(dir);
         var path = Path.Combine(dir, DocumentName);
-        SecureFile.WriteAtomic(path, ProtectedSecrets.Serialize(state, Protector, path, required: false));
+        // Everything that can fail locally fails before a folder is made.
+        var bytes = StateDocument.Encode(state, Protector, path, required: false);
+        EnsureTree(dir);
+        SecureFile.WriteAtomic(path, bytes);
         return Task.CompletedTask;
     }
 
@@ -62,6 +76,9 @@ public sealed class FileStateStore : IStateStore
         var dir = ClusterDirectory(id);
         if (Directory.Exists(dir))
             foreach (var temp in Directory.EnumerateFiles(dir, $".{DocumentName}.*.tmp")) File.Delete(temp);
+        // The break guard of a lock once taken over (FileClusterLock) goes with the cluster.
+        var guard = Path.Combine(dir, LockName + FileClusterLock.BreakGuardSuffix);
+        if (File.Exists(guard)) File.Delete(guard);
         TryRemoveEmptyTree(dir);
         return Task.CompletedTask;
     }
@@ -95,7 +112,8 @@ public sealed class FileStateStore : IStateStore
                     var space = folder.IndexOf(' ');
                     if (space <= 0) continue;
                     var id = new ClusterId(provider, type, folder[..space], folder[(space + 1)..]);
-                    if (query.Matches(id)) yield return id;
+                    // A folder no valid identity maps to was not made by Ksctl: never read through it.
+                    if (id.Problem() is null && query.Matches(id)) yield return id;
                 }
             }
         }
@@ -131,7 +149,7 @@ public sealed class FileStateStore : IStateStore
     private void TryRemoveEmptyTree(string dir)
     {
         var current = dir;
-        while (current.Length > Root.Length && current.StartsWith(Root, StringComparison.Ordinal))
+        while (StorePaths.IsStrictlyUnder(Root, current))
         {
             try
             {

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Ksctl.Core.Storage;
 
 /// <summary>Atomic, private file writes: 0600 files and 0700 folders on Unix.</summary>
@@ -13,8 +15,9 @@ public static class SecureFile
     }
 
     /// <summary>
-    /// Writes to a temp file in the same folder, flushes it to disk, then renames over the target, so a crash at
-    /// any point leaves either the old or the new content.
+    /// Writes to a temp file in the same folder, flushes it to disk, renames it over the target, then flushes the folder
+    /// (on Unix), so a crash or power loss at any point leaves either the old or the new content: without the folder's
+    /// fsync the rename itself may be lost, and a new state file vanish, after the write was reported done.
     /// </summary>
     public static void WriteAtomic(string path, ReadOnlySpan<byte> content)
     {
@@ -31,6 +34,7 @@ public static class SecureFile
                 stream.Flush(flushToDisk: true);
             }
             File.Move(temp, path, overwrite: true);
+            SyncDirectory(dir);
         }
         catch
         {
@@ -38,4 +42,31 @@ public static class SecureFile
             throw;
         }
     }
+
+    /// <summary>Tests: told of each folder flushed after a rename.</summary>
+    internal static Action<string>? DirectorySynced { get; set; }
+
+    /// <summary>fsync(2) on the folder, making the rename in it durable. Windows: NTFS journals renames; nothing to do.</summary>
+    internal static void SyncDirectory(string dir)
+    {
+        if (OperatingSystem.IsWindows()) return;
+        // O_RDONLY (0) opens a folder on Linux and macOS alike; fsync on that descriptor flushes the folder's entries.
+        var fd = Open(dir, 0);
+        if (fd < 0) throw new IOException($"Cannot open the folder '{dir}' to flush it (errno {Marshal.GetLastPInvokeError()}).");
+        try
+        {
+            if (Fsync(fd) != 0) throw new IOException($"Cannot flush the folder '{dir}' to disk (errno {Marshal.GetLastPInvokeError()}).");
+        }
+        finally { _ = Close(fd); }
+        DirectorySynced?.Invoke(dir);
+    }
+
+    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+    private static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
+
+    [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static extern int Fsync(int fd);
+
+    [DllImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static extern int Close(int fd);
 }

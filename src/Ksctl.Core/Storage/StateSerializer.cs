@@ -39,7 +39,8 @@ public static class StateSerializer
             return JsonSerializer.Deserialize<ClusterState>(json, Options)
                 ?? throw new StateCorruptException(source, "the document is empty");
         }
-        catch (JsonException ex)
+        // Besides malformed JSON: invalid UTF-8, duplicate dictionary keys, values out of a type's range.
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException or FormatException or OverflowException or NotSupportedException)
         {
             throw new StateCorruptException(source, ex.Message, ex);
         }

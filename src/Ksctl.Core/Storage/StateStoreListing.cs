@@ -20,6 +20,7 @@ public static class StateStoreListing
     /// <param name="summaries">Drop each document's secrets and step records as soon as it is parsed (what a listing shows needs neither), so 10,000 clusters fit in a small working set.</param>
     public static async Task<StateListing> ListAllAsync(this IStateStore store, ClusterQuery query, CancellationToken cancellationToken, bool summaries = false)
     {
+        if (store is AzureBlob.AzureBlobStateStore blobs) return await ListEachAsync(blobs, query, cancellationToken, summaries).ConfigureAwait(false);
         if (store is not FileStateStore files)
         {
             var list = new List<ClusterState>();
@@ -41,14 +42,38 @@ public static class StateStoreListing
             // A folder holding only a lock (an operation that never checkpointed) is not a cluster.
             try
             {
-                var state = StateSerializer.Deserialize(bytes, path);
+                var state = files.Decode(bytes, id, path, revealSecrets: !summaries);
                 found.Add(summaries ? Summary(state) : state);
             }
             catch (Diagnostics.KsctlException ex) { errors.Add(ex); }
             return ValueTask.CompletedTask;
         }).ConfigureAwait(false);
-        return new StateListing(found.ToList(), errors.OrderBy(e => e.Target?.ToString(), StringComparer.Ordinal).ToList());
+        return new StateListing(found.ToList(), Sorted(errors));
     }
+
+    /// <summary>A remote store: each document read on its own, so one bad document is one error, not the end of the listing.</summary>
+    private static async Task<StateListing> ListEachAsync(AzureBlob.AzureBlobStateStore store, ClusterQuery query, CancellationToken cancellationToken, bool summaries)
+    {
+        var ids = await store.ListIdentitiesAsync(query, cancellationToken).ConfigureAwait(false);
+        var found = new ConcurrentBag<ClusterState>();
+        var errors = new ConcurrentBag<Diagnostics.KsctlException>();
+        var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, store.Options.MaxParallelDownloads), CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(ids, options, async (id, ct) =>
+        {
+            try
+            {
+                if (await store.ReadAsync(id, ct).ConfigureAwait(false) is { } state) found.Add(summaries ? Summary(state) : state);
+            }
+            catch (Diagnostics.KsctlException ex) when (ex.ErrorId is not ("KsctlStateStoreUnavailable" or "KsctlStateStoreAccessDenied"))
+            {
+                errors.Add(ex);
+            }
+        }).ConfigureAwait(false);
+        return new StateListing(found.ToList(), Sorted(errors));
+    }
+
+    private static List<Diagnostics.KsctlException> Sorted(IEnumerable<Diagnostics.KsctlException> errors) =>
+        errors.OrderBy(e => e.Target?.ToString(), StringComparer.Ordinal).ToList();
 
     private static ClusterState Summary(ClusterState state)
     {

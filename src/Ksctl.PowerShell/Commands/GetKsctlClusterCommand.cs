@@ -26,7 +26,12 @@ public sealed class GetKsctlClusterCommand : ClusterFilterCmdlet
             var listing = Run(ct => manager.ListSummariesAsync(query, ct));
             clusters = listing.Clusters.Select(ModelMapper.ToCluster).ToList();
             // One error per unreadable document (corrupt, or written by a newer Ksctl); the others are still listed.
-            foreach (var error in listing.Errors) WriteFailure(error, error.Target);
+            // A document Ksctl refuses to trust (tampered, invalid) is skipped with a warning naming the cluster.
+            foreach (var error in listing.Errors)
+            {
+                if (error is StateInvalidException invalid) WriteWarning($"Skipped cluster {invalid.Cluster}: {invalid.Message}");
+                else WriteFailure(error, error.Target);
+            }
         }
         catch (Exception ex) when (ex is not PipelineStoppedException)
         {

@@ -87,7 +87,7 @@ public sealed class ImportKsctlStateCommand : KsctlCmdlet
             if (!ShouldProcess($"cluster {state.Id} in {manager.Store.Description}", Force ? "Import (replacing an existing cluster)" : "Import")) continue;
             try
             {
-                Run(ct => StateArchive.ImportAsync(manager.Store, state, Force, ct));
+                Run(ct => manager.ImportAsync(state, Force, ct));
             }
             catch (Exception ex) when (ex is not PipelineStoppedException)
             {

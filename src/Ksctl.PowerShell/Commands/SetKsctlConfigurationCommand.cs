@@ -74,6 +74,8 @@ public sealed class SetKsctlConfigurationCommand : KsctlCmdlet
         if (StorageAccountUri is not null)
         {
             ValidateAccountUri(StorageAccountUri, updated.Container);
+            if (KsctlSettings.StoredAccountUriProblem(StorageAccountUri) is { } sas)
+                Fail("KsctlInvalidStorageAccountUri", $"Invalid value for -StorageAccountUri: {sas}.", WithoutQuery(StorageAccountUri));
             // A new account without a new connection string: sign in with an Azure identity from now on.
             updated = updated with { StorageAccountUri = StorageAccountUri, ProtectedConnectionString = null };
         }

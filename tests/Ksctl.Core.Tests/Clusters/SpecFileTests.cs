@@ -112,4 +112,15 @@ public sealed class SpecFileTests : IDisposable
         Assert.Equal("SpecPath", ex.Parameter);
         Assert.Contains("missing.yaml", ex.Message);
     }
+
+    [Theory]
+    [InlineData("name: lab\nprovider: BareMetal\nmachines: [~]\n", "Machine")]
+    [InlineData("name: lab\nprovider: '1'\n", "Provider")]
+    [InlineData("name: lab\nprovider: Local,Azure\n", "Provider")]
+    [InlineData("name: lab\nprovider: BareMetal\nmachines: [{address: 10.0.0.1, role: '3'}]\n", "Machine")]
+    public void Null_entries_numbers_and_flag_lists_are_InvalidSpec_not_crashes_or_aliases(string yaml, string parameter)
+    {
+        var ex = Assert.Throws<InvalidSpecException>(() => SpecFile.Parse(yaml, "s.yaml").ToClusterSpec(_ => "LOCAL"));
+        Assert.Equal(parameter, ex.Parameter);
+    }
 }

@@ -12,7 +12,7 @@ namespace Ksctl.Core.Providers.BareMetal;
 /// each machine step connects over SSH with the pinned (or, with -TrustOnFirstUse, learned) host key and records
 /// the machine. The i-th machine of a role in the inventory becomes that role's node i.
 /// </summary>
-internal sealed class BareMetalProvider : ISelfManagedProvider
+internal sealed class BareMetalProvider : ISelfManagedProvider, IStoredSpecCheck
 {
     public ProviderDescriptor Descriptor { get; } = new()
     {
@@ -26,8 +26,14 @@ internal sealed class BareMetalProvider : ISelfManagedProvider
 
     public bool KeepsMachines => true;
 
-    public ClusterSpec Prepare(ClusterSpec spec)
+    public ClusterSpec Prepare(ClusterSpec spec) => Check(spec, keyFilesMustExist: true);
+
+    /// <summary>A recorded inventory: the same rules, except that a key file removed since does not hide the cluster.</summary>
+    public void CheckStored(ClusterSpec spec) => Check(spec, keyFilesMustExist: false);
+
+    private ClusterSpec Check(ClusterSpec spec, bool keyFilesMustExist)
     {
+        SpecRules.Fields(spec);
         SpecRules.NotApplicable("NodeCount", spec.NodeCount, "applies to Managed clusters; BareMetal counts come from the -Machine inventory.");
         SpecRules.NotApplicable("NodeSize", spec.NodeSize, "BareMetal machines already exist; they have no size to choose.");
         foreach (var (parameter, value) in new[] { ("ControlPlaneSize", spec.ControlPlaneSize), ("WorkerSize", spec.WorkerSize), ("EtcdSize", spec.EtcdSize), ("LoadBalancerSize", spec.LoadBalancerSize) })
@@ -49,7 +55,7 @@ internal sealed class BareMetalProvider : ISelfManagedProvider
         foreach (var m in spec.Machines)
         {
             if (m.KeyPath is null) throw new InvalidSpecException("Machine", $"machine {m.Address} has no KeyPath (the SSH private key file to log in with).");
-            if (!File.Exists(m.KeyPath)) throw new InvalidSpecException("Machine", $"the key file '{m.KeyPath}' of machine {m.Address} does not exist.");
+            if (keyFilesMustExist && !File.Exists(m.KeyPath)) throw new InvalidSpecException("Machine", $"the KeyPath '{ClusterId.Printable(m.KeyPath)}' of machine {m.Address} does not exist.");
             if (m.HostKey is null && !spec.TrustOnFirstUse)
                 throw new InvalidSpecException("Machine", $"machine {m.Address} has no HostKey. Give its fingerprint (ssh-keygen -lf of its public host key, 'SHA256:...'), or pass -TrustOnFirstUse to record the key it presents on first contact.");
             if (m.HostKey is not null && !m.HostKey.StartsWith("SHA256:", StringComparison.Ordinal))

@@ -12,6 +12,9 @@ namespace Ksctl.Core.Storage.AzureBlob;
 /// A cluster's lock in Azure Blob Storage: a lease on the cluster's <c>lock</c> blob, renewed in the background while
 /// held, with the holder (pid, host, operation, since) in the blob's metadata so another process can name it.
 /// A holder that dies stops renewing, and its lease expires on its own after at most the lease duration.
+/// Each background renewal also records the server's time of that renewal (<c>ksctlrenewed</c>), so that a holder that
+/// renewed recently is known alive: its lease is never broken, even with -BreakStaleLock. Times are the server's
+/// (the Date of its answers), so the clocks of the hosts involved do not matter.
 /// </summary>
 internal sealed class AzureBlobClusterLock : IClusterLock
 {
@@ -20,6 +23,7 @@ internal sealed class AzureBlobClusterLock : IClusterLock
     internal const string OperationKey = "ksctloperation";
     internal const string SinceKey = "ksctlsince";
     internal const string BrokeKey = "ksctlbroke";
+    internal const string RenewedKey = "ksctlrenewed";
 
     private readonly AzureBlobStateStore _store;
     private readonly BlobClient _blob;
@@ -30,6 +34,7 @@ internal sealed class AzureBlobClusterLock : IClusterLock
     private volatile string? _lost;
     private volatile bool _blobDeleted;
     private int _released;
+    private Dictionary<string, string> _metadata = new();
 
     private AzureBlobClusterLock(AzureBlobStateStore store, ClusterId cluster, BlobClient blob, BlobLeaseClient lease, string holder)
     {
@@ -55,12 +60,14 @@ internal sealed class AzureBlobClusterLock : IClusterLock
         var blob = container.GetBlobClient(blobName);
         var lease = blob.GetBlobLeaseClient(Guid.NewGuid().ToString());
         string? broken = null;
+        DateTimeOffset serverTime = DateTimeOffset.UtcNow;
         for (var attempt = 0; ; attempt++)
         {
             await CreateIfAbsentAsync(blob, cancellationToken).ConfigureAwait(false);
             try
             {
-                await lease.AcquireAsync(options.LeaseDuration, cancellationToken: cancellationToken).ConfigureAwait(false);
+                var taken = await lease.AcquireAsync(options.LeaseDuration, cancellationToken: cancellationToken).ConfigureAwait(false);
+                serverTime = taken.GetRawResponse().Headers.Date ?? DateTimeOffset.UtcNow;
                 break;
             }
             catch (RequestFailedException ex) when (ex.Status == 404 && attempt < 3)
@@ -69,13 +76,25 @@ internal sealed class AzureBlobClusterLock : IClusterLock
             }
             catch (RequestFailedException ex) when (ex.IsStatus(409, BlobErrors.LeaseAlreadyPresent))
             {
-                var holder = await DescribeHolderAsync(blob, cancellationToken).ConfigureAwait(false);
+                var (holder, silentFor, etag) = await HolderStatusAsync(blob, cancellationToken).ConfigureAwait(false);
+                var expiry = $"it holds a lease on the lock blob that expires {options.LeaseDuration.TotalSeconds:0} s after that process stops renewing it";
+                if (silentFor < options.StaleAfter)
+                    throw new ClusterLockedException(cluster.ToString(),
+                        $"{holder}; {expiry}. It renewed it {Math.Max(0, silentFor.TotalSeconds):0} s ago, so it is alive and its lease is not broken, even with -BreakStaleLock");
                 if (!breakStale || attempt >= 3)
                     throw new ClusterLockedException(cluster.ToString(),
-                        $"{holder}; it holds a lease on the lock blob that expires {options.LeaseDuration.TotalSeconds:0} s after that process stops renewing it");
-                await blob.GetBlobLeaseClient().BreakAsync(TimeSpan.Zero, cancellationToken: cancellationToken).ConfigureAwait(false);
+                        $"{holder}; {expiry}, and it has not renewed it for {silentFor.TotalSeconds:0} s: wait for the lease to expire, or re-run with -BreakStaleLock to take it over");
+                try
+                {
+                    // Only the lease judged stale: a lock taken (and recorded) by someone else meanwhile changes the ETag.
+                    await blob.GetBlobLeaseClient().BreakAsync(TimeSpan.Zero, new RequestConditions { IfMatch = etag }, cancellationToken).ConfigureAwait(false);
+                }
+                catch (RequestFailedException changed) when (changed.Status == 412)
+                {
+                    continue;
+                }
                 broken = holder;
-                store.Warn(cluster, $"Broke the lock of cluster {cluster} held by {holder} (-Force). If that operation is still running, its next state write will fail instead of overwriting.");
+                store.Warn(cluster, $"Broke the lock of cluster {cluster} held by {holder}, which had not renewed it for {silentFor.TotalSeconds:0} s (-BreakStaleLock). If that operation is still running, its next state write will fail instead of overwriting.");
             }
         }
 
@@ -87,11 +106,13 @@ internal sealed class AzureBlobClusterLock : IClusterLock
             [HostKey] = Ascii(me.Host),
             [OperationKey] = Ascii(operation),
             [SinceKey] = since.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
+            [RenewedKey] = serverTime.ToString("O", CultureInfo.InvariantCulture),
         };
         if (broken is not null) metadata[BrokeKey] = Ascii(broken);
         var result = new AzureBlobClusterLock(store, cluster, blob, lease, Describe(me.Pid.ToString(CultureInfo.InvariantCulture), me.Host, operation, metadata[SinceKey]))
         {
             BrokenHolder = broken,
+            _metadata = metadata,
         };
         try
         {
@@ -111,7 +132,7 @@ internal sealed class AzureBlobClusterLock : IClusterLock
     {
         if (_blobDeleted) throw LostError("the cluster's lock blob was deleted with its state");
         if (_lost is { } reason) throw LostError(reason);
-        await RenewAsync(cancellationToken).ConfigureAwait(false);
+        await RenewAsync(cancellationToken, recordRenewal: false).ConfigureAwait(false);
     }
 
     /// <summary>The lock blob was deleted under our lease (the cluster was deleted): nothing left to renew or release.</summary>
@@ -121,7 +142,9 @@ internal sealed class AzureBlobClusterLock : IClusterLock
         _stop.Cancel();
     }
 
-    private async Task RenewAsync(CancellationToken cancellationToken)
+    /// <param name="cancellationToken">Stops the renewal.</param>
+    /// <param name="recordRenewal">Also record the renewal's server time in the metadata (the background heartbeat; not every write).</param>
+    private async Task RenewAsync(CancellationToken cancellationToken, bool recordRenewal)
     {
         await _renewGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -129,7 +152,12 @@ internal sealed class AzureBlobClusterLock : IClusterLock
             if (_lost is { } reason) throw LostError(reason);
             try
             {
-                await _lease.RenewAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+                var renewed = await _lease.RenewAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+                if (recordRenewal)
+                {
+                    _metadata[RenewedKey] = (renewed.GetRawResponse().Headers.Date ?? DateTimeOffset.UtcNow).ToString("O", CultureInfo.InvariantCulture);
+                    await _blob.SetMetadataAsync(_metadata, new BlobRequestConditions { LeaseId = _lease.LeaseId }, cancellationToken).ConfigureAwait(false);
+                }
             }
             catch (RequestFailedException ex) when (ex.Status is 409 or 412 or 404)
             {
@@ -156,7 +184,7 @@ internal sealed class AzureBlobClusterLock : IClusterLock
             {
                 try
                 {
-                    await RenewAsync(stop).ConfigureAwait(false);
+                    await RenewAsync(stop, recordRenewal: true).ConfigureAwait(false);
                 }
                 catch (StateConflictException)
                 {
@@ -226,6 +254,22 @@ internal sealed class AzureBlobClusterLock : IClusterLock
         }
         catch (RequestFailedException) { }
         return "a process that has not recorded itself yet";
+    }
+
+    /// <summary>Who holds the lease, how long since it last recorded a renewal (server time), and the blob's ETag then.</summary>
+    private static async Task<(string Holder, TimeSpan SilentFor, ETag ETag)> HolderStatusAsync(BlobClient blob, CancellationToken cancellationToken)
+    {
+        var props = await blob.GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        var now = props.GetRawResponse().Headers.Date ?? DateTimeOffset.UtcNow;
+        var m = props.Value.Metadata;
+        // No record of a renewal (a holder that never recorded itself, another tool): the blob's last change counts.
+        var renewed = m.TryGetValue(RenewedKey, out var text) && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var at)
+            ? at
+            : props.Value.LastModified;
+        var holder = m.TryGetValue(PidKey, out var pid) && m.TryGetValue(HostKey, out var host)
+            ? Describe(pid, host, m.TryGetValue(OperationKey, out var op) ? op : "an operation", m.TryGetValue(SinceKey, out var since) ? since : "an unknown time")
+            : "a process that has not recorded itself yet";
+        return (holder, now - renewed, props.Value.ETag);
     }
 
     internal static async Task<string?> LeasedByAsync(BlobClient blob, CancellationToken cancellationToken)

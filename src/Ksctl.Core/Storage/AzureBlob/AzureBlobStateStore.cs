@@ -47,14 +47,29 @@ public sealed class AzureBlobStateStore : IStateStore
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         ArgumentException.ThrowIfNullOrWhiteSpace(container);
         options ??= new AzureBlobStateStoreOptions();
+        BlobContainerClient client;
         try
         {
-            return new AzureBlobStateStore(new BlobContainerClient(connectionString, container, ClientOptions(options)), options);
+            client = new BlobContainerClient(connectionString, container, ClientOptions(options));
         }
         catch (Exception ex) when (ex is FormatException or ArgumentException or InvalidOperationException)
         {
             throw new InvalidSpecException("ConnectionString", $"it is not an Azure Storage connection string ({ex.Message})");
         }
+        CheckEndpoint(client.Uri, "ConnectionString");
+        return new AzureBlobStateStore(client, options);
+    }
+
+    /// <summary>
+    /// The state (tokens, keys, the account key's signatures) travels only over TLS: an endpoint must be https, except on
+    /// the loopback interface (a local emulator such as Azurite).
+    /// </summary>
+    internal static void CheckEndpoint(Uri endpoint, string parameter)
+    {
+        if (endpoint.Scheme == Uri.UriSchemeHttps) return;
+        if (endpoint.Scheme == Uri.UriSchemeHttp && endpoint.IsLoopback) return;
+        throw new InvalidSpecException(parameter,
+            $"the state store endpoint '{endpoint.Scheme}://{endpoint.Authority}' is not https; only a loopback emulator (127.0.0.1, localhost, ::1) may use http.");
     }
 
     /// <summary>
@@ -73,6 +88,7 @@ public sealed class AzureBlobStateStore : IStateStore
         var hasSas = accountOrContainer.Query.Contains("sig=", StringComparison.OrdinalIgnoreCase);
         if (!hasSas && accountOrContainer.Scheme != Uri.UriSchemeHttps)
             throw new InvalidSpecException("StateStoreUri", "signing in with an Azure identity needs an https:// Uri (use a connection string for an http emulator)");
+        CheckEndpoint(accountOrContainer, "StateStoreUri");
         var client = hasSas
             ? new BlobContainerClient(containerUri, clientOptions)
             : new BlobContainerClient(containerUri, Credential(options), clientOptions);
@@ -120,6 +136,7 @@ public sealed class AzureBlobStateStore : IStateStore
         clientOptions.Retry.Delay = TimeSpan.FromMilliseconds(200);
         clientOptions.Retry.MaxDelay = TimeSpan.FromSeconds(2);
         clientOptions.Retry.NetworkTimeout = options.NetworkTimeout;
+        if (options.TestPolicy is { } policy) clientOptions.AddPolicy(policy, HttpPipelinePosition.PerRetry);
         clientOptions.Diagnostics.IsLoggingEnabled = false;
         clientOptions.Diagnostics.IsDistributedTracingEnabled = false;
         return clientOptions;
@@ -130,7 +147,12 @@ public sealed class AzureBlobStateStore : IStateStore
     internal BlobContainerClient Container => _container;
 
     /// <summary>The folder-like prefix of a cluster's blobs.</summary>
-    public static string ClusterPrefix(ClusterId id) => $"{id.Provider.ToString().ToLowerInvariant()}/{id.TypeSegment}/{id.Name} {id.Region}/";
+    /// <remarks>The identity is checked first: a name or region holding '/', "..", a NUL... would name another blob.</remarks>
+    public static string ClusterPrefix(ClusterId id)
+    {
+        StorePaths.CheckIdentity(id);
+        return $"{id.Provider.ToString().ToLowerInvariant()}/{id.TypeSegment}/{id.Name} {id.Region}/";
+    }
     public static string DocumentBlobName(ClusterId id) => ClusterPrefix(id) + DocumentName;
     public static string LockBlobName(ClusterId id) => ClusterPrefix(id) + LockName;
 
@@ -151,8 +173,7 @@ public sealed class AzureBlobStateStore : IStateStore
             return null;
         }
         var source = Source(name);
-        var state = StateSerializer.Deserialize(result.Content.ToMemory().Span, source);
-        UnprotectSecrets(state, source);
+        var state = StateDocument.Decode(result.Content.ToMemory().Span, id, () => Protector, source, required: true);
         _etags[id] = result.Details.ETag;
         return state;
     }
@@ -184,13 +205,44 @@ public sealed class AzureBlobStateStore : IStateStore
             _etags[id] = response.Value.ETag;
             return true;
         }
-        catch (RequestFailedException ex) when (ex.Status is 409 or 412 && ex.ErrorCode is "ConditionNotMet" or "BlobAlreadyExists" or "TargetConditionNotMet")
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && (BlobErrors.IsUnavailable(ex) || IsConditionFailure(ex)))
         {
+            // The server may have stored this very upload while its answer was lost (a client timeout, a dropped
+            // connection); the SDK's retry then meets its own write as a 412. Read back and compare before failing,
+            // or every later checkpoint would fail with 412 too.
+            if (await LandedAsync(name, bytes, cancellationToken).ConfigureAwait(false) is { } landed)
+            {
+                _etags[id] = landed;
+                Warn(id, $"The state write of cluster {id} got no answer but had reached the store; it was confirmed by reading it back.");
+                return true;
+            }
+            if (!IsConditionFailure(ex)) throw;
             throw new StateConflictException(id.ToString(),
                 seen is null
                     ? "another process created its state document after this process found none (ETag check); it was not overwritten. Run Get-KsctlCluster and retry."
                     : "another process changed its state document since this process read it (ETag mismatch); it was not overwritten. Run Get-KsctlCluster and retry.",
                 KsctlErrorCategory.ResourceBusy, ex);
+        }
+    }
+
+    private static bool IsConditionFailure(Exception ex) =>
+        ex is RequestFailedException { Status: 409 or 412 } rfe && rfe.ErrorCode is "ConditionNotMet" or "BlobAlreadyExists" or "TargetConditionNotMet";
+
+    /// <summary>
+    /// The ETag of the stored document when its bytes are exactly <paramref name="bytes"/> (our upload landed), else null.
+    /// With a state key the bytes hold fresh nonces and a tag, so no other writer's document is equal by chance; without
+    /// one, an equal document is the same state, which is what this write wanted stored.
+    /// </summary>
+    private async Task<ETag?> LandedAsync(string name, byte[] bytes, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var current = (await _container.GetBlobClient(name).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value;
+            return current.Content.ToMemory().Span.SequenceEqual(bytes) ? current.Details.ETag : null;
+        }
+        catch (Exception ex) when (ex is RequestFailedException || BlobErrors.IsUnavailable(ex))
+        {
+            return null; // cannot tell: the original error stands
         }
     }
 
@@ -229,7 +281,7 @@ public sealed class AzureBlobStateStore : IStateStore
 
     public async IAsyncEnumerable<ClusterState> ListAsync(ClusterQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var ids = await Guard(() => ListIdsAsync(query, cancellationToken), cancellationToken).ConfigureAwait(false);
+        var ids = await ListIdentitiesAsync(query, cancellationToken).ConfigureAwait(false);
         if (ids.Count == 0) yield break;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var gate = new SemaphoreSlim(Math.Max(1, Options.MaxParallelDownloads));
@@ -253,6 +305,10 @@ public sealed class AzureBlobStateStore : IStateStore
             try { await Task.WhenAll(downloads).ConfigureAwait(false); } catch (Exception) { /* the consumer stopped, or the error was already thrown */ }
         }
     }
+
+    /// <summary>The identities of the documents matching the query, from the blob names alone.</summary>
+    internal Task<List<ClusterId>> ListIdentitiesAsync(ClusterQuery query, CancellationToken cancellationToken) =>
+        Guard(() => ListIdsAsync(query, cancellationToken), cancellationToken);
 
     private async Task<List<ClusterId>> ListIdsAsync(ClusterQuery query, CancellationToken cancellationToken)
     {
@@ -283,7 +339,9 @@ public sealed class AzureBlobStateStore : IStateStore
         else return null;
         var space = parts[2].IndexOf(' ');
         if (space <= 0 || space == parts[2].Length - 1) return null;
-        return new ClusterId(provider, type, parts[2][..space], parts[2][(space + 1)..]);
+        var id = new ClusterId(provider, type, parts[2][..space], parts[2][(space + 1)..]);
+        // A blob name no valid identity maps to was not written by Ksctl: never read through it.
+        return id.Problem() is null ? id : null;
     }
 
     public async Task<IClusterLock> AcquireLockAsync(ClusterId id, string operation, bool breakStale, CancellationToken cancellationToken)
@@ -354,12 +412,10 @@ public sealed class AzureBlobStateStore : IStateStore
     /// <summary>The bytes to upload: the shared document, with every secret replaced by its protected form. The live state is not touched.</summary>
     private (byte[] Bytes, string? KeyId) SerializeProtected(ClusterState state, string source)
     {
-        // A document without secrets needs no state key: the key is not even looked up.
-        var protector = state.Secrets.Count == 0 ? null : Protector;
-        return (ProtectedSecrets.Serialize(state, protector, source, required: true), protector?.KeyId);
+        // With a state key every document is sealed (even one without secrets); without one, a document with secrets is refused.
+        var protector = Protector;
+        return (StateDocument.Encode(state, protector, source, required: true), protector?.KeyId);
     }
-
-    private void UnprotectSecrets(ClusterState state, string source) => ProtectedSecrets.Reveal(state, () => Protector, source);
 
     private string Source(string blobName) => $"{Description}/{blobName}";
 

@@ -18,7 +18,7 @@ public sealed class AzureBlobStateStoreOptions
     /// <summary>For <see cref="AzureBlobStateStore.FromUri"/>: the client id of a user-assigned managed identity.</summary>
     public string? ManagedIdentityClientId { get; init; }
 
-    /// <summary>Warnings (a lock broken with -Force, a lease renewal that failed) as Core events.</summary>
+    /// <summary>Warnings (a lock broken with -BreakStaleLock, a lease renewal that failed) as Core events.</summary>
     public IProgress<KsctlEvent>? Events { get; init; }
 
     /// <summary>Retries of a failed request before it is reported (few: a dead store must fail fast).</summary>
@@ -35,6 +35,15 @@ public sealed class AzureBlobStateStoreOptions
 
     /// <summary>How often a held lease is renewed in the background.</summary>
     internal TimeSpan RenewInterval { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// A lease holder that recorded a renewal within this time is alive and its lease is never broken; after it (two
+    /// missed renewals), -BreakStaleLock may take the lock over.
+    /// </summary>
+    internal TimeSpan StaleAfter { get; init; } = TimeSpan.FromSeconds(45);
+
+    /// <summary>Tests: a policy in each request's pipeline (fault injection).</summary>
+    internal Azure.Core.Pipeline.HttpPipelinePolicy? TestPolicy { get; init; }
 
     /// <summary>Tests: pretend to be another process.</summary>
     internal LockHolderIdentity? HolderOverride { get; init; }

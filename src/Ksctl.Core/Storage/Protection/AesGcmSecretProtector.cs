@@ -5,16 +5,20 @@ namespace Ksctl.Core.Storage.Protection;
 
 /// <summary>
 /// AES-256-GCM with a random 12-byte nonce per value and a 16-byte tag. Output:
-/// <c>ksctl-aesgcm:v1:&lt;base64(nonce | ciphertext | tag)&gt;</c>. The secret's name is the associated data.
-/// Create through <see cref="StateKey"/>.
+/// <c>ksctl-aesgcm:v1:&lt;base64(nonce | ciphertext | tag)&gt;</c>. The purpose (the cluster's canonical id and the
+/// secret's name, see <see cref="ProtectedSecrets.Purpose"/>) is the associated data. The same key, through a derived
+/// MAC key, also seals whole documents (<see cref="IStateAuthenticator"/>). Create through <see cref="StateKey"/>.
 /// </summary>
-internal sealed class AesGcmSecretProtector : ISecretProtector
+internal sealed class AesGcmSecretProtector : ISecretProtector, IStateAuthenticator
 {
+    public const string TagPrefix = "ksctl-hmac:v1:";
     public const string Prefix = "ksctl-aesgcm:v1:";
     private const int NonceSize = 12;
     private const int TagSize = 16;
 
     private readonly byte[] _key;
+    /// <summary>A separate key for document tags, derived so that a tag never reveals or reuses the encryption key.</summary>
+    private readonly byte[] _macKey;
 
     public AesGcmSecretProtector(ReadOnlySpan<byte> key)
     {
@@ -22,6 +26,26 @@ internal sealed class AesGcmSecretProtector : ISecretProtector
         _key = key.ToArray();
         // A fingerprint that says nothing about the key: a hash of a fixed label under the key.
         KeyId = Convert.ToHexString(HMACSHA256.HashData(_key, "ksctl-state-key-id"u8)).Substring(0, 16).ToLowerInvariant();
+        _macKey = HMACSHA256.HashData(_key, "ksctl-state-integrity:v1"u8);
+    }
+
+    public string Seal(ReadOnlySpan<byte> canonical) =>
+        $"{TagPrefix}{KeyId}:{Convert.ToBase64String(HMACSHA256.HashData(_macKey, canonical))}";
+
+    public string? Verify(ReadOnlySpan<byte> canonical, string tag)
+    {
+        if (!tag.StartsWith(TagPrefix, StringComparison.Ordinal)) return "its integrity tag is not in the ksctl-hmac:v1 format";
+        var rest = tag.AsSpan(TagPrefix.Length);
+        var colon = rest.IndexOf(':');
+        if (colon < 0) return "its integrity tag is damaged";
+        if (!rest[..colon].SequenceEqual(KeyId)) return $"it was sealed with state key {rest[..colon].ToString()}, not the configured key {KeyId}";
+        byte[] given;
+        try { given = Convert.FromBase64String(rest[(colon + 1)..].ToString()); }
+        catch (FormatException) { return "its integrity tag is damaged (not base64)"; }
+        var expected = HMACSHA256.HashData(_macKey, canonical);
+        return CryptographicOperations.FixedTimeEquals(given, expected)
+            ? null
+            : "its integrity tag does not match its content (the document was changed by someone without the state key)";
     }
 
     public string KeyId { get; }

@@ -49,11 +49,14 @@ public static class StateArchive
             foreach (var state in states)
             {
                 var bytes = StateSerializer.Serialize(state);
-                if (state.Secrets.Count > 0)
+                if (protector is not null)
                 {
-                    // A private copy through the one serializer; the live state is not touched.
+                    // A private copy through the one serializer; the live state is not touched. With a key every
+                    // document is also sealed, so an archive that travels cannot be changed on the way unnoticed.
                     var copy = StateSerializer.Deserialize(bytes, path);
-                    copy.Secrets = copy.Secrets.ToDictionary(kv => kv.Key, kv => protector!.Protect(kv.Value, Purpose(copy.Id, kv.Key)), StringComparer.Ordinal);
+                    copy.Secrets = copy.Secrets.ToDictionary(kv => kv.Key, kv => protector.Protect(kv.Value, Purpose(copy.Id, kv.Key)), StringComparer.Ordinal);
+                    copy.Integrity = null;
+                    copy.Integrity = ((IStateAuthenticator)protector).Seal(StateSerializer.Serialize(copy));
                     bytes = StateSerializer.Serialize(copy);
                 }
                 using var doc = JsonDocument.Parse(bytes);
@@ -77,6 +80,9 @@ public static class StateArchive
             throw new KsctlException(notFound ? "KsctlImportFileNotFound" : "KsctlImportFileUnreadable",
                 notFound ? KsctlErrorCategory.ObjectNotFound : KsctlErrorCategory.ReadError, $"Cannot read the export file '{path}': {ex.Message}", path, ex);
         }
+        // Strict UTF-8 first: JsonDocument leaves invalid sequences inside strings to fail later, as non-Ksctl errors.
+        try { _ = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetCharCount(content); }
+        catch (DecoderFallbackException ex) { throw Invalid(path, "it is not UTF-8 text", ex); }
         JsonDocument archive;
         try { archive = JsonDocument.Parse(content); }
         catch (JsonException ex) { throw Invalid(path, $"it is not JSON ({ex.Message})", ex); }
@@ -85,7 +91,7 @@ public static class StateArchive
             var root = archive.RootElement;
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("format", out var format) || format.ValueKind != JsonValueKind.String || format.GetString() != Format)
                 throw Invalid(path, $"it is not a Ksctl state export (no \"format\": \"{Format}\")");
-            if (!root.TryGetProperty("version", out var version) || !version.TryGetInt32(out var v) || v < 1)
+            if (!root.TryGetProperty("version", out var version) || version.ValueKind != JsonValueKind.Number || !version.TryGetInt32(out var v) || v < 1)
                 throw Invalid(path, "it has no version");
             if (v > Version)
                 throw new KsctlException("KsctlStateSchemaTooNew", KsctlErrorCategory.InvalidData,
@@ -93,20 +99,29 @@ public static class StateArchive
             if (!root.TryGetProperty("clusters", out var clusters) || clusters.ValueKind != JsonValueKind.Array)
                 throw Invalid(path, "it has no clusters array");
 
-            ISecretProtector? protector = null;
+            // A key given (or needed) makes the archive authenticated: every document must then carry its tag.
+            ISecretProtector? protector = string.IsNullOrWhiteSpace(keyPath) ? null : StateKey.FromFile(keyPath);
             var states = new List<ClusterState>();
+            var seen = new HashSet<ClusterId>();
             foreach (var element in clusters.EnumerateArray())
             {
-                var state = StateSerializer.Deserialize(Encoding.UTF8.GetBytes(element.GetRawText()), path);
+                if (element.ValueKind != JsonValueKind.Object) throw Invalid(path, "an entry of its clusters array is not a state document");
+                ClusterState state;
+                try { state = StateSerializer.Deserialize(Encoding.UTF8.GetBytes(element.GetRawText()), path); }
+                catch (InvalidOperationException ex) { throw Invalid(path, $"an entry is not valid UTF-8 JSON ({ex.Message})", ex); }
+                var cluster = state.Id is null ? "(no id)" : state.Id.ToString();
+                StateDocument.CheckShape(state, cluster, path);
+                if (!seen.Add(state.Id!)) throw Invalid(path, $"it holds cluster {state.Id} twice");
+                var needsKey = state.Integrity is not null || state.Secrets.Values.Any(v => v.StartsWith(AesGcmSecretProtector.Prefix, StringComparison.Ordinal));
+                if (needsKey && protector is null)
+                    throw new KsctlException("KsctlStateKeyMissing", KsctlErrorCategory.SecurityError,
+                        $"The export file '{path}' holds encrypted secrets: give -KeyPath, the key file it was exported with.", path);
+                if (protector is not null) StateDocument.Verify(state, () => protector, $"{path}: cluster {state.Id}", required: false);
                 foreach (var name in state.Secrets.Keys.ToList())
                 {
                     var value = state.Secrets[name];
                     if (!value.StartsWith(AesGcmSecretProtector.Prefix, StringComparison.Ordinal)) continue;
-                    protector ??= string.IsNullOrWhiteSpace(keyPath)
-                        ? throw new KsctlException("KsctlStateKeyMissing", KsctlErrorCategory.SecurityError,
-                            $"The export file '{path}' holds encrypted secrets: give -KeyPath, the key file it was exported with.", path)
-                        : StateKey.FromFile(keyPath);
-                    try { state.Secrets[name] = protector.Unprotect(value, Purpose(state.Id, name)); }
+                    try { state.Secrets[name] = protector!.Unprotect(value, Purpose(state.Id!, name)); }
                     catch (StateKeyInvalidException ex)
                     {
                         throw new StateKeyInvalidException(path, $"cluster {state.Id}, secret '{name}': {ex.Reason}", ex);
@@ -124,6 +139,7 @@ public static class StateArchive
     /// </summary>
     public static async Task ImportAsync(IStateStore store, ClusterState state, bool force, CancellationToken cancellationToken)
     {
+        StorePaths.CheckIdentity(state.Id);
         await using var clusterLock = await store.AcquireLockAsync(state.Id, "import", breakStale: false, cancellationToken).ConfigureAwait(false);
         var existing = await store.ReadAsync(state.Id, cancellationToken).ConfigureAwait(false);
         if (existing is not null && !force) throw new ClusterExistsException(state.Id.ToString(), store.Description);
