@@ -22,7 +22,7 @@ internal sealed partial class ArmRestClient
     internal static readonly TimeSpan RegistrationTimeout = TimeSpan.FromMinutes(10);
 
     /// <summary>/subscriptions/{id}/... with plain segments: letters, digits and . _ ( ) - only, never "." or "..".</summary>
-    private static readonly Regex ArmPath = new(@"^/subscriptions/[A-Za-z0-9-]{1,64}(/[A-Za-z0-9._()\-]{1,128})*$", RegexOptions.CultureInvariant);
+    private static readonly Regex ArmPath = new(@"^/subscriptions/[A-Za-z0-9-]{1,64}(/[A-Za-z0-9._()\-]{1,128})*\z", RegexOptions.CultureInvariant);
 
     /// <summary>The request URI of an ARM path, or KsctlInvalidResourceId when the path could reach anything else.</summary>
     internal Uri ResolvePath(string path, string apiVersion)

@@ -47,7 +47,7 @@ internal sealed partial class AzureProvider
             .ToList();
     }
 
-    private static readonly Regex LocationName = new("^[A-Za-z0-9]{1,40}$", RegexOptions.CultureInvariant);
+    private static readonly Regex LocationName = new(@"^[A-Za-z0-9]{1,40}\z", RegexOptions.CultureInvariant);
 
     /// <summary>
     /// The ARM client and subscription for the catalogue, or null when either is missing. Unlike <see cref="ConnectAsync"/>
@@ -74,7 +74,7 @@ internal sealed partial class AzureProvider
     }
 
     /// <summary>A Kubernetes version as AKS lists it: major.minor or major.minor.patch.</summary>
-    private static readonly Regex AksVersion = new(@"^[0-9]{1,2}\.[0-9]{1,3}(\.[0-9]{1,3})?$", RegexOptions.CultureInvariant);
+    private static readonly Regex AksVersion = new(@"^[0-9]{1,2}\.[0-9]{1,3}(\.[0-9]{1,3})?\z", RegexOptions.CultureInvariant);
 
     /// <summary>
     /// The version to create: the one given, else the one chosen on an earlier run (the same body on a re-run), else

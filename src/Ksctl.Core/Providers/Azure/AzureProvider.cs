@@ -22,7 +22,7 @@ internal sealed partial class AzureProvider : IManagedClusterProvider, IPrefligh
     internal static readonly TimeSpan GroupTimeout = TimeSpan.FromMinutes(10);
     internal static readonly TimeSpan ManagedClusterTimeout = TimeSpan.FromMinutes(40);
     internal static readonly TimeSpan ResourceTimeout = TimeSpan.FromMinutes(15);
-    private static readonly Regex VmSize = new(@"^(Standard|Basic)_[A-Za-z0-9][A-Za-z0-9_\-]{1,40}$", RegexOptions.CultureInvariant);
+    private static readonly Regex VmSize = new(@"^(Standard|Basic)_[A-Za-z0-9][A-Za-z0-9_\-]{1,40}\z", RegexOptions.CultureInvariant);
     internal static readonly string[] NetworkPlugins = ["azure", "kubenet", "none"];
 
     private readonly AzureEndpoints _endpoints;

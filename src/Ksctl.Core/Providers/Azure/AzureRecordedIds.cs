@@ -16,7 +16,7 @@ namespace Ksctl.Core.Providers.Azure;
 internal static class AzureRecordedIds
 {
     /// <summary>The node keys Ksctl makes: lb, db-0, cp-1, wp-12.</summary>
-    private static readonly Regex NodeKey = new(@"^(lb|(db|cp|wp)-[0-9]{1,3})$", RegexOptions.CultureInvariant);
+    private static readonly Regex NodeKey = new(@"^(lb|(db|cp|wp)-[0-9]{1,3})\z", RegexOptions.CultureInvariant);
 
     /// <summary>The state keys whose values are ARM ids (the others: subscription, hostnames, the chosen AKS version).</summary>
     public static bool IsIdKey(string key) =>

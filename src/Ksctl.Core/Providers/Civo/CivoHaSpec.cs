@@ -27,7 +27,7 @@ internal static class CivoHaSpec
     ];
 
     // A Civo instance size is "<generation>.<name>"; the ".kube." and ".db." sizes belong to other products.
-    private static readonly Regex InstanceSize = new(@"^g\d[a-z]*\.[a-z0-9]+$", RegexOptions.CultureInvariant);
+    private static readonly Regex InstanceSize = new(@"^g\d[a-z]*\.[a-z0-9]+\z", RegexOptions.CultureInvariant);
 
     public static ClusterSpec Prepare(ClusterSpec spec, ProviderDescriptor descriptor)
     {

@@ -31,8 +31,8 @@ internal sealed class CivoMachines(Func<CancellationToken, Task<CivoClient>> cli
     internal const string VmResourcePrefix = "civo:vm:";
     internal static readonly NodeRole[] Roles = [NodeRole.LoadBalancer, NodeRole.Datastore, NodeRole.ControlPlane, NodeRole.Worker];
     // Civo's plain Ubuntu images are "ubuntu-<codename>" (ubuntu-jammy, ubuntu-noble); GPU, CUDA and k3s images carry more.
-    private static readonly Regex PlainUbuntu = new(@"^ubuntu-[a-z]+$", RegexOptions.CultureInvariant);
-    private static readonly Regex UbuntuVersion = new(@"^\d+(\.\d+){0,3}$", RegexOptions.CultureInvariant);
+    private static readonly Regex PlainUbuntu = new(@"^ubuntu-[a-z]+\z", RegexOptions.CultureInvariant);
+    private static readonly Regex UbuntuVersion = new(@"^\d+(\.\d+){0,3}\z", RegexOptions.CultureInvariant);
 
     internal static string FirewallStep(NodeRole role) => $"civo:firewall:{CivoFirewallRules.Short(role)}";
 

@@ -18,10 +18,10 @@ internal sealed class CivoProvider(KsctlServices services) : IManagedClusterProv
     public const string TokenVariable = "CIVO_TOKEN";
     internal const string ClusterResource = CivoManagedCluster.ClusterResource;
     internal const string Tag = CivoNames.Tag;
-    private static readonly Regex CivoVersion = new(@"^\d+\.\d+\.\d+-k3s\d+$", RegexOptions.CultureInvariant);
+    private static readonly Regex CivoVersion = new(@"^\d+\.\d+\.\d+-k3s\d+\z", RegexOptions.CultureInvariant);
     // A marketplace application name, or "-Name" to remove one Civo installs by default (civo Terraform provider's
     // applications: "prefix it with a '-', e.g. -Traefik").
-    private static readonly Regex ApplicationName = new(@"^-?[A-Za-z0-9][A-Za-z0-9 .:&_+-]{0,99}$", RegexOptions.CultureInvariant);
+    private static readonly Regex ApplicationName = new(@"^-?[A-Za-z0-9][A-Za-z0-9 .:&_+-]{0,99}\z", RegexOptions.CultureInvariant);
     internal static readonly string[] Cnis = ["flannel", "cilium"];
 
     private readonly ILogger _logger = services.Loggers.CreateLogger<CivoProvider>();
