@@ -32,6 +32,7 @@ public sealed class SpecFile
     public List<MachineEntry>? Machines { get; set; }
     public bool? TrustOnFirstUse { get; set; }
     public string? ArtifactSource { get; set; }
+    public bool? AllowInsecureArtifactSource { get; set; }
 
     /// <summary>One machine of a BareMetal inventory.</summary>
     public sealed class MachineEntry
@@ -93,6 +94,7 @@ public sealed class SpecFile
         Machines = overrides.Machines ?? Machines,
         TrustOnFirstUse = overrides.TrustOnFirstUse ?? TrustOnFirstUse,
         ArtifactSource = overrides.ArtifactSource ?? ArtifactSource,
+        AllowInsecureArtifactSource = overrides.AllowInsecureArtifactSource ?? AllowInsecureArtifactSource,
     };
 
     /// <summary>
@@ -125,6 +127,7 @@ public sealed class SpecFile
             Machines = (Machines ?? []).Select((m, i) => ToMachine(m, i)).ToArray(),
             TrustOnFirstUse = TrustOnFirstUse ?? false,
             ArtifactSource = ArtifactSource,
+            AllowInsecureArtifactSource = AllowInsecureArtifactSource ?? false,
         };
     }
 

@@ -97,6 +97,9 @@ public sealed class NewKsctlClusterCommand : KsctlCmdlet
     public string? ArtifactSource { get; set; }
 
     [Parameter]
+    public SwitchParameter AllowInsecureArtifactSource { get; set; }
+
+    [Parameter]
     [ValidateRange(1, 64)]
     public int ThrottleLimit { get; set; } = 8;
 
@@ -183,6 +186,7 @@ public sealed class NewKsctlClusterCommand : KsctlCmdlet
             Machines = Has(nameof(Machine)) ? (Machine ?? []).Select(ToMachineEntry).ToList() : null,
             TrustOnFirstUse = Has(nameof(TrustOnFirstUse)) ? TrustOnFirstUse.IsPresent : null,
             ArtifactSource = Has(nameof(ArtifactSource)) ? ArtifactSource : null,
+            AllowInsecureArtifactSource = Has(nameof(AllowInsecureArtifactSource)) ? AllowInsecureArtifactSource.IsPresent : null,
         };
     }
 

@@ -23,6 +23,7 @@ internal static class ModelMapper
         CreatedAt = s.CreatedAt,
         UpdatedAt = s.UpdatedAt,
         LastErrors = s.LastErrors.ToArray(),
+        CertificatesExpireAt = Ksctl.Core.Distributions.Etcd.EtcdCertificateExpiry.Of(s),
     };
 
     public static KsctlNode ToNode(NodeState n) => new()
