@@ -71,10 +71,10 @@ public sealed class K3sConformanceTests(HaMachinesFixture machines) : IDisposabl
         var lb = machines.Machines[0].Address;
         var cp1 = $"k3s-standin-{machines.Machines[5].Address}";
         Assert.True(await SeenWithinAsync(lb, cp1, attempts: 60), "cp-1 never served through the load balancer");
-        await machines.RunOnAsync(5, "rm -f /var/lib/rancher/k3s/server/www/readyz");
+        await machines.RunOnAsync(5, Respond("503 Service Unavailable", "[-]etcd failed"));
         Assert.True(await UnseenForAsync(lb, cp1, run: 15, attempts: 200), "HAProxy kept sending traffic to cp-1 whose /readyz fails");
         for (var i = 0; i < 15; i++) Assert.NotEqual(cp1, await PeerCommonNameAsync(lb, 6443));
-        await machines.RunOnAsync(5, "echo ok > /var/lib/rancher/k3s/server/www/readyz");
+        await machines.RunOnAsync(5, Respond("200 OK", "ok"));
         Assert.True(await SeenWithinAsync(lb, cp1, attempts: 200), "cp-1 did not get traffic back once /readyz answered");
 
         // Item 2: the nodes run pods' shims and mounts; after Remove none is left, nor any file.
@@ -146,6 +146,10 @@ public sealed class K3sConformanceTests(HaMachinesFixture machines) : IDisposabl
         Assert.Contains("wireguard was removed", output);
         Assert.Equal(5, output.Split('\n').Count(l => l == "exit=1"));
     }
+
+    /// <summary>What the stand-in's apiserver answers to GET /readyz from now on.</summary>
+    private static string Respond(string status, string body) =>
+        $"printf 'HTTP/1.0 {status}\\r\\nContent-Type: text/plain\\r\\nContent-Length: {body.Length}\\r\\n\\r\\n%s' '{body}' > /var/lib/rancher/k3s/server/www/readyz\n";
 
     private static string Install(string unit, string text) =>
         $"cat > /etc/systemd/system/{unit}.service <<'UNIT'\n{text}\nUNIT\n";
