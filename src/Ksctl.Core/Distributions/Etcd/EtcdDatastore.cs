@@ -112,7 +112,7 @@ internal static class EtcdDatastore
     internal static string HealthScript(IEnumerable<string> endpoints) => $$"""
         set -euo pipefail
         deadline=$((SECONDS + 180))
-        until ETCDCTL_API=3 etcdctl --endpoints={{string.Join(',', endpoints)}} --cacert=/etc/ksctl/etcd-check/ca.crt --cert=/etc/ksctl/etcd-check/client.crt --key=/etc/ksctl/etcd-check/client.key endpoint health; do
+        until ETCDCTL_API=3 etcdctl --endpoints={{ShellQuote.Quote(string.Join(',', endpoints.Select(e => UnitValue.HttpsEndpoint(e, "Datastore.PrivateIP"))))}} --cacert=/etc/ksctl/etcd-check/ca.crt --cert=/etc/ksctl/etcd-check/client.crt --key=/etc/ksctl/etcd-check/client.key endpoint health; do
           if [ "$SECONDS" -ge "$deadline" ]; then
             echo "etcd did not become healthy within 180 s" >&2
             exit 1

@@ -50,12 +50,7 @@ internal static class K3sUnits
     /// <summary>https://&lt;address&gt;:6443, the address validated.</summary>
     public static string ApiUrl(string? address, string source) => $"https://{Bracket(UnitValue.Address(address, source))}:6443";
 
-    private static string Endpoint(string url)
-    {
-        var uri = new Uri(url);
-        UnitValue.Address(uri.Host.Trim('[', ']'), "Datastore.PrivateIP");
-        return url;
-    }
+    private static string Endpoint(string url) => UnitValue.HttpsEndpoint(url, "Datastore.PrivateIP");
 
     private static string Bracket(string address) => address.Contains(':') ? $"[{address}]" : address;
 

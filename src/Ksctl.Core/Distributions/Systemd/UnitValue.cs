@@ -23,6 +23,16 @@ internal static partial class UnitValue
         return value;
     }
 
+    /// <summary>An https://address:port URL (the datastore endpoints), its address validated and nothing else in it.</summary>
+    public static string HttpsEndpoint(string url, string source)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps || uri.UserInfo.Length > 0
+            || uri.PathAndQuery != "/" || uri.Fragment.Length > 0 || url.EndsWith('/'))
+            throw new InvalidSpecException(source, $"'{url}' is not an https://address:port endpoint.");
+        Address(uri.Host.Trim('[', ']'), source);
+        return url;
+    }
+
     /// <summary>
     /// One argument of an <c>ExecStart=</c> line, single-quoted as k3s's install.sh writes them. systemd gives '%'
     /// and '$' a meaning even inside quotes (specifiers, variables), so they and quotes, backslashes, spaces and
