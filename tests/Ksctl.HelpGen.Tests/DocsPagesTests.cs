@@ -24,7 +24,7 @@ public class DocsPagesTests
     {
         { "New-KsctlCluster", new[] { "Name", "Provider", "Type", "Region", "KubernetesVersion", "NodeCount", "NodeSize",
             "Distribution", "ControlPlaneCount", "WorkerCount", "EtcdCount", "ControlPlaneSize", "WorkerSize", "EtcdSize",
-            "LoadBalancerSize", "Cni", "Application", "Machine", "TrustOnFirstUse", "ArtifactSource", "SpecPath",
+            "LoadBalancerSize", "Cni", "Application", "Machine", "TrustOnFirstUse", "ArtifactSource", "AllowInsecureArtifactSource", "SpecPath",
             "ThrottleLimit", "Force", "Credential", "TenantId", "SubscriptionId" } },
         { "Get-KsctlCluster", new[] { "Name", "Provider", "Type", "Region" } },
         { "Remove-KsctlCluster", new[] { "Name", "Provider", "Type", "Region", "InputObject", "Force", "ThrottleLimit", "PassThru", "Credential", "TenantId", "SubscriptionId" } },
