@@ -97,14 +97,16 @@ internal static class EtcdDatastore
         unit=/etc/systemd/system/etcd.service
         mkdir -p /var/lib/etcd
         chmod 0700 /var/lib/etcd
-        if ! cmp -s "$unit.ksctl-new" "$unit" || ! systemctl is-active --quiet etcd; then
-          mv -f "$unit.ksctl-new" "$unit"
+        # A retry after a failed start finds the new unit already in place (no .ksctl-new): it starts it again.
+        changed=false
+        if [ -f "$unit.ksctl-new" ]; then
+          if cmp -s "$unit.ksctl-new" "$unit"; then rm -f "$unit.ksctl-new"; else mv -f "$unit.ksctl-new" "$unit"; changed=true; fi
+        fi
+        if "$changed" || ! systemctl is-active --quiet etcd; then
           systemctl daemon-reload
           systemctl enable etcd >/dev/null 2>&1
           # Not waiting here: the first member's start only completes once a quorum runs; the health step waits.
           systemctl restart --no-block etcd
-        else
-          rm -f "$unit.ksctl-new"
         fi
 
         """.Replace("\r\n", "\n");

@@ -25,13 +25,15 @@ internal static class K3sScripts
         unit=/etc/systemd/system/{{unit}}.service
         env_file={{K3sUnits.EnvironmentFile(unit)}}
         if [ ! -f "$env_file" ]; then install -m 0600 /dev/null "$env_file"; fi
-        if ! cmp -s "$unit.ksctl-new" "$unit" || ! systemctl is-active --quiet {{unit}}; then
-          mv -f "$unit.ksctl-new" "$unit"
+        # A retry after a failed start finds the new unit already in place (no .ksctl-new): it starts it again.
+        changed=false
+        if [ -f "$unit.ksctl-new" ]; then
+          if cmp -s "$unit.ksctl-new" "$unit"; then rm -f "$unit.ksctl-new"; else mv -f "$unit.ksctl-new" "$unit"; changed=true; fi
+        fi
+        if "$changed" || ! systemctl is-active --quiet {{unit}}; then
           systemctl daemon-reload
           systemctl enable {{unit}} >/dev/null 2>&1
           systemctl restart --no-block {{unit}}
-        else
-          rm -f "$unit.ksctl-new"
         fi
         deadline=$((SECONDS + 300))
         until [ -s {{waitForFile}} ]; do
