@@ -50,12 +50,13 @@ public sealed class GeneratedScriptTests
     }
 
     [Fact]
-    public void HAProxy_config_balances_every_control_plane_with_tcp_checks()
+    public void HAProxy_config_balances_every_control_plane_with_readyz_checks()
     {
         var config = HAProxyLoadBalancer.Config([("cp-0", "10.0.0.5"), ("cp-1", "10.0.0.6")]);
         Assert.Contains("bind *:6443", config);
         Assert.Contains("balance roundrobin", config);
-        Assert.Contains("option tcp-check", config);
+        Assert.Contains("option httpchk", config);
+        Assert.DoesNotContain("tcp-check", config);
         Assert.Contains("server cp-0 10.0.0.5:6443 check", config);
         Assert.Contains("server cp-1 10.0.0.6:6443 check", config);
     }
@@ -64,14 +65,14 @@ public sealed class GeneratedScriptTests
     public void K3s_server_unit_has_the_datastore_taint_and_join_flags()
     {
         var first = K3sDistribution.ServerUnit(["https://10.0.0.2:2379", "https://10.0.0.3:2379"], "1.2.3.4", "10.0.0.1", null, "none");
-        Assert.Contains("--datastore-endpoint=https://10.0.0.2:2379,https://10.0.0.3:2379", first);
-        Assert.Contains("--tls-san=1.2.3.4", first);
-        Assert.Contains("--tls-san=10.0.0.1", first);
-        Assert.Contains("--node-taint=CriticalAddonsOnly=true:NoExecute", first);
-        Assert.Contains("--flannel-backend=none --disable-network-policy", first);
+        Assert.Contains("'--datastore-endpoint=https://10.0.0.2:2379,https://10.0.0.3:2379'", first);
+        Assert.Contains("'--tls-san=1.2.3.4'", first);
+        Assert.Contains("'--tls-san=10.0.0.1'", first);
+        Assert.Contains("'--node-taint=CriticalAddonsOnly=true:NoExecute'", first);
+        Assert.Contains("'--flannel-backend=none' \\\n    '--disable-network-policy'", first);
         Assert.DoesNotContain("--server=", first);
         var joiner = K3sDistribution.ServerUnit(["https://10.0.0.2:2379"], "1.2.3.4", "10.0.0.1", "https://10.0.0.1:6443", null);
-        Assert.Contains("--server=https://10.0.0.1:6443 --token-file=/etc/ksctl/k3s-token", joiner);
+        Assert.Contains("'--server=https://10.0.0.1:6443' \\\n    '--token-file=/etc/ksctl/k3s-token'", joiner);
         Assert.DoesNotContain("flannel", joiner);
     }
 

@@ -119,7 +119,16 @@ public static class TestMachineHarness
         var etcd = Directory.CreateDirectory(Path.Combine(folder, "etcd", "v3.5.21")).FullName;
         File.Copy("/usr/bin/etcd", Path.Combine(etcd, "etcd"), true);
         File.Copy("/usr/bin/etcdctl", Path.Combine(etcd, "etcdctl"), true);
+        foreach (var dir in new[] { k3s, kubeadm, etcd }) WriteChecksums(dir);
         return folder;
+    }
+
+    /// <summary>The SHA256SUMS (sha256sum's format) that -ArtifactSource requires beside each version's files.</summary>
+    public static void WriteChecksums(string dir)
+    {
+        var lines = Directory.GetFiles(dir).Where(f => Path.GetFileName(f) != "SHA256SUMS").Order(StringComparer.Ordinal)
+            .Select(f => $"{Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f))).ToLowerInvariant()}  {Path.GetFileName(f)}\n");
+        File.WriteAllText(Path.Combine(dir, "SHA256SUMS"), string.Concat(lines));
     }
 
     public static (int ExitCode, string Stdout, string Stderr) Run(string file, TimeSpan timeout, params string[] args) =>

@@ -32,6 +32,7 @@ public sealed class SpecFile
     public List<MachineEntry>? Machines { get; set; }
     public bool? TrustOnFirstUse { get; set; }
     public string? ArtifactSource { get; set; }
+    public bool? AllowInsecureArtifactSource { get; set; }
 
     /// <summary>One machine of a BareMetal inventory.</summary>
     public sealed class MachineEntry
@@ -104,6 +105,7 @@ public sealed class SpecFile
         }).ToList(),
         TrustOnFirstUse = spec.TrustOnFirstUse ? true : null,
         ArtifactSource = spec.ArtifactSource,
+        AllowInsecureArtifactSource = spec.AllowInsecureArtifactSource ? true : null,
     };
 
     /// <summary>This spec as YAML in the schema <see cref="Parse"/> reads (camelCase, unset fields left out).</summary>
@@ -136,6 +138,7 @@ public sealed class SpecFile
         Machines = overrides.Machines ?? Machines,
         TrustOnFirstUse = overrides.TrustOnFirstUse ?? TrustOnFirstUse,
         ArtifactSource = overrides.ArtifactSource ?? ArtifactSource,
+        AllowInsecureArtifactSource = overrides.AllowInsecureArtifactSource ?? AllowInsecureArtifactSource,
     };
 
     /// <summary>
@@ -168,6 +171,7 @@ public sealed class SpecFile
             Machines = (Machines ?? []).Select((m, i) => ToMachine(m, i)).ToArray(),
             TrustOnFirstUse = TrustOnFirstUse ?? false,
             ArtifactSource = ArtifactSource,
+            AllowInsecureArtifactSource = AllowInsecureArtifactSource ?? false,
         };
     }
 

@@ -24,4 +24,6 @@ public sealed record ClusterSpec
     public IReadOnlyList<MachineSpec> Machines { get; init; } = Array.Empty<MachineSpec>();
     public bool TrustOnFirstUse { get; init; }
     public string? ArtifactSource { get; init; }
+    /// <summary>Accept a plain-http -ArtifactSource mirror (binaries are still checked against its SHA256SUMS).</summary>
+    public bool AllowInsecureArtifactSource { get; init; }
 }

@@ -77,6 +77,10 @@ public abstract class ClusterSpecCmdlet : KsctlCmdlet
     [Parameter]
     public string? ArtifactSource { get; set; }
 
+    /// <summary>Allows a plain http -ArtifactSource URL (binaries are still checked against SHA256SUMS on the machine).</summary>
+    [Parameter]
+    public SwitchParameter AllowInsecureArtifactSource { get; set; }
+
     /// <summary>
     /// The spec: the -SpecPath file (relative to the PowerShell location) overridden field by field by the parameters
     /// given on the command line, the provider's default region filled in. Throws KsctlInvalidSpec; touches nothing.
@@ -127,6 +131,7 @@ public abstract class ClusterSpecCmdlet : KsctlCmdlet
             Machines = Has(nameof(Machine)) ? (Machine ?? []).Select(ToMachineEntry).ToList() : null,
             TrustOnFirstUse = Has(nameof(TrustOnFirstUse)) ? TrustOnFirstUse.IsPresent : null,
             ArtifactSource = Has(nameof(ArtifactSource)) ? ResolveArtifactSource(ArtifactSource) : null,
+            AllowInsecureArtifactSource = Has(nameof(AllowInsecureArtifactSource)) ? AllowInsecureArtifactSource.IsPresent : null,
         };
     }
 

@@ -24,6 +24,7 @@ internal static class ModelMapper
         UpdatedAt = s.UpdatedAt,
         LastErrors = s.LastErrors.ToArray(),
         Spec = ToSpec(s.Spec),
+        CertificatesExpireAt = Ksctl.Core.Distributions.Etcd.EtcdCertificateExpiry.Of(s),
     };
 
     public static KsctlClusterSpec ToSpec(ClusterSpec s) => new()
@@ -51,6 +52,7 @@ internal static class ModelMapper
         }).ToArray(),
         TrustOnFirstUse = s.TrustOnFirstUse,
         ArtifactSource = s.ArtifactSource,
+        AllowInsecureArtifactSource = s.AllowInsecureArtifactSource,
     };
 
     /// <summary>The spec object back as Core's (for ToYaml); values are re-validated when the file is used.</summary>
@@ -76,6 +78,7 @@ internal static class ModelMapper
         }).ToArray(),
         TrustOnFirstUse = s.TrustOnFirstUse,
         ArtifactSource = s.ArtifactSource,
+        AllowInsecureArtifactSource = s.AllowInsecureArtifactSource,
     };
 
     public static KsctlNode ToNode(NodeState n) => new()

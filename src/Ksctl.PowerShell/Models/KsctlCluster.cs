@@ -23,6 +23,8 @@ public sealed class KsctlCluster
     public string? ContextName { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
+    /// <summary>When the first of the etcd datastore's certificates expires (self-managed clusters); nothing renews them yet.</summary>
+    public DateTimeOffset? CertificatesExpireAt { get; init; }
     /// <summary>Errors of the last failed operation (empty when it succeeded).</summary>
     public string[] LastErrors { get; init; } = [];
     /// <summary>The desired spec (sizes, counts, version, CNI, applications); <c>.Spec.ToYaml()</c> is a -SpecPath file that re-creates the cluster.</summary>

@@ -32,6 +32,7 @@ public sealed class KsctlClusterSpec
     public KsctlMachineSpec[] Machines { get; init; } = [];
     public bool TrustOnFirstUse { get; init; }
     public string? ArtifactSource { get; init; }
+    public bool AllowInsecureArtifactSource { get; init; }
 
     /// <summary>This spec as a -SpecPath file (YAML, camelCase fields).</summary>
     public string ToYaml() => Yaml();

@@ -1,5 +1,6 @@
 using System.Text;
 using Ksctl.Core.Distributions.Artifacts;
+using Ksctl.Core.Distributions.Systemd;
 using Ksctl.Core.Engine;
 using Ksctl.Core.Model;
 using Ksctl.Core.Remote;
@@ -58,33 +59,54 @@ internal static class EtcdDatastore
             Description = $"stop etcd on {n.Key} and remove its unit, data and certificates",
         }).ToArray();
 
-    internal static string Unit(int index, string address, IEnumerable<(int Index, string Address)> members, string clusterToken) => $"""
+    /// <summary>
+    /// etcd's unit. With Type=notify (etcd reports ready once it has joined a quorum), a member started alone blocks
+    /// in "activating" until enough members are up; systemd's default 90 s start timeout would kill it when the other
+    /// members are still queued behind other steps, so TimeoutStartSec=0, Restart with RestartSec, and ordering after
+    /// network-online (etcd 3.5's contrib/systemd/etcd.service and the systemd.service man page). Addresses go through
+    /// <see cref="UnitValue"/>.
+    /// </summary>
+    internal static string Unit(int index, string address, IEnumerable<(int Index, string Address)> members, string clusterToken)
+    {
+        var self = UnitValue.Address(address, "Datastore.PrivateIP");
+        var cluster = string.Join(',', members.Select(m => $"infra{m.Index}=https://{UnitValue.Address(m.Address, "Datastore.PrivateIP")}:2380"));
+        var token = UnitValue.Arg(clusterToken, "etcd cluster token").Trim('\'');
+        return $"""
         [Unit]
         Description=etcd datastore member infra{index} (ksctl)
+        Documentation=https://etcd.io/docs/v3.5/
+        Wants=network-online.target
         After=network-online.target
 
         [Service]
-        ExecStart=/usr/local/bin/etcd --name infra{index} --data-dir /var/lib/etcd --listen-peer-urls https://{address}:2380 --initial-advertise-peer-urls https://{address}:2380 --listen-client-urls https://{address}:2379,https://127.0.0.1:2379 --advertise-client-urls https://{address}:2379 --initial-cluster {string.Join(',', members.Select(m => $"infra{m.Index}=https://{m.Address}:2380"))} --initial-cluster-state new --initial-cluster-token {clusterToken} --client-cert-auth --trusted-ca-file {Pki}/ca.crt --cert-file {Pki}/server.crt --key-file {Pki}/server.key --peer-client-cert-auth --peer-trusted-ca-file {Pki}/ca.crt --peer-cert-file {Pki}/server.crt --peer-key-file {Pki}/server.key
-        Restart=always
         Type=notify
+        ExecStart=/usr/local/bin/etcd --name infra{index} --data-dir /var/lib/etcd --listen-peer-urls https://{self}:2380 --initial-advertise-peer-urls https://{self}:2380 --listen-client-urls https://{self}:2379,https://127.0.0.1:2379 --advertise-client-urls https://{self}:2379 --initial-cluster {cluster} --initial-cluster-state new --initial-cluster-token {token} --client-cert-auth --trusted-ca-file {Pki}/ca.crt --cert-file {Pki}/server.crt --key-file {Pki}/server.key --peer-client-cert-auth --peer-trusted-ca-file {Pki}/ca.crt --peer-cert-file {Pki}/server.crt --peer-key-file {Pki}/server.key
+        TimeoutStartSec=0
+        Restart=always
+        RestartSec=5s
+        LimitNOFILE=40000
 
         [Install]
         WantedBy=multi-user.target
 
         """.Replace("\r\n", "\n");
+    }
 
     internal static string StartScript() => """
         set -euo pipefail
         unit=/etc/systemd/system/etcd.service
         mkdir -p /var/lib/etcd
         chmod 0700 /var/lib/etcd
-        if ! cmp -s "$unit.ksctl-new" "$unit" || ! systemctl is-active --quiet etcd; then
-          mv -f "$unit.ksctl-new" "$unit"
+        # A retry after a failed start finds the new unit already in place (no .ksctl-new): it starts it again.
+        changed=false
+        if [ -f "$unit.ksctl-new" ]; then
+          if cmp -s "$unit.ksctl-new" "$unit"; then rm -f "$unit.ksctl-new"; else mv -f "$unit.ksctl-new" "$unit"; changed=true; fi
+        fi
+        if "$changed" || ! systemctl is-active --quiet etcd; then
           systemctl daemon-reload
           systemctl enable etcd >/dev/null 2>&1
-          systemctl restart etcd
-        else
-          rm -f "$unit.ksctl-new"
+          # Not waiting here: the first member's start only completes once a quorum runs; the health step waits.
+          systemctl restart --no-block etcd
         fi
 
         """.Replace("\r\n", "\n");
@@ -92,7 +114,7 @@ internal static class EtcdDatastore
     internal static string HealthScript(IEnumerable<string> endpoints) => $$"""
         set -euo pipefail
         deadline=$((SECONDS + 180))
-        until ETCDCTL_API=3 etcdctl --endpoints={{string.Join(',', endpoints)}} --cacert=/etc/ksctl/etcd-check/ca.crt --cert=/etc/ksctl/etcd-check/client.crt --key=/etc/ksctl/etcd-check/client.key endpoint health; do
+        until ETCDCTL_API=3 etcdctl --endpoints={{ShellQuote.Quote(string.Join(',', endpoints.Select(e => UnitValue.HttpsEndpoint(e, "Datastore.PrivateIP"))))}} --cacert=/etc/ksctl/etcd-check/ca.crt --cert=/etc/ksctl/etcd-check/client.crt --key=/etc/ksctl/etcd-check/client.key endpoint health; do
           if [ "$SECONDS" -ge "$deadline" ]; then
             echo "etcd did not become healthy within 180 s" >&2
             exit 1
@@ -129,6 +151,7 @@ internal static class EtcdDatastore
             s.Secrets[ServerKey] = server.PrivateKey;
             s.Secrets[DatastoreSecrets.ClientCertificate] = client.Certificate;
             s.Secrets[DatastoreSecrets.ClientKey] = client.PrivateKey;
+            EtcdCertificateExpiry.Record(s, ca, server, client);
         });
     }
 
@@ -138,9 +161,7 @@ internal static class EtcdDatastore
             topology.Datastores.Select(d => (d.Index, s.Nodes.First(n => n.Key == d.Key).PrivateIP!)).ToList(),
             s.Secrets[DatastoreSecrets.CaCertificate], s.Secrets[ServerCertificate], s.Secrets[ServerKey], s.Id.Name));
         var shell = await access.ShellAsync(ctx, node.Key, ct).ConfigureAwait(false);
-        var url = $"https://github.com/etcd-io/etcd/releases/download/{Version}/etcd-{Version}-linux-amd64.tar.gz";
-        await ArtifactSource.Parse(spec.ArtifactSource).InstallAsync(shell, "etcd", Version, ["etcd", "etcdctl"],
-            $"curl -fsSL --retry 3 {ShellQuote.Quote(url)} | tar -xz --strip-components=1 -C /usr/local/bin etcd-{Version}-linux-amd64/etcd etcd-{Version}-linux-amd64/etcdctl\n", ct).ConfigureAwait(false);
+        await ArtifactSource.Parse(spec.ArtifactSource, spec.AllowInsecureArtifactSource).InstallAsync(shell, OfficialArtifacts.Etcd(Version), ct).ConfigureAwait(false);
         await shell.UploadAsync(Encoding.UTF8.GetBytes(ca), $"{Pki}/ca.crt", Private, ct).ConfigureAwait(false);
         await shell.UploadAsync(Encoding.UTF8.GetBytes(cert), $"{Pki}/server.crt", Private, ct).ConfigureAwait(false);
         await shell.UploadAsync(Encoding.UTF8.GetBytes(key), $"{Pki}/server.key", Private, ct).ConfigureAwait(false);

@@ -6,8 +6,11 @@ using Ksctl.Core.Remote;
 namespace Ksctl.Core.Distributions.HAProxy;
 
 /// <summary>
-/// The API load balancer: HAProxy in TCP mode on *:6443, round-robin with tcp-check to every control plane's
-/// private address. It runs as ksctl's own unit (ksctl-haproxy) so that uninstalling leaves the distro's
+/// The API load balancer: HAProxy in TCP mode on *:6443, round-robin to every control plane's private address, each
+/// sent traffic only while its apiserver answers <c>GET /readyz</c> with 200 over TLS (HAProxy 2.6 <c>option
+/// httpchk</c> + <c>http-check send/expect</c> with <c>check-ssl</c>): a bare TCP check passes as soon as the port
+/// is open, long before the apiserver can serve. The check does not verify the apiserver's certificate (its CA does
+/// not exist yet when the balancer is configured) and sends no credentials. It runs as ksctl's own unit (ksctl-haproxy) so that uninstalling leaves the distro's
 /// haproxy.service as it was.
 /// </summary>
 internal static class HAProxyLoadBalancer
@@ -35,11 +38,18 @@ internal static class HAProxyLoadBalancer
 
             backend control-planes
                 balance roundrobin
-                option tcp-check
-                default-server inter 2s fall 3 rise 2
+                option httpchk
+                http-check send meth GET uri /readyz ver HTTP/1.1 hdr Host kubernetes
+                http-check expect status 200
+                default-server inter 2s fall 3 rise 2 check-ssl verify none
 
             """);
-        foreach (var (key, address) in controlPlanes) sb.Append($"    server {key} {address}:6443 check\n");
+        foreach (var (key, address) in controlPlanes)
+        {
+            var name = System.Text.RegularExpressions.Regex.IsMatch(key, "^[a-z0-9-]{1,32}$") ? key : throw new Ksctl.Core.Diagnostics.InvalidSpecException("ControlPlane", $"'{key}' is not a node key.");
+            var ip = Systemd.UnitValue.Address(address, "ControlPlane.PrivateIP");
+            sb.Append($"    server {name} {(ip.Contains(':') ? $"[{ip}]" : ip)}:6443 check\n");
+        }
         return sb.ToString().Replace("\r\n", "\n");
     }
 
@@ -57,6 +67,7 @@ internal static class HAProxyLoadBalancer
         cat > /etc/systemd/system/{{Unit}}.service <<'UNIT'
         [Unit]
         Description=Kubernetes API load balancer (ksctl)
+        Wants=network-online.target
         After=network-online.target
 
         [Service]
@@ -94,7 +105,7 @@ internal static class HAProxyLoadBalancer
         })
         {
             DependsOn = [topology.LoadBalancer.MachineStep, .. topology.ControlPlanes.Select(c => c.MachineStep)],
-            Description = $"configure HAProxy on the load balancer: TCP :6443 round-robin to {topology.ControlPlanes.Count} control plane(s)",
+            Description = $"configure HAProxy on the load balancer: TCP :6443 round-robin to {topology.ControlPlanes.Count} control plane(s), each while its /readyz answers 200",
             Resources = ["haproxy frontend *:6443"],
         };
 

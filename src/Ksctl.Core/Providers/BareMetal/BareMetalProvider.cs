@@ -61,7 +61,7 @@ internal sealed class BareMetalProvider : ISelfManagedProvider, IStoredSpecCheck
             if (m.HostKey is not null && !m.HostKey.StartsWith("SHA256:", StringComparison.Ordinal))
                 throw new InvalidSpecException("Machine", $"HostKey '{m.HostKey}' of machine {m.Address} is not an OpenSSH SHA256 fingerprint ('SHA256:...').");
         }
-        ArtifactSource.Parse(spec.ArtifactSource);
+        ArtifactSource.Parse(spec.ArtifactSource, spec.AllowInsecureArtifactSource);
         return spec with
         {
             Id = spec.Id with { Region = SpecRules.Region(Descriptor, spec.Id.Region) },

@@ -37,7 +37,7 @@ internal static class CivoHaSpec
         SpecRules.NotApplicable("Application", spec.Applications, "marketplace applications are installed by Civo's managed Kubernetes only.");
         SpecRules.NotApplicable("Machine", spec.Machines, "Civo creates the machines; -Machine is for the BareMetal provider.");
         SpecRules.NotApplicable("TrustOnFirstUse", spec.TrustOnFirstUse, "Ksctl generates each Civo instance's host key and pins it from creation; there is nothing to trust on first use.");
-        ArtifactSource.Parse(spec.ArtifactSource);
+        ArtifactSource.Parse(spec.ArtifactSource, spec.AllowInsecureArtifactSource);
         return spec with
         {
             Id = spec.Id with { Region = SpecRules.Region(descriptor, spec.Id.Region) },
