@@ -101,7 +101,9 @@ public sealed class ClusterManager : IDisposable
         if (!ClusterId.IsValidName(spec.Id.Name)) throw new InvalidSpecException("Name", $"'{spec.Id.Name}' is not a valid cluster name; use {ClusterId.NameRule}.");
         if (!provider.Descriptor.SupportedTypes.Contains(spec.Id.Type))
             throw new InvalidSpecException("Type", $"the {spec.Id.Provider} provider offers {string.Join(" and ", provider.Descriptor.SupportedTypes)} clusters, not {spec.Id.Type}.");
-        return provider.Prepare(spec);
+        var prepared = provider.Prepare(spec);
+        if (prepared.Id.Type == ClusterType.SelfManaged) Distributions.DistributionSpecRules.Check(prepared);
+        return prepared;
     }
 
     /// <summary>The create plan for -WhatIf: validated, nothing touched. Steps already done by an earlier attempt are marked by <see cref="Plan.Render"/>.</summary>

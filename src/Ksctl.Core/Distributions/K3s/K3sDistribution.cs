@@ -110,7 +110,8 @@ internal sealed class K3sDistribution : IDistribution
             $"--tls-san={lbPrivate}",
             "--node-taint=CriticalAddonsOnly=true:NoExecute",
         };
-        if (string.Equals(cni, "none", StringComparison.OrdinalIgnoreCase)) args.AddRange(["--flannel-backend=none", "--disable-network-policy"]);
+        // -Cni none: no built-in flannel and no network policy controller (k3s docs, "Custom CNI"); flannel is k3s's default.
+        if (Cni.CniChoice.Parse(DistributionKind.K3s, cni) == Cni.CniPlugin.None) args.AddRange(["--flannel-backend=none", "--disable-network-policy"]);
         if (joinServer is not null) args.AddRange([$"--server={joinServer}", $"--token-file={TokenFile}"]);
         return Unit("k3s", "Lightweight Kubernetes server (ksctl)", args);
     }
