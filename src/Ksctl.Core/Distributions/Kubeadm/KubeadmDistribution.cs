@@ -197,8 +197,7 @@ internal sealed class KubeadmDistribution(TimeProvider time) : IDistribution
         await shell.UploadAsync(Encoding.UTF8.GetBytes(cert), $"{DatastoreSecrets.RemoteFolder}/client.crt", Private, ct).ConfigureAwait(false);
         await shell.UploadAsync(Encoding.UTF8.GetBytes(keyPem), $"{DatastoreSecrets.RemoteFolder}/client.key", Private, ct).ConfigureAwait(false);
         var config = KubeadmConfigs.Init(spec.KubernetesVersion!, self.PrivateIP!, lb.PublicIP ?? lb.PrivateIP!, lb.PrivateIP!, endpoints, bootstrap, certificateKey);
-        await shell.UploadAsync(Encoding.UTF8.GetBytes(config), KubeadmScripts.InitConfig, Private, ct).ConfigureAwait(false);
-        var result = await shell.RunAsync(new RemoteScript("kubeadm:init", KubeadmScripts.Init(), retries: 1) { Secrets = [bootstrap, certificateKey] }, ct).ConfigureAwait(false);
+        var result = await RunWithConfigAsync(shell, KubeadmScripts.InitConfig, config, new RemoteScript("kubeadm:init", KubeadmScripts.Init()) { Secrets = [bootstrap, certificateKey] }, ct).ConfigureAwait(false);
         var hash = result.StandardOutput.Trim().Split('\n').Last().Trim();
         if (!System.Text.RegularExpressions.Regex.IsMatch(hash, "^[0-9a-f]{64}$")) throw new KsctlException("KsctlKubeadmInitFailed", KsctlErrorCategory.InvalidResult, $"kubeadm init on {node.Key} did not leave a CA certificate to hash (got '{hash}').", node.Key);
         ctx.Mutate(s => s.Secrets[CaHashSecret] = hash);
@@ -212,8 +211,28 @@ internal sealed class KubeadmDistribution(TimeProvider time) : IDistribution
             s.Secrets[TokenSecret], s.Secrets[CaHashSecret], s.Secrets[CertificateKeySecret]));
         var shell = await access.ShellAsync(ctx, node.Key, ct).ConfigureAwait(false);
         var config = KubeadmConfigs.Join(lb.PrivateIP!, token, hash, controlPlane ? key : null, self.PrivateIP!);
-        await shell.UploadAsync(Encoding.UTF8.GetBytes(config), KubeadmScripts.JoinConfig, Private, ct).ConfigureAwait(false);
-        await shell.RunAsync(new RemoteScript($"kubeadm:join-{node.Key}", KubeadmScripts.Join(), retries: 1) { Secrets = [token, key] }, ct).ConfigureAwait(false);
+        await RunWithConfigAsync(shell, KubeadmScripts.JoinConfig, config, new RemoteScript($"kubeadm:join-{node.Key}", KubeadmScripts.Join()) { Secrets = [token, key] }, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Uploads a config file holding secrets and runs the script that uses (and always removes) it; a second attempt
+    /// uploads it again, since the first one's script removed it however it ended.
+    /// </summary>
+    private static async Task<RemoteCommandResult> RunWithConfigAsync(IRemoteShell shell, string path, string config, RemoteScript script, CancellationToken ct)
+    {
+        const int attempts = 2;
+        for (var attempt = 1; ; attempt++)
+        {
+            await shell.UploadAsync(Encoding.UTF8.GetBytes(config), path, Private, ct).ConfigureAwait(false);
+            try
+            {
+                return await shell.RunAsync(script, ct).ConfigureAwait(false);
+            }
+            catch (KsctlException) when (attempt < attempts && !ct.IsCancellationRequested)
+            {
+                // The script resets a half-done node itself (kubeadm reset -f) before trying again.
+            }
+        }
     }
 
     /// <summary>Before a join, makes sure the bootstrap token outlives it; joins running in parallel refresh it once.</summary>
@@ -231,9 +250,8 @@ internal sealed class KubeadmDistribution(TimeProvider time) : IDistribution
             var version = ctx.Session.Read(s => s.Spec.KubernetesVersion!);
             var shell = await access.ShellAsync(ctx, cp0.Key, ct).ConfigureAwait(false);
             var config = KubeadmConfigs.Init(version, self.PrivateIP!, lb.PublicIP ?? lb.PrivateIP!, lb.PrivateIP!, endpoints, made, key);
-            await shell.UploadAsync(Encoding.UTF8.GetBytes(config), KubeadmScripts.RefreshConfig, Private, ct).ConfigureAwait(false);
             var newExpiry = time.GetUtcNow().AddHours(TokenTtlHours);
-            await shell.RunAsync(new RemoteScript("kubeadm:refresh-token", KubeadmScripts.RefreshToken(KubeadmConfigs.TokenId(old)), retries: 1) { Secrets = [made, key] }, ct).ConfigureAwait(false);
+            await RunWithConfigAsync(shell, KubeadmScripts.RefreshConfig, config, new RemoteScript("kubeadm:refresh-token", KubeadmScripts.RefreshToken(KubeadmConfigs.TokenId(old))) { Secrets = [made, key] }, ct).ConfigureAwait(false);
             ctx.Mutate(s =>
             {
                 s.Secrets[TokenSecret] = made;
