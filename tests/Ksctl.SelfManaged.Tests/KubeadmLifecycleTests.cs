@@ -123,6 +123,33 @@ public sealed class KubeadmLifecycleTests(HaMachinesFixture machines) : IDisposa
         await manager.DeleteAsync(state.Id, Options, CancellationToken.None);
     }
 
+    [Fact]
+    public async Task Without_a_pod_network_the_nodes_stay_NotReady_until_one_matching_the_pod_subnet_is_applied()
+    {
+        await ClearRecordsAsync();
+        using var manager = new ClusterManager(KsctlSettings.Load(_home));
+        var state = await manager.CreateAsync(Spec("knone") with { Cni = "none" }, Options, CancellationToken.None);
+        Assert.Equal(ClusterStatus.Running, state.Status);
+        Assert.DoesNotContain("apply", await machines.RunOnAsync(Cp0, "cat /var/log/ksctl/kubectl.log 2>/dev/null; true"));
+        Assert.All(Statuses(await Kubectl(Cp0, "get nodes --no-headers")), s => Assert.Equal("NotReady", s));
+
+        // Flannel whose network is not the cluster's podSubnet does not make them Ready either; the matching one does.
+        await ApplyAsync(Ksctl.Core.Distributions.Cni.FlannelManifest.For("10.32.0.0/12"));
+        Assert.All(Statuses(await Kubectl(Cp0, "get nodes --no-headers")), s => Assert.Equal("NotReady", s));
+        await ApplyAsync(Ksctl.Core.Distributions.Cni.FlannelManifest.For(Ksctl.Core.Distributions.Kubeadm.KubeadmConfigs.PodSubnet));
+        var ready = Statuses(await Kubectl(Cp0, "get nodes --no-headers"));
+        Assert.Equal(4, ready.Count);
+        Assert.All(ready, s => Assert.Equal("Ready", s));
+
+        await manager.DeleteAsync(state.Id, Options, CancellationToken.None);
+    }
+
+    private Task ApplyAsync(string manifest) =>
+        machines.RunOnAsync(Cp0, $"cat > /var/lib/kubeadm-standin/test-cni.yaml <<'YAML'\n{manifest}YAML\nkubectl --kubeconfig=/etc/kubernetes/admin.conf apply -f /var/lib/kubeadm-standin/test-cni.yaml; rm -f /var/lib/kubeadm-standin/test-cni.yaml");
+
+    private static List<string> Statuses(string table) =>
+        table.Trim().Split('\n').Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]).ToList();
+
     private static List<string> Commands(string argvLog, params string[] prefixes) =>
         argvLog.Split('\n').Where(l => prefixes.Any(p => l.StartsWith(p, StringComparison.Ordinal))).Select(l => l.Split(' ')[0]).ToList();
 }
