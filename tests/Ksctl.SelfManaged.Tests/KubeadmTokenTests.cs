@@ -31,8 +31,8 @@ public sealed class KubeadmTokenTests
         Assert.NotEqual("old123.0123456789abcdef", token);
         Assert.Matches("^[a-z0-9]{6}\\.[a-z0-9]{16}$", token);
         Assert.Equal(Now.AddHours(KubeadmDistribution.TokenTtlHours), DateTimeOffset.Parse(state.Resources[KubeadmDistribution.TokenExpiryResource]));
-        // The worker joined with the new token (through its env file, never the command line).
-        Assert.Contains(shells.Uploads, u => u.Machine == "wp-0" && u.Path == "/etc/ksctl/kubeadm-join.env" && u.Content.Contains(token));
+        // The worker joined with the new token (through its JoinConfiguration file, never the command line).
+        Assert.Contains(shells.Uploads, u => u.Machine == "wp-0" && u.Path == KubeadmScripts.JoinConfig && u.Content.Contains(token));
         Assert.DoesNotContain(scripts, c => c.Content.Contains(token));
     }
 
@@ -60,6 +60,9 @@ public sealed class KubeadmTokenTests
             Nodes =
             [
                 new NodeState { Key = "lb", Name = "tok-vm-lb", Role = NodeRole.LoadBalancer, PublicIP = "10.0.0.1", PrivateIP = "10.0.0.1" },
+                new NodeState { Key = "db-0", Name = "tok-vm-db-0", Role = NodeRole.Datastore, PublicIP = "10.0.0.2", PrivateIP = "10.0.0.2" },
+                new NodeState { Key = "db-1", Name = "tok-vm-db-1", Role = NodeRole.Datastore, Index = 1, PublicIP = "10.0.0.3", PrivateIP = "10.0.0.3" },
+                new NodeState { Key = "db-2", Name = "tok-vm-db-2", Role = NodeRole.Datastore, Index = 2, PublicIP = "10.0.0.4", PrivateIP = "10.0.0.4" },
                 new NodeState { Key = "cp-0", Name = "tok-vm-cp-0", Role = NodeRole.ControlPlane, PublicIP = "10.0.0.5", PrivateIP = "10.0.0.5" },
                 new NodeState { Key = "wp-0", Name = "tok-vm-wp-0", Role = NodeRole.Worker, PublicIP = "10.0.0.7", PrivateIP = "10.0.0.7" },
             ],

@@ -116,10 +116,20 @@ public static class TestMachineHarness
         File.Copy(Path.Combine(StandIns, "k3s"), Path.Combine(k3s, "k3s"), true);
         var kubeadm = Directory.CreateDirectory(Path.Combine(folder, "kubeadm", "v1.33.1")).FullName;
         foreach (var tool in new[] { "kubeadm", "kubelet", "kubectl" }) File.Copy(Path.Combine(StandIns, tool), Path.Combine(kubeadm, tool), true);
+        // What the Kubernetes packages would bring: crictl and the CNI plugins (stand-ins that do nothing).
+        var criTools = Directory.CreateDirectory(Path.Combine(folder, "cri-tools", "v1.33.0")).FullName;
+        File.Copy(Path.Combine(StandIns, "crictl"), Path.Combine(criTools, "crictl"), true);
+        var plugins = Directory.CreateTempSubdirectory("ksctl-cni-plugins-").FullName;
+        foreach (var plugin in new[] { "bridge", "host-local", "portmap", "loopback" })
+            File.WriteAllText(Path.Combine(plugins, plugin), "#!/bin/sh\nexit 0\n");
+        var cni = Directory.CreateDirectory(Path.Combine(folder, "cni-plugins", "v1.6.2")).FullName;
+        var (code, _, error) = Run("sh", TimeSpan.FromSeconds(30), "-c", "cd \"$1\" && chmod 0755 ./* && tar -czf \"$0\" ./*", Path.Combine(cni, "cni-plugins.tgz"), plugins);
+        Directory.Delete(plugins, true);
+        if (code != 0) throw new InvalidOperationException("could not pack the CNI plugin stand-ins: " + error);
         var etcd = Directory.CreateDirectory(Path.Combine(folder, "etcd", "v3.5.21")).FullName;
         File.Copy("/usr/bin/etcd", Path.Combine(etcd, "etcd"), true);
         File.Copy("/usr/bin/etcdctl", Path.Combine(etcd, "etcdctl"), true);
-        foreach (var dir in new[] { k3s, kubeadm, etcd }) WriteChecksums(dir);
+        foreach (var dir in new[] { k3s, kubeadm, criTools, cni, etcd }) WriteChecksums(dir);
         return folder;
     }
 

@@ -110,7 +110,9 @@ public sealed partial class ClusterManager : IDisposable
             throw new InvalidSpecException("Type", $"the {spec.Id.Provider} provider offers {string.Join(" and ", provider.Descriptor.SupportedTypes)} clusters, not {spec.Id.Type}.");
         // Every field's type and pattern first, whatever the provider checks after (nothing hostile reaches it).
         SpecRules.Fields(spec);
-        return provider.Prepare(spec);
+        var prepared = provider.Prepare(spec);
+        if (prepared.Id.Type == ClusterType.SelfManaged) Distributions.DistributionSpecRules.Check(prepared);
+        return prepared;
     }
 
     /// <summary>A state just read, checked before anything uses it (<see cref="StoredStateRules"/>); null stays null.</summary>

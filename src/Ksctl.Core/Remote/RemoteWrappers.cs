@@ -6,25 +6,30 @@ internal static class RemoteWrappers
     /// <summary>Exit code of the wrapper itself failing (no temp file, no bash): distinct from the script's own codes.</summary>
     public const int WrapperFailure = 125;
 
+    /// <summary>The root-owned 0700 directory of the wrapper's script and pid files: /tmp is world-writable, so a file
+    /// that root later reads, writes or runs could be swapped or pre-planted there by another local user.</summary>
+    public const string RunDirectory = "/run/ksctl/remote";
+
     /// <summary>
-    /// Reads the script from standard input into a private temp file (0600, removed on exit) and runs it with bash as
-    /// root (through <c>sudo -n</c> when the SSH user is not root), its standard input at EOF, in a session of its own
-    /// whose id is kept in ksctl-run-$1.pid while it runs. Cancellation and timeouts terminate that whole process group
+    /// Reads the script from standard input into a root-owned temp file (0600, in <see cref="RunDirectory"/>, removed on
+    /// exit) and runs it with bash as root (through <c>sudo -n</c> when the SSH user is not root), its standard input at
+    /// EOF, in a session of its own whose id is kept in run-$1.pid there while it runs. Cancellation and timeouts terminate that whole process group
     /// through the file (<see cref="KillCommand"/>), because OpenSSH refuses "signal" channel requests for root sessions
     /// and a signal to the SSH session would not reach a sudo'ed script anyway. A script that arrives truncated is not run.
     /// </summary>
     private const string ScriptWrapper = """
         umask 077
         as_root() { if [ "$EUID" -eq 0 ]; then "$@"; else sudo -n "$@"; fi; }
-        d=${TMPDIR:-/tmp}
-        f=$(mktemp "$d/ksctl-script.XXXXXXXX") || exit 125
-        p="$d/ksctl-run-$1.pid"
-        trap 'rm -f "$f"; as_root rm -f "$p"' EXIT
+        d=/run/ksctl/remote
+        if ! { as_root mkdir -p "$d" && as_root chown root:root "$d" && as_root chmod 0700 "$d"; }; then exit 125; fi
+        f=$(as_root mktemp "$d/script.XXXXXXXX") || exit 125
+        p="$d/run-$1.pid"
+        trap 'as_root rm -f "$f" "$p"' EXIT
         # shellcheck disable=SC2016 # expanded by the inner sh
         stop() { as_root sh -c 'if [ -s "$1" ]; then kill -TERM "-$(cat "$1")"; fi' ksctl-stop "$p" 2>/dev/null; }
         trap 'trap "" TERM INT HUP; stop; exit 143' TERM INT HUP
-        cat > "$f" || exit 125
-        n=$(stat -c %s "$f")
+        as_root tee "$f" >/dev/null || exit 125
+        n=$(as_root stat -c %s "$f")
         if [ "$n" != "$2" ]; then echo "ksctl: script truncated in transit ($n of $2 bytes); not run" >&2; exit 125; fi
         # shellcheck disable=SC2016 # expanded by the inner bash
         as_root setsid -w bash -c 'echo $$ > "$1"; exec bash "$2"' ksctl-run "$p" "$f" </dev/null &
@@ -34,7 +39,7 @@ internal static class RemoteWrappers
     /// <summary>Terminates a running script's whole process group (see <see cref="ScriptWrapper"/>).</summary>
     private const string KillWrapper = """
         as_root() { if [ "$EUID" -eq 0 ]; then "$@"; else sudo -n "$@"; fi; }
-        p="${TMPDIR:-/tmp}/ksctl-run-$1.pid"
+        p="/run/ksctl/remote/run-$1.pid"
         # shellcheck disable=SC2016 # expanded by the inner sh (dash's kill takes no "--")
         as_root sh -c 'if [ -s "$1" ]; then kill -TERM "-$(cat "$1")"; fi' ksctl-stop "$p" 2>/dev/null || true
         """;

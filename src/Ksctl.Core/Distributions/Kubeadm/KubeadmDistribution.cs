@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Ksctl.Core.Diagnostics;
 using Ksctl.Core.Distributions.Artifacts;
+using Ksctl.Core.Distributions.Cni;
 using Ksctl.Core.Engine;
 using Ksctl.Core.Kube;
 using Ksctl.Core.Model;
@@ -14,7 +15,9 @@ namespace Ksctl.Core.Distributions.Kubeadm;
 /// kubeadm/kubectl) in parallel with the load balancer and datastore; CP0 runs <c>kubeadm init --upload-certs</c>
 /// with ksctl's bootstrap token and certificate key; the others join through the LB. The token's expiry is ours
 /// (creation time + TTL, by our clock): before a join that would outlive it, a fresh token is made and the
-/// control-plane certificates are uploaded again.
+/// control-plane certificates are uploaded again. After CP0, the pod network (Flannel by default) is applied, and the
+/// cluster counts as created only when every node is Ready. A node counts as initialised or joined only by a marker
+/// written after kubeadm succeeded; anything less is reset and done again.
 /// </summary>
 internal sealed class KubeadmDistribution(TimeProvider time) : IDistribution
 {
@@ -54,11 +57,55 @@ internal sealed class KubeadmDistribution(TimeProvider time) : IDistribution
             Description = $"read admin.conf from {cp0.Key}, point it at the load balancer, context {spec.Id.DefaultContextName}",
             Resources = [$"context {spec.Id.DefaultContextName}"],
         });
+        if (CniChoice.Parse(DistributionKind.Kubeadm, spec.Cni) == CniPlugin.Flannel)
+        {
+            steps.Add(new(CniStep, (ctx, ct) => ApplyCniAsync(ctx, topology, access, ct))
+            {
+                DependsOn = [$"kubeadm:{cp0.Key}"],
+                Description = $"apply the pod network from {cp0.Key}: Flannel {FlannelManifest.Version}, network {KubeadmConfigs.PodSubnet} (= podSubnet)",
+                Resources = [$"Flannel {FlannelManifest.Version} DaemonSet"],
+            });
+            var members = topology.ControlPlanes.Concat(topology.Workers).ToArray();
+            steps.Add(ReadyStep(topology, access, members, [CniStep, .. members.Select(n => $"kubeadm:{n.Key}")]));
+        }
         return steps;
     }
 
-    public IReadOnlyList<PlanStep> JoinWorkerSteps(ClusterSpec spec, IReadOnlyList<TopologyNode> workers, MachineAccess access) =>
-        [.. PrepareSteps(spec, workers, access), .. WorkerJoins(spec, SelfManagedTopology.From(spec), workers, access, after: [])];
+    public IReadOnlyList<PlanStep> JoinWorkerSteps(ClusterSpec spec, IReadOnlyList<TopologyNode> workers, MachineAccess access)
+    {
+        var topology = SelfManagedTopology.From(spec);
+        var joins = WorkerJoins(spec, topology, workers, access, after: []).ToArray();
+        IEnumerable<PlanStep> ready = CniChoice.Parse(DistributionKind.Kubeadm, spec.Cni) == CniPlugin.Flannel
+            ? [ReadyStep(topology, access, workers, joins.Select(j => j.Name).ToArray())]
+            : [];
+        return [.. PrepareSteps(spec, workers, access), .. joins, .. ready];
+    }
+
+    public const string CniStep = "cni";
+    public const string ReadyStepName = "nodes-ready";
+    /// <summary>How long the nodes may take to become Ready once the pod network is applied (image pulls included).</summary>
+    public static readonly TimeSpan ReadyTimeout = TimeSpan.FromMinutes(10);
+
+    /// <summary>Waits (through CP0) until the given nodes are Ready: only then is the cluster Running.</summary>
+    private static PlanStep ReadyStep(SelfManagedTopology topology, MachineAccess access, IReadOnlyList<TopologyNode> nodes, IReadOnlyList<string> after) =>
+        new(ReadyStepName, async (ctx, ct) =>
+        {
+            var names = ctx.Session.Read(s => nodes.Select(n => s.Nodes.First(x => x.Key == n.Key)).Select(n => n.Hostname ?? n.Name).ToArray());
+            var shell = await access.ShellAsync(ctx, topology.ControlPlanes[0].Key, ct).ConfigureAwait(false);
+            var seconds = (int)ReadyTimeout.TotalSeconds;
+            await shell.RunAsync(new RemoteScript("kubeadm:nodes-ready", KubeadmScripts.WaitNodesReady(names, seconds), timeout: ReadyTimeout + TimeSpan.FromMinutes(1)), ct).ConfigureAwait(false);
+        })
+        {
+            DependsOn = after,
+            Description = $"wait until {string.Join(", ", nodes.Select(n => n.Key))} are Ready (up to {ReadyTimeout.TotalMinutes:0} minutes)",
+        };
+
+    private static async Task ApplyCniAsync(StepContext ctx, SelfManagedTopology topology, MachineAccess access, CancellationToken ct)
+    {
+        var shell = await access.ShellAsync(ctx, topology.ControlPlanes[0].Key, ct).ConfigureAwait(false);
+        await shell.UploadAsync(Encoding.UTF8.GetBytes(FlannelManifest.For(KubeadmConfigs.PodSubnet)), KubeadmScripts.CniManifest, (UnixFileMode)0b110_100_100, ct).ConfigureAwait(false);
+        await shell.RunAsync(new RemoteScript("kubeadm:cni", KubeadmScripts.ApplyCni(), retries: 2), ct).ConfigureAwait(false);
+    }
 
     public IReadOnlyList<PlanStep> RemoveNodeSteps(ClusterState state, IReadOnlyList<NodeState> nodes, MachineAccess access) =>
         nodes.Select(n => new PlanStep($"drain:{n.Key}", async (ctx, ct) =>
@@ -99,43 +146,6 @@ internal sealed class KubeadmDistribution(TimeProvider time) : IDistribution
             Resources = [$"worker on {w.ResourceName(spec.Id.Name)}"],
         });
 
-    internal static string InitConfiguration(string version, string advertiseAddress, string lbPublic, string lbPrivate, IReadOnlyList<string> etcdEndpoints, string token, string certificateKey) => $"""
-        apiVersion: kubeadm.k8s.io/v1beta4
-        kind: InitConfiguration
-        bootstrapTokens:
-        - token: "{token}"
-          ttl: "{TokenTtlHours}h0m0s"
-          usages: [signing, authentication]
-          groups: [system:bootstrappers:kubeadm:default-node-token]
-        certificateKey: "{certificateKey}"
-        localAPIEndpoint:
-          advertiseAddress: "{advertiseAddress}"
-          bindPort: 6443
-        nodeRegistration:
-          criSocket: unix:///run/containerd/containerd.sock
-        ---
-        apiVersion: kubeadm.k8s.io/v1beta4
-        kind: ClusterConfiguration
-        kubernetesVersion: "v{version}"
-        controlPlaneEndpoint: "{lbPrivate}:6443"
-        apiServer:
-          certSANs: ["{lbPublic}", "{lbPrivate}", "127.0.0.1"]
-        etcd:
-          external:
-            endpoints: [{string.Join(", ", etcdEndpoints.Select(e => $"\"{e}\""))}]
-            caFile: {DatastoreSecrets.RemoteFolder}/ca.crt
-            certFile: {DatastoreSecrets.RemoteFolder}/client.crt
-            keyFile: {DatastoreSecrets.RemoteFolder}/client.key
-        networking:
-          podSubnet: 10.244.0.0/16
-          serviceSubnet: 10.96.0.0/12
-        ---
-        apiVersion: kubelet.config.k8s.io/v1beta1
-        kind: KubeletConfiguration
-        cgroupDriver: systemd
-
-        """.Replace("\r\n", "\n");
-
     /// <summary>A bootstrap token in kubeadm's format: [a-z0-9]{6}.[a-z0-9]{16}.</summary>
     internal static string NewToken()
     {
@@ -149,14 +159,14 @@ internal sealed class KubeadmDistribution(TimeProvider time) : IDistribution
         var shell = await access.ShellAsync(ctx, node.Key, ct).ConfigureAwait(false);
         await shell.RunAsync(new RemoteScript("kubeadm:prepare", KubeadmScripts.Prepare(), retries: 3), ct).ConfigureAwait(false);
         var version = spec.KubernetesVersion!;
-        var source = ArtifactSource.Parse(spec.ArtifactSource);
+        var source = ArtifactSource.Parse(spec.ArtifactSource, spec.AllowInsecureArtifactSource);
         if (source.IsOfficial)
         {
-            await shell.RunAsync(new RemoteScript("kubeadm:install-packages", KubeadmScripts.InstallFromApt(version), retries: 3), ct).ConfigureAwait(false);
+            // Waits for cloud-init and the dpkg lock itself; a retry covers a mirror's hiccup.
+            await shell.RunAsync(new RemoteScript("kubeadm:install-packages", KubeadmScripts.InstallFromApt(version), retries: 3, timeout: TimeSpan.FromMinutes(20)), ct).ConfigureAwait(false);
             return;
         }
-        await source.InstallAsync(shell, "kubeadm", $"v{version}", ["kubeadm", "kubelet", "kubectl"], officialScript: "", ct).ConfigureAwait(false);
-        await shell.RunAsync(new RemoteScript("kubeadm:kubelet-unit", KubeadmScripts.KubeletUnit(), retries: 1), ct).ConfigureAwait(false);
+        await KubeadmBinaries.InstallAsync(shell, source, version, ct).ConfigureAwait(false);
     }
 
     private async Task InitAsync(StepContext ctx, ClusterSpec spec, SelfManagedTopology topology, MachineAccess access, TopologyNode node, CancellationToken ct)
@@ -186,11 +196,10 @@ internal sealed class KubeadmDistribution(TimeProvider time) : IDistribution
         await shell.UploadAsync(Encoding.UTF8.GetBytes(ca), $"{DatastoreSecrets.RemoteFolder}/ca.crt", Private, ct).ConfigureAwait(false);
         await shell.UploadAsync(Encoding.UTF8.GetBytes(cert), $"{DatastoreSecrets.RemoteFolder}/client.crt", Private, ct).ConfigureAwait(false);
         await shell.UploadAsync(Encoding.UTF8.GetBytes(keyPem), $"{DatastoreSecrets.RemoteFolder}/client.key", Private, ct).ConfigureAwait(false);
-        var config = InitConfiguration(spec.KubernetesVersion!, self.PrivateIP!, lb.PublicIP ?? lb.PrivateIP!, lb.PrivateIP!, endpoints, bootstrap, certificateKey);
-        await shell.UploadAsync(Encoding.UTF8.GetBytes(config), KubeadmScripts.InitConfig, Private, ct).ConfigureAwait(false);
-        var result = await shell.RunAsync(new RemoteScript("kubeadm:init", KubeadmScripts.Init(), retries: 1) { Secrets = [bootstrap, certificateKey] }, ct).ConfigureAwait(false);
+        var config = KubeadmConfigs.Init(spec.KubernetesVersion!, self.PrivateIP!, lb.PublicIP ?? lb.PrivateIP!, lb.PrivateIP!, endpoints, bootstrap, certificateKey);
+        var result = await RunWithConfigAsync(shell, KubeadmScripts.InitConfig, config, new RemoteScript("kubeadm:init", KubeadmScripts.Init()) { Secrets = [bootstrap, certificateKey] }, ct).ConfigureAwait(false);
         var hash = result.StandardOutput.Trim().Split('\n').Last().Trim();
-        if (hash.Length != 64) throw new KsctlException("KsctlKubeadmInitFailed", KsctlErrorCategory.InvalidResult, $"kubeadm init on {node.Key} did not leave a CA certificate to hash (got '{hash}').", node.Key);
+        if (!System.Text.RegularExpressions.Regex.IsMatch(hash, "^[0-9a-f]{64}$")) throw new KsctlException("KsctlKubeadmInitFailed", KsctlErrorCategory.InvalidResult, $"kubeadm init on {node.Key} did not leave a CA certificate to hash (got '{hash}').", node.Key);
         ctx.Mutate(s => s.Secrets[CaHashSecret] = hash);
     }
 
@@ -201,12 +210,30 @@ internal sealed class KubeadmDistribution(TimeProvider time) : IDistribution
             s.Nodes.First(n => n.Key == topology.LoadBalancer.Key), s.Nodes.First(n => n.Key == node.Key),
             s.Secrets[TokenSecret], s.Secrets[CaHashSecret], s.Secrets[CertificateKeySecret]));
         var shell = await access.ShellAsync(ctx, node.Key, ct).ConfigureAwait(false);
-        await shell.UploadAsync(Encoding.UTF8.GetBytes(JoinEnvironment(token, hash, key)), "/etc/ksctl/kubeadm-join.env", Private, ct).ConfigureAwait(false);
-        await shell.RunAsync(new RemoteScript($"kubeadm:join-{node.Key}", KubeadmScripts.Join($"{lb.PrivateIP}:6443", controlPlane, self.PrivateIP!), retries: 1) { Secrets = [token, key] }, ct).ConfigureAwait(false);
+        var config = KubeadmConfigs.Join(lb.PrivateIP!, token, hash, controlPlane ? key : null, self.PrivateIP!);
+        await RunWithConfigAsync(shell, KubeadmScripts.JoinConfig, config, new RemoteScript($"kubeadm:join-{node.Key}", KubeadmScripts.Join()) { Secrets = [token, key] }, ct).ConfigureAwait(false);
     }
 
-    private static string JoinEnvironment(string token, string hash, string key) =>
-        $"TOKEN={ShellQuote.Quote(token)}\nCA_HASH={ShellQuote.Quote(hash)}\nCERTIFICATE_KEY={ShellQuote.Quote(key)}\n";
+    /// <summary>
+    /// Uploads a config file holding secrets and runs the script that uses (and always removes) it; a second attempt
+    /// uploads it again, since the first one's script removed it however it ended.
+    /// </summary>
+    private static async Task<RemoteCommandResult> RunWithConfigAsync(IRemoteShell shell, string path, string config, RemoteScript script, CancellationToken ct)
+    {
+        const int attempts = 2;
+        for (var attempt = 1; ; attempt++)
+        {
+            await shell.UploadAsync(Encoding.UTF8.GetBytes(config), path, Private, ct).ConfigureAwait(false);
+            try
+            {
+                return await shell.RunAsync(script, ct).ConfigureAwait(false);
+            }
+            catch (KsctlException) when (attempt < attempts && !ct.IsCancellationRequested)
+            {
+                // The script resets a half-done node itself (kubeadm reset -f) before trying again.
+            }
+        }
+    }
 
     /// <summary>Before a join, makes sure the bootstrap token outlives it; joins running in parallel refresh it once.</summary>
     private async Task EnsureFreshTokenAsync(StepContext ctx, SelfManagedTopology topology, MachineAccess access, CancellationToken ct)
@@ -217,11 +244,14 @@ internal sealed class KubeadmDistribution(TimeProvider time) : IDistribution
             var expiry = ctx.Session.Read(s => s.Resources.TryGetValue(TokenExpiryResource, out var v) ? DateTimeOffset.Parse(v, System.Globalization.CultureInfo.InvariantCulture) : DateTimeOffset.MinValue);
             if (expiry - time.GetUtcNow() > RefreshMargin) return;
             var made = NewToken();
-            var key = ctx.Session.Read(s => s.Secrets[CertificateKeySecret]);
-            var shell = await access.ShellAsync(ctx, topology.ControlPlanes[0].Key, ct).ConfigureAwait(false);
-            await shell.UploadAsync(Encoding.UTF8.GetBytes(JoinEnvironment(made, "", key)), "/etc/ksctl/kubeadm-join.env", Private, ct).ConfigureAwait(false);
+            var cp0 = topology.ControlPlanes[0];
+            var (key, old, endpoints, lb, self) = ctx.Session.Read(s => (s.Secrets[CertificateKeySecret], s.Secrets[TokenSecret],
+                DatastoreSecrets.Endpoints(s, topology), s.Nodes.First(n => n.Key == topology.LoadBalancer.Key), s.Nodes.First(n => n.Key == cp0.Key)));
+            var version = ctx.Session.Read(s => s.Spec.KubernetesVersion!);
+            var shell = await access.ShellAsync(ctx, cp0.Key, ct).ConfigureAwait(false);
+            var config = KubeadmConfigs.Init(version, self.PrivateIP!, lb.PublicIP ?? lb.PrivateIP!, lb.PrivateIP!, endpoints, made, key);
             var newExpiry = time.GetUtcNow().AddHours(TokenTtlHours);
-            await shell.RunAsync(new RemoteScript("kubeadm:refresh-token", KubeadmScripts.RefreshToken(TokenTtlHours), retries: 1) { Secrets = [made, key] }, ct).ConfigureAwait(false);
+            await RunWithConfigAsync(shell, KubeadmScripts.RefreshConfig, config, new RemoteScript("kubeadm:refresh-token", KubeadmScripts.RefreshToken(KubeadmConfigs.TokenId(old))) { Secrets = [made, key] }, ct).ConfigureAwait(false);
             ctx.Mutate(s =>
             {
                 s.Secrets[TokenSecret] = made;
