@@ -38,7 +38,7 @@ internal static class K3sUnits
             $"--agent-token-file={AgentTokenFile}",
             "--kube-apiserver-arg=anonymous-auth=true",
         };
-        if (Cni.CniChoice.Parse(DistributionKind.K3s, cni) == Cni.CniPlugin.None) args.AddRange(["--flannel-backend=none", "--disable-network-policy"]);
+        if (Cni.CniChoice.Parse(Model.DistributionKind.K3s, cni) == Cni.CniPlugin.None) args.AddRange(["--flannel-backend=none", "--disable-network-policy"]);
         if (joinServer is not null) args.AddRange([$"--server={joinServer}", $"--token-file={TokenFile}"]);
         return Unit(ServerUnit, "Lightweight Kubernetes server (ksctl)", "server", args);
     }
