@@ -76,7 +76,9 @@ public sealed class KubeadmSpecTests : IDisposable
     public void K3s_honours_Cni_none_and_keeps_its_built_in_flannel_otherwise()
     {
         string[] endpoints = ["https://10.0.0.2:2379"];
-        Assert.Contains("--flannel-backend=none --disable-network-policy", K3sDistribution.ServerUnit(endpoints, "1.2.3.4", "10.0.0.1", null, "None"));
+        var none = K3sDistribution.ServerUnit(endpoints, "1.2.3.4", "10.0.0.1", null, "None");
+        Assert.Contains("'--flannel-backend=none'", none);
+        Assert.Contains("'--disable-network-policy'", none);
         Assert.DoesNotContain("flannel-backend", K3sDistribution.ServerUnit(endpoints, "1.2.3.4", "10.0.0.1", null, "flannel"));
         Assert.DoesNotContain("flannel-backend", K3sDistribution.ServerUnit(endpoints, "1.2.3.4", "10.0.0.1", null, null));
     }

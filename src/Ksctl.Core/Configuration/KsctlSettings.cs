@@ -172,7 +172,7 @@ public sealed partial record KsctlSettings
 
     public const string ContainerNameRule = "3-63 characters: lowercase letters, digits and single hyphens, starting and ending with a letter or digit";
 
-    [GeneratedRegex("^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")]
+    [GeneratedRegex("^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\\z")]
     private static partial Regex ContainerRule();
 
     private static string? Env(string name) => Blank(Environment.GetEnvironmentVariable(name));

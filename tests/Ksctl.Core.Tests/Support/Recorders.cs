@@ -62,11 +62,16 @@ internal sealed class RecordingShells : IRemoteShellFactory
             {
                 "machine:facts" => $"host-{machine.Address.Replace('.', '-')}\n",
                 "k3s:read-token" => K3sToken + "\n",
+                // What k3s writes from the agent secret Ksctl gave it: K10<ca hash>::node:<secret>.
+                "k3s:read-tokens" => $"{K3sToken}\nK10-CA-HASH::node:{AgentSecret()}\n",
                 "k3s:read-kubeconfig" => Samples.K3sKubeconfig,
                 _ => "",
             };
             return Task.FromResult(new RemoteCommandResult { Machine = Machine, ScriptName = script.Name, StandardOutput = output });
         }
+
+        private string AgentSecret() => owner.Uploads.LastOrDefault(u => u.Machine == Machine && u.Path == Ksctl.Core.Distributions.K3s.K3sUnits.AgentTokenFile) is { Content: { } c }
+            ? System.Text.Encoding.UTF8.GetString(c).Trim() : "";
 
         public Task UploadAsync(ReadOnlyMemory<byte> content, string remotePath, UnixFileMode mode, CancellationToken cancellationToken = default)
         {

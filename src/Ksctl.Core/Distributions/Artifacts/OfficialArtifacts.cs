@@ -53,7 +53,7 @@ public static class OfficialArtifacts
     public static ArtifactSet Kubernetes(string version, IReadOnlyList<string> files, string baseUrl = KubernetesDownloads)
     {
         var release = $"{Https(baseUrl)}/release/{Uri.EscapeDataString(version)}/bin/linux";
-        if (files.Any(f => !System.Text.RegularExpressions.Regex.IsMatch(f, "^[a-z0-9][a-z0-9-]{0,63}$")))
+        if (files.Any(f => !System.Text.RegularExpressions.Regex.IsMatch(f, "^[a-z0-9][a-z0-9-]{0,63}\\z")))
             throw new ArgumentException("Kubernetes binary names are lowercase letters, digits and '-'.", nameof(files));
         var body = string.Concat(files.Select(f => $$"""
             want=$(fetch_text {{ShellQuote.Quote($"{release}/")}}"$arch"{{ShellQuote.Quote($"/{f}.sha256")}} | awk '{ print $1 }')

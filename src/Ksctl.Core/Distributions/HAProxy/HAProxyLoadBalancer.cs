@@ -46,7 +46,7 @@ internal static class HAProxyLoadBalancer
             """);
         foreach (var (key, address) in controlPlanes)
         {
-            var name = System.Text.RegularExpressions.Regex.IsMatch(key, "^[a-z0-9-]{1,32}$") ? key : throw new Ksctl.Core.Diagnostics.InvalidSpecException("ControlPlane", $"'{key}' is not a node key.");
+            var name = System.Text.RegularExpressions.Regex.IsMatch(key, "^[a-z0-9-]{1,32}\\z") ? key : throw new Ksctl.Core.Diagnostics.InvalidSpecException("ControlPlane", $"'{key}' is not a node key.");
             var ip = Systemd.UnitValue.Address(address, "ControlPlane.PrivateIP");
             sb.Append($"    server {name} {(ip.Contains(':') ? $"[{ip}]" : ip)}:6443 check\n");
         }

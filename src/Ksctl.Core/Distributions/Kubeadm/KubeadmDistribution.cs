@@ -199,7 +199,7 @@ internal sealed class KubeadmDistribution(TimeProvider time) : IDistribution
         var config = KubeadmConfigs.Init(spec.KubernetesVersion!, self.PrivateIP!, lb.PublicIP ?? lb.PrivateIP!, lb.PrivateIP!, endpoints, bootstrap, certificateKey);
         var result = await RunWithConfigAsync(shell, KubeadmScripts.InitConfig, config, new RemoteScript("kubeadm:init", KubeadmScripts.Init()) { Secrets = [bootstrap, certificateKey] }, ct).ConfigureAwait(false);
         var hash = result.StandardOutput.Trim().Split('\n').Last().Trim();
-        if (!System.Text.RegularExpressions.Regex.IsMatch(hash, "^[0-9a-f]{64}$")) throw new KsctlException("KsctlKubeadmInitFailed", KsctlErrorCategory.InvalidResult, $"kubeadm init on {node.Key} did not leave a CA certificate to hash (got '{hash}').", node.Key);
+        if (!System.Text.RegularExpressions.Regex.IsMatch(hash, "^[0-9a-f]{64}\\z")) throw new KsctlException("KsctlKubeadmInitFailed", KsctlErrorCategory.InvalidResult, $"kubeadm init on {node.Key} did not leave a CA certificate to hash (got '{hash}').", node.Key);
         ctx.Mutate(s => s.Secrets[CaHashSecret] = hash);
     }
 

@@ -43,9 +43,9 @@ internal static partial class UnitValue
             ? $"'{value}'"
             : throw new InvalidSpecException(source, $"'{value}' has a character a unit argument may not carry (allowed: letters, digits and . _ : / = , + @ -).");
 
-    [GeneratedRegex(@"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")]
+    [GeneratedRegex(@"^(?=.{1,253}\z)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\z")]
     private static partial Regex HostName();
 
-    [GeneratedRegex(@"^[A-Za-z0-9._:/=,+@-]{1,4096}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9._:/=,+@-]{1,4096}\z")]
     private static partial Regex SafeArg();
 }
