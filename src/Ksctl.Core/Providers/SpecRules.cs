@@ -14,7 +14,7 @@ internal static class SpecRules
     private static readonly Regex VersionText = new("^[0-9][A-Za-z0-9.+-]{0,39}\\z", RegexOptions.CultureInvariant);
     private static readonly Regex SizeText = new("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\\z", RegexOptions.CultureInvariant);
     private static readonly Regex CniText = new("^[A-Za-z0-9][A-Za-z0-9._-]{0,31}\\z", RegexOptions.CultureInvariant);
-    private static readonly Regex ApplicationText = new("^[A-Za-z0-9][A-Za-z0-9.:_+-]{0,99}\\z", RegexOptions.CultureInvariant);
+    private static readonly Regex ApplicationText = new("^-?[A-Za-z0-9][A-Za-z0-9.:_+-]{0,99}\\z", RegexOptions.CultureInvariant);
     // POSIX portable user names as useradd accepts them by default (NAME_REGEX in adduser.conf).
     private static readonly Regex UserText = new("^[a-z_][a-z0-9_-]{0,31}\\z", RegexOptions.CultureInvariant);
     // OpenSSH's SHA256 fingerprint: base64 (43 characters for 32 bytes; shorter forms are compared, not parsed, later).
@@ -40,7 +40,7 @@ internal static class SpecRules
         foreach (var (field, value) in new[] { ("NodeCount", spec.NodeCount), ("ControlPlaneCount", spec.ControlPlaneCount), ("WorkerCount", spec.WorkerCount), ("EtcdCount", spec.EtcdCount) })
             if (value is < 0 or > 1000) throw new InvalidSpecException(field, $"{value} is out of range.");
         foreach (var app in spec.Applications ?? [])
-            Pattern("Application", app ?? "", ApplicationText, "an application name (letters, digits and . : _ + -; no spaces or commas)");
+            Pattern("Application", app ?? "", ApplicationText, "an application name (letters, digits and . : _ + -, optionally after one leading - that removes a default application; no spaces or commas)");
         ArtifactSourceText(spec.ArtifactSource);
         var machines = spec.Machines ?? [];
         for (var i = 0; i < machines.Count; i++) Machine(machines[i], i);

@@ -64,7 +64,7 @@ internal sealed class RecordingShells : IRemoteShellFactory
                 "k3s:read-token" => K3sToken + "\n",
                 // What k3s writes from the agent secret Ksctl gave it: K10<ca hash>::node:<secret>.
                 "k3s:read-tokens" => $"{K3sToken}\nK10-CA-HASH::node:{AgentSecret()}\n",
-                "k3s:read-kubeconfig" => Samples.K3sKubeconfig,
+                "k3s:read-kubeconfig" => Samples.K3sKubeconfigWithCertificates,
                 _ => "",
             };
             return Task.FromResult(new RemoteCommandResult { Machine = Machine, ScriptName = script.Name, StandardOutput = output });

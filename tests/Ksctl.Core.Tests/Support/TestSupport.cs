@@ -111,6 +111,24 @@ public static class Samples
     }
 
     /// <summary>The same fake kind kubeconfig the stand-in writes, with k3s-style 'default' names.</summary>
+    /// <summary>
+    /// A kubeconfig as K3s writes it, with a real certificate and key: Ksctl reads the file again until both parse
+    /// (K3s writes it in parts), so the placeholder data of <see cref="K3sKubeconfig"/> would never count as complete.
+    /// </summary>
+    public static readonly string K3sKubeconfigWithCertificates = MakeK3sKubeconfig();
+
+    private static string MakeK3sKubeconfig()
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=system:admin", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        using var cert = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddYears(1));
+        static string B64(string pem) => Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(pem));
+        return K3sKubeconfig
+            .Replace("Q0EgREFUQQ==", B64(cert.ExportCertificatePem()))
+            .Replace("Q0VSVCBEQVRB", B64(cert.ExportCertificatePem()))
+            .Replace("S0VZIERBVEE=", B64(key.ExportECPrivateKeyPem()));
+    }
+
     public const string K3sKubeconfig = """
         apiVersion: v1
         clusters:
