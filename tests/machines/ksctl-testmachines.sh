@@ -35,7 +35,7 @@
 # inbound connections are dropped unless a rule accepts them; established/related and loopback are allowed, egress
 # is open. RULES.json is an ordered array (first match wins) of
 #   {"action":"accept"|"drop", "protocol":"tcp"|"udp"|"icmp"|"any", "ports":"*"|"N"|"N-M", "source":"*"|"CIDR"}
-# ("off" removes the ruleset). "firewall-dropped" prints how many inbound packets the default drop has dropped.
+# ("off" removes the ruleset). "firewall-dropped" prints how many inbound packets the ruleset has dropped.
 # Requires root, iproute2, util-linux (unshare, nsenter, setsid) and openssh-server; "firewall" also nftables and jq.
 
 set -euo pipefail
@@ -512,6 +512,8 @@ fw_rule() {
       [[ "$proto" == any ]] || match+="meta l4proto icmp " ;;
     *) die "firewall rule $n: protocol '$proto' is not tcp, udp, icmp or any" ;;
   esac
+  # Every drop is counted, so a test can tell "dropped by the firewall" from "no answer for another reason".
+  if [[ "$action" == drop ]]; then action='counter name "dropped" drop'; fi
   echo "    ${match}$action"
 }
 
