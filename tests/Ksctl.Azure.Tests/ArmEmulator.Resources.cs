@@ -182,39 +182,6 @@ public sealed partial class ArmEmulator
 
     private static void SetState(Resource r, string state) => r.Body["properties"]!["provisioningState"] = state;
 
-    /// <summary>What ARM fills in when a resource is created: addresses, and for a VM, its boot (the test machine).</summary>
-    private void OnCreated(Resource r)
-    {
-        var n = Interlocked.Increment(ref _ipCounter);
-        switch (r.Type)
-        {
-            case "Microsoft.Network/publicIPAddresses":
-                r.Body["properties"]!["ipAddress"] = ReportedPublicIp?.Invoke(r.Name) ?? $"20.30.40.{n}";
-                break;
-            case "Microsoft.Network/networkInterfaces":
-                if (r.Body["properties"]?["ipConfigurations"]?[0]?["properties"] is JsonObject cfg) cfg["privateIPAddress"] = $"10.1.0.{n}";
-                break;
-            case "Microsoft.Compute/virtualMachines" when VmBooter is { } boot:
-                var custom = r.Body["properties"]?["osProfile"]?["customData"]?.GetValue<string>() ?? "";
-                var userData = Encoding.UTF8.GetString(Convert.FromBase64String(custom));
-                var name = r.Name;
-                r.Boot = Task.Run(() => boot(name, userData));
-                break;
-        }
-    }
-
-    /// <summary>A finished VM boot: its NIC and public IP now report the machine's address.</summary>
-    private void AttachAddress(Resource vm, string address)
-    {
-        var nicId = vm.Body["properties"]?["networkProfile"]?["networkInterfaces"]?[0]?["id"]?.GetValue<string>();
-        if (nicId is null || !_resources.TryGetValue(nicId, out var nic)) return;
-        var cfg = nic.Body["properties"]?["ipConfigurations"]?[0]?["properties"] as JsonObject;
-        if (cfg is null) return;
-        cfg["privateIPAddress"] = address;
-        var pipId = cfg["publicIPAddress"]?["id"]?.GetValue<string>();
-        if (pipId is not null && _resources.TryGetValue(pipId, out var pip)) pip.Body["properties"]!["ipAddress"] = address;
-    }
-
     private void Remove(Resource r)
     {
         var doomed = r.Type == "Microsoft.Resources/resourceGroups"

@@ -22,8 +22,8 @@ namespace Ksctl.Azure.Tests;
 /// <see cref="PollsToComplete"/> polls, ARM error bodies, reference and in-use checks (a NIC needs its subnet, NSG and
 /// public IP; an NSG in use cannot go), and faults: a fraction of requests answered 429 (Retry-After) or 500, and
 /// one-shot errors for a resource type. The inventory is what exists; <see cref="Creates"/> counts creations per id.
-/// A VM's customData is handed to <see cref="VmBooter"/> (the test machine pool), and its NIC and public IP then
-/// report that machine's address.
+/// A VM's customData, its NIC's private address and its NSG's rules are handed to <see cref="VmBooter"/> (the test
+/// machine pool, which enforces the rules on the machine), and its NIC and public IP then report that machine's addresses.
 /// <para>Upstream sources of the rules (each partial file names its own in detail):</para>
 /// <list type="bullet">
 /// <item>Request shape, api-version (400 MissingApiVersionParameter), bearer tokens (401 InvalidAuthenticationToken) and the
@@ -67,7 +67,7 @@ public sealed partial class ArmEmulator : IAsyncDisposable
         public required string Group { get; init; }
         public required JsonObject Body { get; set; }
         public string? Operation { get; set; }
-        public Task<string>? Boot { get; set; }
+        public Task<(string PublicIp, string PrivateIp)>? Boot { get; set; }
         public string? Tag(string name) => Body["tags"]?[name]?.GetValue<string>();
         public string? State => Body["properties"]?["provisioningState"]?.GetValue<string>();
     }
@@ -127,8 +127,11 @@ public sealed partial class ArmEmulator : IAsyncDisposable
     public bool HoldOperations { get; set; }
     public int RetryAfterSeconds { get; set; } = 1;
     public int[] FaultStatuses { get; set; } = [429, 500];
-    /// <summary>Boots a VM: (vm name, decoded customData) → the address the machine answers SSH on.</summary>
-    public Func<string, string, string>? VmBooter { get; set; }
+    /// <summary>
+    /// Boots a VM (its name, decoded customData, its NIC's private address and its NSG's rules) → the public address the
+    /// machine answers SSH on and the private address it really has (the NIC and public IP then report those).
+    /// </summary>
+    public Func<VmBoot, (string PublicIp, string PrivateIp)>? VmBooter { get; set; }
     public Action<string>? VmReleaser { get; set; }
     /// <summary>Called when a PUT of a resource type arrives (after it is applied): lets a test cancel mid-create.</summary>
     public Action<string, string>? OnPut { get; set; }

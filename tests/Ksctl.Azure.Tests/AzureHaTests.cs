@@ -34,7 +34,13 @@ public sealed class AzureHaTests : IAsyncLifetime
         await TestMachineHarness.ProvisionStandInsAsync(_machines);
         _pool = new TestMachinePool(Prefix, Subnet, _machines);
         _bed = await AzureTestBed.StartAsync();
-        _bed.Arm.VmBooter = (vm, userData) => _pool.Boot(vm, userData).Address;
+        // Like Azure: the machine takes its NIC's private address, and its NIC's NSG (with Azure's defaults) is enforced.
+        _bed.Arm.VmBooter = boot =>
+        {
+            var machine = _pool.Boot(boot.Name, boot.UserData, privateCidr: $"{boot.PrivateIp}/{System.Net.IPNetwork.Parse(boot.SubnetPrefix).PrefixLength}");
+            _pool.Firewall(boot.Name, AzureNsgFirewall.Inbound(boot.SecurityRules, boot.VnetPrefixes));
+            return (machine.Address, machine.PrivateAddress);
+        };
         _bed.Arm.VmReleaser = vm => _pool.Release(vm);
     }
 
@@ -107,7 +113,9 @@ public sealed class AzureHaTests : IAsyncLifetime
             var generated = SshKeyPair.FromPrivateKeyPem(state.Secrets["ssh-host-key/" + node.Key]);
             Assert.Equal(generated.Fingerprint, node.HostKey);
             Assert.Equal(booted.HostKey, node.HostKey);
-            Assert.Equal((booted.Address, booted.Address, "azureuser"), (node.PublicIP, node.PrivateIP, node.SshUser));
+            Assert.Equal((booted.Address, booted.PrivateAddress, "azureuser"), (node.PublicIP, node.PrivateIP, node.SshUser));
+            Assert.NotEqual(node.PublicIP, node.PrivateIP);
+            Assert.True(TestMachineFirewall.InPrefix(node.PrivateIP, "10.1.0.0/24"), node.PrivateIP);
             var vm = Assert.Single(arm.Inventory, r => r.Name == node.Name);
             var customData = Encoding.UTF8.GetString(Convert.FromBase64String(vm.Body["properties"]!["osProfile"]!["customData"]!.GetValue<string>()));
             Assert.StartsWith("#cloud-config", customData);
@@ -120,6 +128,14 @@ public sealed class AzureHaTests : IAsyncLifetime
         Assert.Equal($"https://{lb}:6443", state.Endpoint);
         Assert.Contains($"server: https://{lb}:6443", state.Secrets[ClusterState.KubeconfigSecret]);
         Assert.Equal("ha-eastus-selfmanaged-azure-ksctl", state.ContextName);
+
+        // The NSGs are enforced on the machines: etcd is closed to anything outside the VNet (this process is on the
+        // public side: the SYN is dropped and counted), the API through HAProxy is open to it.
+        var db = state.Nodes.First(n => n.Role == NodeRole.Datastore).Name;
+        var droppedBefore = _pool.Dropped(db);
+        Assert.Equal(124, ConnectFromHost(_pool.Booted[db].Address, 2379));
+        Assert.True(_pool.Dropped(db) > droppedBefore);
+        Assert.Equal(0, ConnectFromHost(lb, 6443));
         Assert.StartsWith("K10", state.Secrets["k3s:token"]);
 
         // Resize 1 → 2 workers: only the new VM, NIC and public IP are created; the network and NSGs are found in place.
@@ -169,4 +185,8 @@ public sealed class AzureHaTests : IAsyncLifetime
     }
 
     private static string AzureSize(NodeRole role) => "Standard_F2s";
+
+    /// <summary>timeout(1)'s exit code for a TCP connect from this process: 0 connected, 1 refused, 124 no answer in 5 s.</summary>
+    private static int ConnectFromHost(string address, int port) =>
+        TestMachineHarness.Run("timeout", TimeSpan.FromMinutes(1), "5", "bash", "-c", $"exec 3<>/dev/tcp/{address}/{port}").ExitCode;
 }

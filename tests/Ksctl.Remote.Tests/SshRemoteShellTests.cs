@@ -336,7 +336,7 @@ public sealed class SshRemoteShellTests(TestMachinesFixture fixture)
         for (var i = 0; i < machines.Count; i++)
         {
             Assert.Equal(fixture.Machines[i].Name, results[i].Machine);
-            Assert.Equal(fixture.Machines[i].Address, values[i].StandardOutput.Trim());
+            Assert.Equal($"{fixture.Machines[i].Address} {fixture.Machines[i].PrivateAddress}", values[i].StandardOutput.Trim());
         }
     }
 

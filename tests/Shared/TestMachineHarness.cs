@@ -11,6 +11,8 @@ public sealed record InventoryMachine
     [JsonPropertyName("name")] public required string Name { get; init; }
     [JsonPropertyName("index")] public int Index { get; init; }
     [JsonPropertyName("address")] public required string Address { get; init; }
+    /// <summary>The machine's private address (eth1, a segment only the machines share; the test process cannot reach it).</summary>
+    [JsonPropertyName("privateAddress")] public string PrivateAddress { get; init; } = "";
     [JsonPropertyName("port")] public int Port { get; init; }
     [JsonPropertyName("user")] public required string User { get; init; }
     /// <summary>A non-root user with passwordless sudo on every machine, when the harness was asked for one.</summary>

@@ -30,8 +30,12 @@ public sealed partial class TestMachinePool
         get { lock (_gate) return new Dictionary<string, InventoryMachine>(_booted); }
     }
 
-    /// <summary>Boots <paramref name="vmName"/> on a free machine (the same one again for the same name) and returns it with its new host key.</summary>
-    public InventoryMachine Boot(string vmName, string userData, string? extraAuthorizedKey = null)
+    /// <summary>
+    /// Boots <paramref name="vmName"/> on a free machine (the same one again for the same name) and returns it with its new
+    /// host key. <paramref name="privateCidr"/> (A.B.C.D/NN), the address the cloud's NIC reports, becomes the machine's
+    /// private address, so what the cloud reports is what the machine really has; without it the machine keeps its own.
+    /// </summary>
+    public InventoryMachine Boot(string vmName, string userData, string? extraAuthorizedKey = null, string? privateCidr = null)
     {
         InventoryMachine machine;
         lock (_gate)
@@ -56,7 +60,8 @@ public sealed partial class TestMachinePool
                 File.WriteAllText(hostKeyFile, hostKey);
                 if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(hostKeyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
                 File.WriteAllText(authFile, string.Join('\n', keys) + "\n");
-                var json = TestMachineHarness.Require(_prefix, _subnet, "adopt", machine.Index.ToString(), hostKeyFile, authFile);
+                string[] adopt = ["adopt", machine.Index.ToString(), hostKeyFile, authFile, .. privateCidr is null ? Array.Empty<string>() : [privateCidr]];
+                var json = TestMachineHarness.Require(_prefix, _subnet, adopt);
                 var adopted = JsonSerializer.Deserialize<InventoryMachine>(json.Trim())!;
                 lock (_gate) _booted[vmName] = adopted;
                 return adopted;

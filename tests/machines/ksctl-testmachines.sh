@@ -6,30 +6,43 @@
 # bootstrap scripts write). Nothing is ever routed beyond the test bridge.
 #
 # Usage:
-#   ksctl-testmachines.sh start N [--prefix NAME] [--subnet A.B.C] [--state-dir DIR] [--sudo-user NAME]
+#   ksctl-testmachines.sh start N [--prefix NAME] [--subnet A.B.C] [--private-subnet A.B.C] [--state-dir DIR] [--sudo-user NAME]
 #   ksctl-testmachines.sh inventory      [--prefix NAME] [--state-dir DIR]
 #   ksctl-testmachines.sh stop-machine I [--prefix NAME] [--state-dir DIR]
 #   ksctl-testmachines.sh start-machine I [--prefix NAME] [--state-dir DIR]
-#   ksctl-testmachines.sh adopt I HOSTKEY AUTHKEYS [--prefix NAME] [--state-dir DIR]
+#   ksctl-testmachines.sh adopt I HOSTKEY AUTHKEYS [PRIVATE_CIDR] [--prefix NAME] [--state-dir DIR]
+#   ksctl-testmachines.sh firewall I RULES.json|off [--prefix NAME] [--state-dir DIR]
+#   ksctl-testmachines.sh firewall-dropped I [--prefix NAME] [--state-dir DIR]
 #   ksctl-testmachines.sh reset I [--prefix NAME] [--state-dir DIR]
 #   ksctl-testmachines.sh stop|cleanup   [--prefix NAME] [--state-dir DIR]
 #
 # Defaults: prefix "ks" (bridge ks-br0 10.251.0.1/24, namespaces ks-m1.., veths ks-v1..,
 # machine I at 10.251.0.(10+I)), state under /tmp/ksctl-testmachines/<prefix>.
+# Like a cloud VM, each machine has two addresses: the public one (eth0, on the bridge above: the only address the
+# host reaches) and a private one (eth1 on a second bridge <prefix>-pbr0 that has NO host address, so it is an
+# isolated segment only the machines share; default A'.B'.C.(10+I)/24 with A'.B' = 172.(16 + B % 16) derived from
+# --subnet A.B.C). Since the host holds no address there, private ranges of different prefixes never collide.
 # "start" is idempotent: running healthy machines are kept, leftovers of a crashed run with the
 # same prefix are repaired or removed, machines above N are removed. It prints the inventory, a
-# JSON array of {name, index, address, port, user, sudoUser, keyPath, rsaKeyPath, hostKey}. With
+# JSON array of {name, index, address, privateAddress, port, user, sudoUser, keyPath, rsaKeyPath, hostKey}. With
 # --sudo-user NAME every machine also has a non-root user NAME (same keys) with passwordless sudo, made
 # from private bind-mounted copies of /etc/passwd, group, shadow and /etc/sudoers.d (needs sudo).
 # "adopt" plays cloud-init for cloud emulators: machine I's sshd restarts presenting ONLY the host key in
-# file HOSTKEY and also accepts the public keys in file AUTHKEYS (for every user). "reset" makes machine I
-# a fresh one again (processes killed, private directories emptied, its own host key back), like a new VM.
-# Requires root, iproute2, util-linux (unshare, nsenter, setsid) and openssh-server.
+# file HOSTKEY and also accepts the public keys in file AUTHKEYS (for every user); PRIVATE_CIDR (A.B.C.D/NN), when
+# given, becomes its private address (the one the cloud's NIC reports). "reset" makes machine I a fresh one again
+# (processes killed, private directories emptied, its own host key and private address back, no firewall), like a new VM.
+# "firewall" enforces an inbound ruleset in machine I's namespace with nftables, replacing any earlier one: new
+# inbound connections are dropped unless a rule accepts them; established/related and loopback are allowed, egress
+# is open. RULES.json is an ordered array (first match wins) of
+#   {"action":"accept"|"drop", "protocol":"tcp"|"udp"|"icmp"|"any", "ports":"*"|"N"|"N-M", "source":"*"|"CIDR"}
+# ("off" removes the ruleset). "firewall-dropped" prints how many inbound packets the ruleset has dropped.
+# Requires root, iproute2, util-linux (unshare, nsenter, setsid) and openssh-server; "firewall" also nftables and jq.
 
 set -euo pipefail
 
 PREFIX="ks"
 SUBNET=""
+PRIVATE_SUBNET=""
 SUDO_USER_NAME=""
 SUDO_UID=1500
 STATE_ROOT="${KSCTL_TESTMACHINES_STATE:-/tmp/ksctl-testmachines}"
@@ -51,8 +64,16 @@ usage() {
 bridge_name() { echo "${PREFIX}-br0"; }
 netns_name() { echo "${PREFIX}-m$1"; }
 veth_name() { echo "${PREFIX}-v$1"; }
+private_bridge_name() { echo "${PREFIX}-pbr0"; }
+private_veth_name() { echo "${PREFIX}-p$1"; }
 machine_dir() { echo "$STATE_DIR/m$1"; }
 machine_addr() { echo "$SUBNET.$((10 + $1))"; }
+# The private address with its prefix length: the one adopted from a cloud NIC, else the machine's own.
+machine_private_cidr() {
+  local f
+  f="$(machine_dir "$1")/private-address"
+  if [[ -s "$f" ]]; then cat "$f"; else echo "$PRIVATE_SUBNET.$((10 + $1))/24"; fi
+}
 
 # ---- helpers ------------------------------------------------------------------------------
 pid_alive() {
@@ -113,6 +134,30 @@ load_subnet() {
   if [[ -z "$SUBNET" && -s "$STATE_DIR/subnet" ]]; then SUBNET=$(<"$STATE_DIR/subnet"); fi
   if [[ -z "$SUBNET" ]]; then SUBNET="10.251.0"; fi
   [[ "$SUBNET" =~ ^[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$ ]] || die "bad --subnet '$SUBNET' (want A.B.C)"
+  if [[ -z "$PRIVATE_SUBNET" && -s "$STATE_DIR/private-subnet" ]]; then PRIVATE_SUBNET=$(<"$STATE_DIR/private-subnet"); fi
+  if [[ -z "$PRIVATE_SUBNET" ]]; then
+    local b
+    b=$(cut -d. -f2 <<<"$SUBNET")
+    PRIVATE_SUBNET="172.$((16 + b % 16)).$(cut -d. -f3 <<<"$SUBNET")"
+  fi
+  [[ "$PRIVATE_SUBNET" =~ ^[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$ ]] || die "bad --private-subnet '$PRIVATE_SUBNET' (want A.B.C)"
+  [[ "$PRIVATE_SUBNET" != "$SUBNET" ]] || die "--private-subnet must differ from --subnet"
+}
+
+valid_ipv4() {
+  local IFS=. o
+  [[ "$1" =~ ^[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$ ]] || return 1
+  for o in $1; do ((10#$o <= 255)) || return 1; done
+}
+
+# A.B.C.D/NN with NN 8..30 (a usable host address of a subnet).
+valid_cidr() { valid_prefix "$1" 8 30; }
+
+# A.B.C.D/NN with NN between $2 and $3 (BASH_REMATCH is copied first: valid_ipv4 matches again).
+valid_prefix() {
+  [[ "$1" =~ ^([0-9.]+)/([0-9]{1,2})$ ]] || return 1
+  local ip="${BASH_REMATCH[1]}" len="${BASH_REMATCH[2]}"
+  valid_ipv4 "$ip" && ((10#$len >= $2 && 10#$len <= $3))
 }
 
 # ---- keys ---------------------------------------------------------------------------------
@@ -179,6 +224,34 @@ ensure_bridge() {
   fi
 }
 
+# The private segment: a bridge with no host address (the host cannot reach it, nothing is routed to or from it).
+ensure_private_bridge() {
+  local br
+  br=$(private_bridge_name)
+  ip link show "$br" >/dev/null 2>&1 || ip link add "$br" type bridge
+  ip addr flush dev "$br"
+  ip link set "$br" up
+  if command -v iptables >/dev/null 2>&1 && iptables -w -S FORWARD >/dev/null 2>&1; then
+    iptables -w -C FORWARD -i "$br" -o "$br" -j ACCEPT 2>/dev/null || iptables -w -I FORWARD -i "$br" -o "$br" -j ACCEPT
+  fi
+}
+
+# eth1 on the private bridge, holding exactly the machine's private address.
+ensure_private_link() {
+  local i="$1" ns veth cidr
+  ns=$(netns_name "$i"); veth=$(private_veth_name "$i"); cidr=$(machine_private_cidr "$i")
+  if ! ip netns exec "$ns" ip link show eth1 >/dev/null 2>&1; then
+    ip link del "$veth" 2>/dev/null || true
+    ip link add "$veth" type veth peer name eth1 netns "$ns"
+  fi
+  ip link set "$veth" master "$(private_bridge_name)" up
+  ip netns exec "$ns" ip link set eth1 up
+  if ! ip netns exec "$ns" ip -4 -o addr show dev eth1 | awk '{print $4}' | grep -qx "$cidr"; then
+    ip netns exec "$ns" ip addr flush dev eth1
+    ip netns exec "$ns" ip addr add "$cidr" dev eth1
+  fi
+}
+
 ensure_netns() {
   local i="$1" ns veth addr br
   ns=$(netns_name "$i"); veth=$(veth_name "$i"); addr=$(machine_addr "$i"); br=$(bridge_name)
@@ -192,6 +265,7 @@ ensure_netns() {
   ip netns exec "$ns" ip link set eth0 up
   ip netns exec "$ns" sh -c "ip -4 addr show dev eth0 | grep -q 'inet $addr/24' || ip addr add $addr/24 dev eth0"
   ip netns exec "$ns" sh -c "ip route show default | grep -q . || ip route add default via $SUBNET.1"
+  ensure_private_link "$i"
 }
 
 # ---- the machine: a holder process owning the mount namespace, and sshd inside it ---------
@@ -277,14 +351,15 @@ write_machine_json() {
   local i="$1" dir sudo_user=""
   dir=$(machine_dir "$i")
   if [[ -s "$STATE_DIR/sudo-user" ]]; then sudo_user=$(<"$STATE_DIR/sudo-user"); fi
-  printf '{"name":"%s","index":%d,"address":"%s","port":22,"user":"root","sudoUser":"%s","keyPath":"%s","rsaKeyPath":"%s","hostKey":"%s"}\n' \
-    "$(netns_name "$i")" "$i" "$(machine_addr "$i")" "$sudo_user" "$STATE_DIR/id_ed25519" "$STATE_DIR/id_rsa" \
+  printf '{"name":"%s","index":%d,"address":"%s","privateAddress":"%s","port":22,"user":"root","sudoUser":"%s","keyPath":"%s","rsaKeyPath":"%s","hostKey":"%s"}\n' \
+    "$(netns_name "$i")" "$i" "$(machine_addr "$i")" "$(machine_private_cidr "$i" | cut -d/ -f1)" "$sudo_user" "$STATE_DIR/id_ed25519" "$STATE_DIR/id_rsa" \
     "$(host_fingerprint "$dir")" >"$dir/machine.json"
 }
 
 start_machine() {
   local i="$1"
   ensure_netns "$i"
+  firewall_off "$i"
   ensure_host_key "$(machine_dir "$i")"
   write_sshd_config "$i"
   ensure_holder "$i"
@@ -314,6 +389,7 @@ remove_machine() {
     kill_pidfile "$dir/holder.pid"
   fi
   ip link del "$(veth_name "$i")" 2>/dev/null || true
+  ip link del "$(private_veth_name "$i")" 2>/dev/null || true
   ip netns del "$ns" 2>/dev/null || true
   rm -rf "$dir"
 }
@@ -326,7 +402,7 @@ existing_indices() {
       for d in "$STATE_DIR"/m*; do [[ -d "$d" ]] && echo "${d##*/m}"; done
     fi
     ip netns list 2>/dev/null | awk '{print $1}' | sed -n "s/^${PREFIX}-m\([0-9][0-9]*\)$/\1/p"
-    ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | sed -n "s/^${PREFIX}-v\([0-9][0-9]*\)$/\1/p"
+    ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | sed -n "s/^${PREFIX}-[vp]\([0-9][0-9]*\)$/\1/p"
   } | sort -un
 }
 
@@ -354,7 +430,13 @@ cmd_start() {
     cmd_stop
     mkdir -p "$STATE_DIR"
   fi
+  if [[ -s "$STATE_DIR/private-subnet" && "$(<"$STATE_DIR/private-subnet")" != "$PRIVATE_SUBNET" ]]; then
+    log "private subnet changed: removing the machines of prefix $PREFIX first"
+    cmd_stop
+    mkdir -p "$STATE_DIR"
+  fi
   echo "$SUBNET" >"$STATE_DIR/subnet"
+  echo "$PRIVATE_SUBNET" >"$STATE_DIR/private-subnet"
   if [[ -n "$SUDO_USER_NAME" ]]; then
     [[ "$SUDO_USER_NAME" =~ ^[a-z][a-z0-9-]{0,15}$ ]] || die "bad --sudo-user '$SUDO_USER_NAME'"
     if getent passwd "$SUDO_USER_NAME" >/dev/null || getent passwd "$SUDO_UID" >/dev/null; then
@@ -372,6 +454,7 @@ cmd_start() {
   done
   ensure_client_keys
   ensure_bridge
+  ensure_private_bridge
   for ((i = 1; i <= n; i++)); do start_machine "$i"; done
   print_inventory
 }
@@ -386,13 +469,102 @@ cmd_stop() {
     while iptables -w -D FORWARD -i "$br" -o "$br" -j ACCEPT 2>/dev/null; do :; done
   fi
   ip link del "$br" 2>/dev/null || true
+  br=$(private_bridge_name)
+  if command -v iptables >/dev/null 2>&1; then
+    while iptables -w -D FORWARD -i "$br" -o "$br" -j ACCEPT 2>/dev/null; do :; done
+  fi
+  ip link del "$br" 2>/dev/null || true
   rm -rf "$STATE_DIR"
 }
 
+# ---- firewall: an inbound nftables ruleset in the machine's own network namespace ----------
+FW_TABLE="ksctl_fw"
+
+firewall_off() {
+  local ns
+  ns=$(netns_name "$1")
+  command -v nft >/dev/null 2>&1 || return 0
+  ip netns exec "$ns" nft list table inet "$FW_TABLE" >/dev/null 2>&1 || return 0
+  ip netns exec "$ns" nft delete table inet "$FW_TABLE"
+}
+
+# One rule of RULES.json as an nft statement; dies naming the rule and field that is wrong.
+fw_rule() {
+  local n="$1" action="$2" proto="$3" ports="$4" source="$5" match=""
+  case "$action" in accept|drop) ;; *) die "firewall rule $n: action '$action' is not accept or drop" ;; esac
+  if [[ "$source" != "*" && "$source" != "0.0.0.0/0" ]]; then
+    if valid_ipv4 "$source"; then :
+    elif valid_prefix "$source" 0 32; then :
+    else die "firewall rule $n: source '$source' is not *, an IPv4 address or an IPv4 CIDR"; fi
+    match="ip saddr $source "
+  fi
+  if [[ "$ports" != "*" ]]; then
+    [[ "$ports" =~ ^([0-9]{1,5})(-([0-9]{1,5}))?$ ]] || die "firewall rule $n: ports '$ports' is not *, N or N-M"
+    local lo="${BASH_REMATCH[1]}" hi="${BASH_REMATCH[3]:-${BASH_REMATCH[1]}}"
+    ((10#$lo >= 1 && 10#$hi <= 65535 && 10#$lo <= 10#$hi)) || die "firewall rule $n: ports '$ports' out of 1..65535 or reversed"
+  fi
+  case "$proto" in
+    tcp|udp)
+      match+="meta l4proto $proto "
+      [[ "$ports" == "*" ]] || match+="th dport $ports " ;;
+    icmp|any)
+      [[ "$ports" == "*" ]] || die "firewall rule $n: protocol $proto takes no ports (want \"*\")"
+      [[ "$proto" == any ]] || match+="meta l4proto icmp " ;;
+    *) die "firewall rule $n: protocol '$proto' is not tcp, udp, icmp or any" ;;
+  esac
+  # Every drop is counted, so a test can tell "dropped by the firewall" from "no answer for another reason".
+  if [[ "$action" == drop ]]; then action='counter name "dropped" drop'; fi
+  echo "    ${match}$action"
+}
+
+cmd_firewall() {
+  local i="$1" rules="$2" ns tmp n=0 line
+  ns=$(netns_name "$i")
+  command -v nft >/dev/null 2>&1 || die "firewall needs nft (apt-get install -y nftables)"
+  if [[ "$rules" == "off" ]]; then firewall_off "$i"; return 0; fi
+  command -v jq >/dev/null 2>&1 || die "firewall needs jq (apt-get install -y jq)"
+  [[ -r "$rules" ]] || die "firewall: cannot read $rules"
+  jq -e 'type == "array"' "$rules" >/dev/null 2>&1 || die "firewall: $rules is not a JSON array of rules"
+  tmp="$(machine_dir "$i")/firewall.nft"
+  {
+    # Declaring, deleting and re-creating the table in one transaction replaces an earlier ruleset atomically.
+    echo "table inet $FW_TABLE"
+    echo "delete table inet $FW_TABLE"
+    echo "table inet $FW_TABLE {"
+    echo "  counter dropped { }"
+    echo "  chain input {"
+    echo "    type filter hook input priority filter; policy drop;"
+    echo "    ct state established,related accept"
+    echo "    ct state invalid drop"
+    echo "    iif \"lo\" accept"
+    while IFS=$'\t' read -r line; do
+      n=$((n + 1))
+      IFS=$'\t' read -r a p po so <<<"$line"
+      fw_rule "$n" "$a" "$p" "$po" "$so"
+    done < <(jq -r '.[] | [.action, .protocol, .ports, .source] | map(if . == null then "(missing)" else tostring end) | @tsv' "$rules")
+    echo "    counter name \"dropped\" drop"
+    echo "  }"
+    echo "}"
+  } >"$tmp"
+  ip netns exec "$ns" nft -f "$tmp" || die "machine $i: nft refused the ruleset: $(cat "$tmp")"
+}
+
+cmd_firewall_dropped() {
+  local ns
+  ns=$(netns_name "$1")
+  ip netns exec "$ns" nft list counter inet "$FW_TABLE" dropped 2>/dev/null | awk '$1 == "packets" { print $2; found = 1 } END { if (!found) print 0 }'
+}
+
 cmd_adopt() {
-  local i="$1" dir
+  local i="$1" dir private="${4:-}"
   dir=$(machine_dir "$i")
   ssh-keygen -y -f "$2" >/dev/null || die "machine $i: $2 is not a private key sshd can read"
+  if [[ -n "$private" ]]; then
+    valid_cidr "$private" || die "machine $i: private address '$private' is not A.B.C.D/NN (NN 8..30)"
+    [[ "${private%/*}" != "$(machine_addr "$i")" ]] || die "machine $i: the private address must differ from the public one"
+    echo "$private" >"$dir/private-address"
+    ensure_private_link "$i"
+  fi
   install -m 0600 "$2" "$dir/ssh_host_adopted_key"
   # sshd reads it as the logging-in user: public keys, world-readable like any authorized_keys.
   install -m 0644 "$3" "$dir/authorized_keys"
@@ -421,7 +593,7 @@ cmd_reset() {
   [[ -z "$pids" ]] || kill -9 $pids 2>/dev/null || true
   kill_pidfile "$dir/sshd.pid"
   kill_pidfile "$dir/holder.pid"
-  rm -f "$dir/ssh_host_adopted_key" "$dir/authorized_keys" "$dir/holder.ready"
+  rm -f "$dir/ssh_host_adopted_key" "$dir/authorized_keys" "$dir/holder.ready" "$dir/private-address"
   start_machine "$i"
   cat "$dir/machine.json"
 }
@@ -439,6 +611,7 @@ main() {
     case "$1" in
       --prefix) PREFIX="${2:?--prefix needs a value}"; shift 2 ;;
       --subnet) SUBNET="${2:?--subnet needs a value}"; shift 2 ;;
+      --private-subnet) PRIVATE_SUBNET="${2:?--private-subnet needs a value}"; shift 2 ;;
       --sudo-user) SUDO_USER_NAME="${2:?--sudo-user needs a value}"; shift 2 ;;
       --state-dir) STATE_ROOT="${2:?--state-dir needs a value}"; shift 2 ;;
       -h|--help) usage ;;
@@ -459,7 +632,13 @@ main() {
       ensure_netns "${args[0]}"; ensure_holder "${args[0]}"; start_sshd "${args[0]}" ;;
     adopt)
       require_root_and_tools; load_subnet; machine_index_arg "${args[0]:-}"
-      cmd_adopt "${args[0]}" "${args[1]:?adopt needs a host key file}" "${args[2]:?adopt needs an authorized keys file}" ;;
+      cmd_adopt "${args[0]}" "${args[1]:?adopt needs a host key file}" "${args[2]:?adopt needs an authorized keys file}" "${args[3]:-}" ;;
+    firewall)
+      require_root_and_tools; load_subnet; machine_index_arg "${args[0]:-}"
+      cmd_firewall "${args[0]}" "${args[1]:?firewall needs a rules file (or off)}" ;;
+    firewall-dropped)
+      require_root_and_tools; load_subnet; machine_index_arg "${args[0]:-}"
+      cmd_firewall_dropped "${args[0]}" ;;
     reset)
       require_root_and_tools; load_subnet; machine_index_arg "${args[0]:-}"
       cmd_reset "${args[0]}" ;;
