@@ -65,6 +65,7 @@ public sealed class KsctlSession : IDisposable
     private static readonly string[] Variables = ["KSCTL_HOME", "PATH", "KUBECONFIG", "KIND_STANDIN_STATE", "KIND_STANDIN_LOG", "KIND_STANDIN_FAIL_CREATE", "DOCKER_STANDIN_DOWN",
         "KSCTL_STATE_STORE", "KSCTL_STATE_ACCOUNT_URI", "KSCTL_STATE_CONTAINER", "KSCTL_STATE_CONNECTION_STRING", "KSCTL_STATE_KEY", "KSCTL_STATE_KEY_FILE"];
     private readonly Dictionary<string, string?> _saved = new();
+    private readonly Dictionary<string, string?> _savedHostCredentials;
     private readonly Runspace _runspace;
 
     public KsctlSession(bool standinsOnPath = true)
@@ -83,6 +84,8 @@ public sealed class KsctlSession : IDisposable
         Environment.SetEnvironmentVariable("DOCKER_STANDIN_DOWN", null);
         // A developer's own state store settings must not leak into a test: every session starts on its file store.
         foreach (var v in Variables.Where(v => v.StartsWith("KSCTL_STATE_", StringComparison.Ordinal))) Environment.SetEnvironmentVariable(v, null);
+        // Nor the host's cloud sign-in: CIVO_*/AZURE_*/AWS_*, az's login cache, IMDS endpoints (a test sets what it needs).
+        _savedHostCredentials = Ksctl.Tests.Shared.HostCredentialIsolation.Clear(Path.Combine(Root, "no-host-credentials"));
         // Without the stand-ins, PATH keeps only system folders that have no kind (a developer may have the real one).
         var basePath = string.Join(Path.PathSeparator, (_saved["PATH"] ?? "").Split(Path.PathSeparator)
             .Where(d => d.Length > 0 && !File.Exists(Path.Combine(d, "kind"))));
@@ -137,6 +140,7 @@ public sealed class KsctlSession : IDisposable
     {
         _runspace.Dispose();
         foreach (var (k, v) in _saved) Environment.SetEnvironmentVariable(k, v);
+        Ksctl.Tests.Shared.HostCredentialIsolation.Restore(_savedHostCredentials);
         try { Directory.Delete(Root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }

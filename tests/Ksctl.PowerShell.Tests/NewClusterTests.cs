@@ -113,23 +113,62 @@ public sealed class NewClusterTests
         Directory.CreateDirectory(slow);
         var marker = Path.Combine(session.Root, "create-started");
         var script = Path.Combine(slow, "kind");
-        File.WriteAllText(script, $"#!/usr/bin/env bash\nif [[ \"$1\" == create ]]; then touch '{marker}'; sleep 60; fi\nexec '{Path.Combine(Paths.Standins, "kind")}' \"$@\"\n");
+        // `kind create` records its pid and then never ends on its own (exec: the pid is the sleeper itself). So the stop
+        // returning at all, and that pid being gone, prove kind was killed rather than waited for, with no clock involved.
+        File.WriteAllText(script, $"#!/usr/bin/env bash\nif [[ \"$1\" == create ]]; then echo $$ > '{marker}.tmp'; mv '{marker}.tmp' '{marker}'; exec sleep infinity; fi\nexec '{Path.Combine(Paths.Standins, "kind")}' \"$@\"\n");
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        Environment.SetEnvironmentVariable("PATH", slow + Path.PathSeparator + Environment.GetEnvironmentVariable("PATH"));
+        var path = Environment.GetEnvironmentVariable("PATH");
+        Environment.SetEnvironmentVariable("PATH", slow + Path.PathSeparator + path);
 
         using var ps = System.Management.Automation.PowerShell.Create(session.Runspace);
         ps.AddScript("New-KsctlCluster demo -Provider Local");
-        var clock = System.Diagnostics.Stopwatch.StartNew();
         var pending = ps.BeginInvoke();
-        while (!File.Exists(marker) && clock.Elapsed < TimeSpan.FromSeconds(30)) Thread.Sleep(50);
-        Assert.True(File.Exists(marker), "kind create never started");
-        ps.Stop();
-        Assert.Throws<PipelineStoppedException>(() => ps.EndInvoke(pending));
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"Stopping took until {clock.Elapsed.TotalSeconds:0} s");
+        // Wait for the event (kind create started), not for a time; an invocation that ended without getting there fails
+        // here with its errors. The budget only turns a hang into a failure.
+        Eventually.True(() => File.Exists(marker) || pending.IsCompleted, TimeSpan.FromMinutes(3), "kind create to start");
+        if (!File.Exists(marker))
+        {
+            // Only now read the streams: enumerating one of a running invocation waits for its end.
+            try { ps.EndInvoke(pending); } catch (RuntimeException) { }
+            Assert.Fail("kind create never started: " + string.Join("; ", ps.Streams.Error));
+        }
+        var kindPid = int.Parse(File.ReadAllText(marker).Trim());
 
+        // Ctrl+C. The stop is awaited with a budget: kind sleeps forever, so a stop that waited for it never returns.
+        var stop = Task.Run(ps.Stop);
+        if (!stop.Wait(TimeSpan.FromMinutes(2)))
+        {
+            // Unblock the pipeline ourselves so the failure is reported instead of hanging the run.
+            var invocation = ps.InvocationStateInfo.State;
+            try { using var kind = System.Diagnostics.Process.GetProcessById(kindPid); kind.Kill(); } catch (ArgumentException) { }
+            stop.Wait();
+            Assert.Fail($"Stop() did not return (invocation {invocation}, kind pid {kindPid}): kind was waited for, not killed. " + string.Join("; ", ps.Streams.Error));
+        }
+        Assert.Throws<PipelineStoppedException>(() => ps.EndInvoke(pending));
+        Assert.True(ProcessEnded(kindPid), $"kind (pid {kindPid}) still runs after Stop() returned");
+
+        // Stop() returns only once the operation has recorded its status and released its lock: read at once, no waiting.
+        var document = Assert.Single(session.StateFiles(), f => f.EndsWith("state.json"));
         dynamic cluster = session.RunClean("Get-KsctlCluster demo").Single();
-        Assert.Equal("CreationFailed", (string)cluster.Status);
+        Assert.True((string)cluster.Status == "CreationFailed", $"status {(string)cluster.Status} right after Stop(); the document: {File.ReadAllText(document)}");
         Assert.Contains("cancelled", string.Join(" ", (string[])cluster.LastErrors));
+        Assert.DoesNotContain(session.StateFiles(), f => Path.GetFileName(f) == "lock");
+
+        // ...and resumable: the same command, with a kind that works, completes the cluster.
+        Environment.SetEnvironmentVariable("PATH", path);
+        var resumed = session.RunClean("New-KsctlCluster demo -Provider Local");
+        Assert.Equal("Running", (string)((dynamic)resumed.Single()).Status);
+    }
+
+    /// <summary>True once the process is gone (a zombie not yet reaped counts as gone: it runs no more).</summary>
+    private static bool ProcessEnded(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return process.WaitForExit(TimeSpan.FromMinutes(1));
+        }
+        catch (ArgumentException) { return true; } // no such process
     }
 
     [Fact]

@@ -119,8 +119,7 @@ public sealed class PlanAndProgressTests
         using var ps = System.Management.Automation.PowerShell.Create(session.Runspace);
         ps.AddScript("$VerbosePreference = 'Continue'; $DebugPreference = 'Continue'; New-KsctlCluster demo -Provider Local");
         var pending = ps.BeginInvoke();
-        var attempts = 0;
-        while (!File.Exists(started) && !pending.IsCompleted && attempts++ < 600) pending.AsyncWaitHandle.WaitOne(50);
+        Eventually.True(() => File.Exists(started) || pending.IsCompleted, TimeSpan.FromMinutes(3), "kind create to start");
         Assert.True(File.Exists(started), "kind create never started");
         ps.Stop();
         Assert.Throws<PipelineStoppedException>(() => ps.EndInvoke(pending));

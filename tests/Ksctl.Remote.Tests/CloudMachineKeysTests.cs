@@ -1,3 +1,4 @@
+using Ksctl.Core.Diagnostics;
 using Ksctl.Core.Providers.CloudMachines;
 using Ksctl.Core.Remote;
 using Ksctl.Core.Remote.Keys;
@@ -103,8 +104,10 @@ public sealed class CloudMachineBootTests : IDisposable
 
         // Any other key is refused: the machine presents only the generated one.
         var wrong = SshKeyPair.CreateHostKey();
-        var ex = await Assert.ThrowsAnyAsync<Exception>(() => factory.ConnectAsync(machine with { HostKeyFingerprint = wrong.Fingerprint }));
-        Assert.Contains(wrong.Fingerprint, ex.Message);
+        var ex = await Assert.ThrowsAsync<HostKeyMismatchException>(() => factory.ConnectAsync(machine with { HostKeyFingerprint = wrong.Fingerprint }));
+        Assert.Equal("KsctlHostKeyMismatch", ex.ErrorId);
+        Assert.Equal(wrong.Fingerprint, ex.ExpectedFingerprint);
+        Assert.Equal(host.Fingerprint, ex.ActualFingerprint);
 
         Assert.True(pool.Release("demo-vm-cp-0"));
         Assert.Empty(pool.Booted);

@@ -74,7 +74,9 @@ public static class TestMachineHarness
     public static void Stop(string prefix, string subnet)
     {
         if (Environment.GetEnvironmentVariable("KSCTL_TESTMACHINES_KEEP") == "1") return;
-        Harness(prefix, subnet, TimeSpan.FromMinutes(2), ["stop"]);
+        // Loud, not swallowed: namespaces, veths or a bridge left behind collide with the next run on this host.
+        var (code, stdout, stderr) = Harness(prefix, subnet, TimeSpan.FromMinutes(2), ["stop"]);
+        if (code != 0) throw new InvalidOperationException($"ksctl-testmachines.sh stop failed ({code}); machines of prefix {prefix} may be left behind: {stderr.Trim()} {stdout.Trim()}");
     }
 
     /// <summary>A harness command that must succeed (stop-machine I, start-machine I, adopt, reset...); returns its output.</summary>

@@ -215,25 +215,30 @@ public sealed class ClusterManagerLocalTests : IDisposable
     [Fact]
     public async Task Cancelling_a_create_kills_kind_leaves_CreationFailed_and_a_rerun_completes()
     {
-        _env.Set("KIND_STANDIN_CREATE_DELAY", "60");
+        // kind create waits at a gate that stays shut: only a kill ends it. So the create returning at all, and no kind
+        // process of this test left running, prove kind was killed rather than waited for; no clock is involved.
+        var gate = _home.Combine("kind-may-finish");
+        _env.Set("KIND_STANDIN_CREATE_GATE", gate);
         using var manager = NewManager();
         using var cts = new CancellationTokenSource();
-        var clock = System.Diagnostics.Stopwatch.StartNew();
 
         var create = manager.CreateAsync(Spec(), OperationOptions.Default, cts.Token);
-        while (KindCalls("create cluster").Length == 0 && clock.Elapsed < TimeSpan.FromSeconds(20)) await Task.Delay(20);
+        await Eventually.TrueAsync(() => KindCalls("create cluster").Length > 0 || create.IsCompleted, "kind create to start");
         Assert.Single(KindCalls("create cluster"));
+        var kindProcesses = "KIND_STANDIN_LOG=" + _kindLog;
+        Assert.NotEmpty(Eventually.ProcessesWithEnvironment(kindProcesses)); // what the check below sees go away
         cts.Cancel(); // Ctrl+C while kind is busy
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => create);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"took {clock.Elapsed}: kind was waited for, not stopped");
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => create.WaitAsync(Eventually.Budget));
+        await Eventually.TrueAsync(() => Eventually.ProcessesWithEnvironment(kindProcesses).Count == 0, "the cancelled kind to be killed");
         var stopped = await manager.Store.ReadAsync(Samples.LocalId(), CancellationToken.None);
         Assert.Equal(ClusterStatus.CreationFailed, stopped!.Status);
         Assert.Contains(stopped.LastErrors, e => e.Contains("cancelled"));
+        File.WriteAllText(gate, ""); // a kind still alive would now finish; none is
         Assert.False(Directory.Exists(Path.Combine(_kindState, "clusters", "demo")), "the killed kind must not have finished");
         Assert.False(File.Exists(Path.Combine(StateRoot, "local", "managed", "demo LOCAL", "lock")), "the lock is released");
 
-        _env.Set("KIND_STANDIN_CREATE_DELAY", null);
+        _env.Set("KIND_STANDIN_CREATE_GATE", null);
         var state = await manager.CreateAsync(Spec(), OperationOptions.Default, CancellationToken.None);
         Assert.Equal(ClusterStatus.Running, state.Status);
         Assert.Equal(2, KindCalls("create cluster").Length);

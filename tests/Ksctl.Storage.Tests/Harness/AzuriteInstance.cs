@@ -145,8 +145,13 @@ public sealed class AzuriteInstance : IDisposable
         if (OperatingSystem.IsWindows() || !process.WaitForExit(10_000)) Kill();
         process.WaitForExit();
         // The port must be free again before a restart binds it.
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (PortAnswers(Port) && DateTime.UtcNow < deadline) Thread.Sleep(50);
+        // A busy host may take a while; one that never frees it fails here, not later as a confusing restart failure.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (PortAnswers(Port))
+        {
+            if (DateTime.UtcNow > deadline) throw new InvalidOperationException($"Azurite exited but port {Port} still answers after 60 s: another process holds it.");
+            Thread.Sleep(50);
+        }
     }
 
     /// <summary>Freezes it (SIGSTOP): connections are accepted by the kernel but never answered, like a black-holed network.</summary>
