@@ -319,6 +319,16 @@ public sealed partial class ClusterManager : IDisposable
         if (state.Id.Type != ClusterType.SelfManaged)
             throw new OperationNotAllowedException(state.Id.ToString(), "resize", $"{state.Status} ({state.Id.Type} clusters are resized by their cloud's node pool, not by Ksctl in this version)");
         if (workerCount < 0) throw new InvalidSpecException("WorkerCount", $"{workerCount} is negative; give the total number of workers wanted (0 or more).");
+        // A failed shrink may have drained workers (their Nodes deleted) that are still recorded: keeping them would
+        // report Running with workers out of the cluster, so the shrink is finished first.
+        if (state.Status is ClusterStatus.ConfiguringFailed or ClusterStatus.Configuring)
+        {
+            var drained = state.Nodes
+                .Where(n => n.Role == NodeRole.Worker && n.Index < workerCount && state.Steps.ContainsKey($"resize/drain:{n.Key}"))
+                .OrderBy(n => n.Index).ToList();
+            if (drained.Count > 0)
+                throw new InvalidSpecException("WorkerCount", $"{workerCount} keeps {string.Join(", ", drained.Select(n => n.Key))}, which the resize that failed already drained; finish it with -WorkerCount {drained[0].Index} or fewer, then resize up again.");
+        }
         return _providers.Get(state.Id.Provider).Prepare(state.Spec with { WorkerCount = workerCount });
     }
 

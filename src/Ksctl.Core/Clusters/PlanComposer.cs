@@ -73,13 +73,18 @@ internal sealed class PlanComposer(ProviderRegistry providers, KsctlServices ser
         var target = resized.WorkerCount!.Value;
         var topology = SelfManagedTopology.From(resized);
         var steps = new List<PlanStep>();
-        if (target > current.Count)
+        // A worker is in the state from its machine step on, before it has joined; the stored spec's count changes
+        // only when a resize succeeds. So after a failed grow the state holds workers that never joined: a re-run
+        // joins every worker above the last completed count (finished steps are skipped when it resumes), and
+        // removes every recorded worker above the new count, joined or not, so none is left behind.
+        var joined = Math.Min(state.Spec.WorkerCount ?? current.Count, current.Count);
+        if (target > joined)
         {
-            var added = topology.Workers.Where(w => w.Index >= current.Count).ToList();
+            var added = topology.Workers.Where(w => w.Index >= joined).ToList();
             steps.AddRange(WithPrerequisites(machines.MachineSteps(resized, topology, access), added.Select(w => w.MachineStep)));
             steps.AddRange(distribution.JoinWorkerSteps(resized, added, access));
         }
-        else if (target < current.Count)
+        if (current.Any(w => w.Index >= target))
         {
             var removed = current.Where(w => w.Index >= target).ToList();
             var drains = distribution.RemoveNodeSteps(state, removed, access);
