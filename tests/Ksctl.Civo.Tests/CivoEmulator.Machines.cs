@@ -44,6 +44,8 @@ public sealed partial class CivoEmulator
         public string Status { get; set; } = "BUILDING";
         public string? PublicIp { get; set; }
         public string? PrivateIp { get; set; }
+        /// <summary>The address (A.B.C.D/NN) Civo took for it from its network at creation; reported once ACTIVE.</summary>
+        public string? AllocatedPrivateCidr { get; init; }
         public int Polls { get; set; }
     }
 
@@ -148,13 +150,19 @@ public sealed partial class CivoEmulator
                 return Fail(404, "database_disk_image_not_found", "The requested disk image could not be found");
             var sshKey = Str(body, "ssh_key_id");
             if (sshKey is null || !_sshKeys.ContainsKey(sshKey)) return Fail(404, "database_ssh_key_not_found", "The requested SSH key could not be found");
-            var instance = new Instance
+            Instance instance;
+            lock (_addressGate)
             {
-                Id = NewId(), Hostname = hostname, Region = region, Size = size, NetworkId = network, FirewallId = firewall, TemplateId = template,
-                SshKeyId = sshKey, InitialUser = Str(body, "initial_user") ?? "civo", Script = Str(body, "script") ?? "",
-                Tags = (Str(body, "tags") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries),
-            };
-            _instances[instance.Id] = instance;
+                var privateCidr = NextPrivateCidr(NetworkOf(network, region)!);
+                if (privateCidr is null) return Fail(403, "network_ip_exhausted", "The network has no free IP address left");
+                instance = new Instance
+                {
+                    Id = NewId(), Hostname = hostname, Region = region, Size = size, NetworkId = network, FirewallId = firewall, TemplateId = template,
+                    SshKeyId = sshKey, InitialUser = Str(body, "initial_user") ?? "civo", Script = Str(body, "script") ?? "",
+                    Tags = (Str(body, "tags") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries), AllocatedPrivateCidr = privateCidr,
+                };
+                _instances[instance.Id] = instance;
+            }
             if (!HoldInstances) _boots.Add(Task.Run(() => BootAsync(instance)));
             if (NextInstanceAppliesThenFails)
             {
@@ -170,6 +178,30 @@ public sealed partial class CivoEmulator
             return Results.Json(new { result = "success" });
         });
     }
+
+    private readonly object _addressGate = new();
+
+    /// <summary>
+    /// The lowest free host address of <paramref name="network"/> (its first address is the network's, the next the
+    /// gateway's, the last the broadcast), held until the instance is gone, as Civo hands out private addresses.
+    /// </summary>
+    private string? NextPrivateCidr(Network network)
+    {
+        var net = System.Net.IPNetwork.Parse(network.Cidr);
+        var taken = _instances.Values.Where(i => i.NetworkId == network.Id)
+            .Select(i => i.AllocatedPrivateCidr?.Split('/')[0] ?? i.PrivateIp).ToHashSet();
+        var first = AddressValue(net.BaseAddress);
+        var size = 1u << (32 - net.PrefixLength);
+        for (var offset = 2u; offset < size - 1; offset++)
+        {
+            var address = new System.Net.IPAddress(System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(first + offset)).ToString();
+            if (!taken.Contains(address)) return $"{address}/{net.PrefixLength}";
+        }
+        return null;
+    }
+
+    private static uint AddressValue(System.Net.IPAddress address) =>
+        System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(address.GetAddressBytes());
 
     private static IResult InstanceNotFound() => Fail(404, "database_instance_not_found", "The requested instance could not be found");
 
@@ -192,7 +224,7 @@ public sealed partial class CivoEmulator
             if (FailBoot.Contains(instance.Hostname)) throw new InvalidOperationException("the hypervisor could not start the instance");
             var (publicIp, privateIp) = BootMachine is { } boot
                 ? await boot(instance, _stopping.Token)
-                : ($"74.220.3.{Interlocked.Increment(ref _ipCounter)}", $"192.168.1.{_ipCounter}");
+                : ($"74.220.3.{Interlocked.Increment(ref _ipCounter)}", instance.AllocatedPrivateCidr!.Split('/')[0]);
             lock (instance)
             {
                 if (instance.Status != "BUILDING") return;

@@ -32,6 +32,16 @@ public sealed partial class CivoEmulator
         public List<JsonObject> Rules { get; } = new();
     }
 
+    /// <summary>A rule was added to a firewall (instances using it re-apply their rules).</summary>
+    public Action<Firewall>? RulesChanged { get; set; }
+
+    /// <summary>A copy of firewall <paramref name="firewallId"/>'s rules as recorded (none if it is gone).</summary>
+    public IReadOnlyList<JsonObject> RulesOf(string firewallId)
+    {
+        if (!_firewalls.TryGetValue(firewallId, out var f)) return [];
+        lock (f.Rules) return f.Rules.Select(r => (JsonObject)r.DeepClone()).ToList();
+    }
+
     public IReadOnlyList<Network> Networks => _networks.Values.OrderBy(n => n.Label).ToList();
     public IReadOnlyList<Firewall> Firewalls => _firewalls.Values.OrderBy(f => f.Name).ToList();
     public IReadOnlyList<SshKey> SshKeys => _sshKeys.Values.OrderBy(k => k.Name).ToList();
@@ -153,6 +163,7 @@ public sealed partial class CivoEmulator
             var rule = RuleJson(id, NewId(), Str(body, "protocol") ?? "tcp", Str(body, "start_port") ?? "", Str(body, "end_port") ?? "", cidr,
                 Str(body, "direction") ?? "ingress", Str(body, "action") ?? "allow", Str(body, "label") ?? "");
             lock (f.Rules) f.Rules.Add(rule);
+            RulesChanged?.Invoke(f);
             return Results.Json(rule.DeepClone());
         });
 

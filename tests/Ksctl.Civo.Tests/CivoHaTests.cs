@@ -105,7 +105,15 @@ public sealed class CivoHaTests(CivoMachinesFixture machines, Xunit.Abstractions
             Assert.Equal(node.HostKey, mismatch.ActualFingerprint);
             Assert.Equal(machines.Pool.Booted[instance.Id].Address, node.PublicIP);
             Assert.Equal("root", node.SshUser);
+            // The private address is the network's, not the public one, and it is the one the machine really has on eth1.
+            Assert.NotEqual(node.PublicIP, node.PrivateIP);
+            Assert.True(TestMachineFirewall.InPrefix(node.PrivateIP!, network.Cidr), node.PrivateIP);
+            Assert.Equal(machines.Pool.Booted[instance.Id].PrivateAddress, node.PrivateIP);
+            Assert.Equal(node.PrivateIP, (await RunOnAsync(state, node.Key!, "ip -4 -o addr show dev eth1 | awk '{print $4}' | cut -d/ -f1")).Trim());
         }
+        // Civo hands out the lowest free addresses of the network (after its gateway): eight instances, eight in a row.
+        var first = System.Net.IPNetwork.Parse(network.Cidr).BaseAddress.GetAddressBytes();
+        Assert.Equal(Enumerable.Range(2, 8).Select(n => $"{first[0]}.{first[1]}.{first[2]}.{n}").Order(), state.Nodes.Select(n => n.PrivateIP!).Order());
         // Only Ksctl's rules (Civo's open-everything defaults were turned off); etcd is reachable from the private network only.
         var rules = (string Fw) => _civo.Firewalls.Single(f => f.Name == Fw).Rules.Select(r => r["label"]!.GetValue<string>()).Order().ToArray();
         Assert.Equal(["egress-tcp", "egress-udp", "kube-api", "ssh"], rules("ha-lon1-fw-lb"));
@@ -116,11 +124,20 @@ public sealed class CivoHaTests(CivoMachinesFixture machines, Xunit.Abstractions
 
         var lb = state.Nodes.Single(n => n.Key == "lb").PublicIP;
         Assert.Equal($"https://{lb}:6443", state.Endpoint);
+        // The firewalls are enforced on the machines: etcd is closed to anything outside the network (this process is on
+        // the public side: the SYN is dropped and counted), the API through HAProxy is open to it.
+        var db = state.Nodes.First(n => n.Role == NodeRole.Datastore);
+        var droppedBefore = machines.Pool.Dropped(db.ResourceId!);
+        Assert.Equal(124, ConnectFromHost(db.PublicIP!, 2379));
+        Assert.True(machines.Pool.Dropped(db.ResourceId!) > droppedBefore);
+        Assert.Equal(0, ConnectFromHost(lb!, 6443));
         const string context = "ha-LON1-selfmanaged-civo-ksctl";
         Assert.Equal(context, state.ContextName);
         Assert.Contains($"server: https://{lb}:6443", state.Secrets[ClusterState.KubeconfigSecret]);
         Assert.Contains("--datastore-endpoint=https://", await RunOnAsync(state, "cp-0", "cat /var/lib/rancher/k3s/server/standin-args"));
-        Assert.Contains($"--server=https://{lb}:6443", await RunOnAsync(state, "wp-0", "cat /var/lib/rancher/k3s/agent/standin-args"));
+        // Workers join through the load balancer's private address (inside the network), not its public one.
+        var lbPrivate = state.Nodes.Single(n => n.Key == "lb").PrivateIP;
+        Assert.Contains($"--server=https://{lbPrivate}:6443", await RunOnAsync(state, "wp-0", "cat /var/lib/rancher/k3s/agent/standin-args"));
         // The late machine was waited for, never trusted with the image's key: it now presents the injected one (pinned connect).
         Assert.Contains(events.All, e => e.Message.Contains("ha-vm-db-1 does not present its pinned host key", StringComparison.Ordinal));
         Assert.Contains("etcd", await RunOnAsync(state, "db-1", "ls /usr/local/bin"));
@@ -138,7 +155,7 @@ public sealed class CivoHaTests(CivoMachinesFixture machines, Xunit.Abstractions
         var added = Assert.Single(_civo.Instances, i => i.Hostname == "ha-vm-wp-1");
         Assert.Equal(CivoEmulator.ImageId("LON1", "ubuntu-noble"), added.TemplateId);
         Assert.Equal(added.Id, state.Nodes.Single(n => n.Key == "wp-1").ResourceId);
-        Assert.Contains($"--server=https://{lb}:6443", await RunOnAsync(state, "wp-1", "cat /var/lib/rancher/k3s/agent/standin-args"));
+        Assert.Contains($"--server=https://{lbPrivate}:6443", await RunOnAsync(state, "wp-1", "cat /var/lib/rancher/k3s/agent/standin-args"));
         Assert.Single(_civo.Networks);
         Assert.Equal(4, _civo.Firewalls.Count);
         state = await manager.ResizeAsync(Id("ha"), 1, Options, CancellationToken.None);
@@ -180,7 +197,7 @@ public sealed class CivoHaTests(CivoMachinesFixture machines, Xunit.Abstractions
         Assert.Equal("Kubeadm", state.Distribution);
         var lb = state.Nodes.Single(n => n.Key == "lb").PublicIP;
         Assert.Contains($"server: https://{lb}:6443", state.Secrets[ClusterState.KubeconfigSecret]);
-        Assert.Equal($"join {lb}:6443 control-plane=true", (await RunOnAsync(state, "cp-2", "cat /var/lib/kubeadm-standin/joined")).Trim());
+        Assert.Equal($"join {state.Nodes.Single(n => n.Key == "lb").PrivateIP}:6443 control-plane=true", (await RunOnAsync(state, "cp-2", "cat /var/lib/kubeadm-standin/joined")).Trim());
         Assert.Equal(7, _civo.Instances.Count);
         Assert.Equal(7, _civo.Instances.Select(i => i.Hostname).Distinct().Count());
         Assert.Single(_civo.Networks);
@@ -320,6 +337,10 @@ public sealed class CivoHaTests(CivoMachinesFixture machines, Xunit.Abstractions
         await using var shell = await ConnectAsync(state, key, state.Nodes.Single(n => n.Key == key).HostKey!);
         return (await shell.RunAsync(new RemoteScript("test:probe", script))).StandardOutput;
     }
+
+    /// <summary>0 when a TCP connection from this process opens, 124 when it hangs (a dropped SYN) for 5 seconds.</summary>
+    private static int ConnectFromHost(string address, int port) =>
+        TestMachineHarness.Run("timeout", TimeSpan.FromMinutes(1), "5", "bash", "-c", $"exec 3<>/dev/tcp/{address}/{port}").ExitCode;
 
     /// <summary>What the provider connects with: the login key from state, pinned to <paramref name="hostKey"/>.</summary>
     private static Task<IRemoteShell> ConnectAsync(ClusterState state, string key, string hostKey)

@@ -11,7 +11,9 @@ namespace Ksctl.Civo.Tests;
 /// Nine real SSH machines (network + mount namespaces, prefix ksc, 10.251.203.0/24) that play Civo instances: the
 /// emulator boots an instance on a free one with the instance's script (its sshd then presents only the host key
 /// Ksctl generated) and resets it when the instance is deleted. Each booted machine gets the stand-ins for what the
-/// namespaces lack (systemd, containerd), like an Ubuntu image has them.
+/// namespaces lack (systemd, containerd), like an Ubuntu image has them. Each booted machine's eth1 holds the private
+/// address the emulator allocated from the instance's network, and its Civo firewall's inbound rules are enforced
+/// (<see cref="CivoFirewallTranslation"/>).
 /// </summary>
 public sealed class CivoMachinesFixture : IAsyncLifetime
 {
@@ -42,12 +44,25 @@ public sealed class CivoMachinesFixture : IAsyncLifetime
             var late = LateFirstBoot.Contains(instance.Hostname);
             // Like Civo: sshd first runs with a key the image made; the instance's script installs Ksctl's key later.
             var firstScript = late ? WithOtherHostKey(instance.Script) : instance.Script;
+            // Like Civo: eth1 holds the private address the network gave the instance, and its firewall's inbound rules
+            // are enforced before anything (Ksctl's first SSH included) reaches it.
             using (await _gate.EnterAsync("boot"))
-                machine = await Task.Run(() => Pool.Boot(instance.Id, firstScript), ct);
+                machine = await Task.Run(() =>
+                {
+                    var booted = Pool.Boot(instance.Id, firstScript, privateCidr: instance.AllocatedPrivateCidr);
+                    Pool.Firewall(instance.Id, CivoFirewallTranslation.Inbound(civo.RulesOf(instance.FirewallId)));
+                    return booted;
+                }, ct);
             await TestMachineHarness.ProvisionStandInsAsync([machine]);
             await PrepareSshServiceAsync(machine, ct);
             if (late) _lateScripts.Add(RunScriptLateAsync(machine, instance.Script, SshdLogLength(machine), ct));
-            return (machine.Address, machine.Address);
+            return (machine.Address, machine.PrivateAddress);
+        };
+        // A rule added later reaches the machines already using that firewall (Civo applies rule changes live).
+        civo.RulesChanged = firewall =>
+        {
+            foreach (var instance in civo.Instances.Where(i => i.FirewallId == firewall.Id && Pool.Booted.ContainsKey(i.Id)))
+                Pool.Firewall(instance.Id, CivoFirewallTranslation.Inbound(civo.RulesOf(firewall.Id)));
         };
         civo.ReleaseMachine = async instance =>
         {
