@@ -5,9 +5,13 @@ using Microsoft.AspNetCore.Http;
 namespace Ksctl.Azure.Tests;
 
 /// <summary>
-/// The emulator's Entra token endpoint: the client-credentials grant of the Microsoft identity platform v2.0
-/// (learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow), with Entra's error shape
-/// (error, error_description with the AADSTS code, error_codes) for an unknown client or a wrong secret.
+/// The emulator's Entra token endpoint. Upstream sources of its rules:
+/// - the request (POST form: grant_type=client_credentials, client_id, client_secret, scope) and the answer
+///   (token_type, expires_in, access_token): the client-credentials grant of the Microsoft identity platform v2.0,
+///   learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow;
+/// - the refusals (400/401 with error, error_description carrying the AADSTS code, error_codes): the same page's
+///   "Error response" section and the AADSTS list, learn.microsoft.com/entra/identity-platform/reference-error-codes
+///   (AADSTS700016 unknown application in the tenant, AADSTS7000215 invalid client secret).
 /// </summary>
 public sealed partial class ArmEmulator
 {
