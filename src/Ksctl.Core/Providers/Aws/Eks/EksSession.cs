@@ -1,0 +1,24 @@
+using Amazon.EC2;
+
+namespace Ksctl.Core.Providers.Aws.Eks;
+
+/// <summary>The clients of one operation on one EKS cluster, signed with the operation's credentials.</summary>
+internal sealed class EksSession(IamClient iam, EksClient eks, IAmazonEC2 ec2, Func<CancellationToken, Task<string>> callerArn) : IDisposable
+{
+    public IamClient Iam { get; } = iam;
+    public EksClient Eks { get; } = eks;
+    public IAmazonEC2 Ec2 { get; } = ec2;
+
+    /// <summary>The ARN STS GetCallerIdentity returns for the credentials (the principal made cluster admin).</summary>
+    public Func<CancellationToken, Task<string>> CallerArn { get; } = callerArn;
+
+    public void Dispose()
+    {
+        Iam.Dispose();
+        Eks.Dispose();
+        Ec2.Dispose();
+    }
+}
+
+/// <summary>Opens a session for a running step (the provider resolves credentials and endpoints once per operation).</summary>
+internal delegate Task<EksSession> EksSessionSource(Engine.StepContext ctx, CancellationToken ct);
