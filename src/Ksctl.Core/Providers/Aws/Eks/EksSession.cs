@@ -2,8 +2,8 @@ using Amazon.EC2;
 
 namespace Ksctl.Core.Providers.Aws.Eks;
 
-/// <summary>The clients of one operation on one EKS cluster, signed with the operation's credentials.</summary>
-internal sealed class EksSession(IamClient iam, EksClient eks, IAmazonEC2 ec2, Func<CancellationToken, Task<string>> callerArn) : IDisposable
+/// <summary>The clients of one step on one EKS cluster, signed with the operation's credentials; <c>owner</c> holds the SDK clients.</summary>
+internal sealed class EksSession(IamClient iam, EksClient eks, IAmazonEC2 ec2, Func<CancellationToken, Task<string>> callerArn, IDisposable owner) : IDisposable
 {
     public IamClient Iam { get; } = iam;
     public EksClient Eks { get; } = eks;
@@ -16,7 +16,7 @@ internal sealed class EksSession(IamClient iam, EksClient eks, IAmazonEC2 ec2, F
     {
         Iam.Dispose();
         Eks.Dispose();
-        Ec2.Dispose();
+        owner.Dispose(); // the SDK clients (EC2, STS) of the operation
     }
 }
 

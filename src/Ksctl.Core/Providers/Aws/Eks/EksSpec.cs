@@ -12,16 +12,15 @@ namespace Ksctl.Core.Providers.Aws.Eks;
 /// </summary>
 internal static partial class EksSpec
 {
-    public const int DefaultNodeCount = 2;
     public const string DefaultNodeSize = "t3.medium";
     public const int MaxNodes = 450;
 
-    public static ClusterSpec Prepare(ClusterSpec spec)
+    public static ClusterSpec Prepare(ClusterSpec spec, int defaultNodeCount)
     {
         if (spec.WorkerCount is not null || spec.ControlPlaneCount is not null || spec.EtcdCount is not null || spec.Distribution is not null)
             throw new InvalidSpecException(spec.WorkerCount is not null ? "WorkerCount" : spec.ControlPlaneCount is not null ? "ControlPlaneCount" : spec.EtcdCount is not null ? "EtcdCount" : "Distribution",
                 "applies to self-managed clusters only; a managed EKS cluster takes -NodeCount and -NodeSize.");
-        var count = spec.NodeCount ?? DefaultNodeCount;
+        var count = spec.NodeCount ?? defaultNodeCount;
         if (count < 1 || count > MaxNodes)
             throw new InvalidSpecException("NodeCount", $"{count} is outside 1-{MaxNodes} (an EKS managed node group holds at most {MaxNodes} nodes).");
         var size = spec.NodeSize ?? DefaultNodeSize;
