@@ -29,8 +29,8 @@ public sealed class CompletionTests
         Assert.Contains("LOCAL", Complete(session, "New-KsctlCluster demo -Region lo"));
         Assert.Contains("westeurope", Complete(session, "New-KsctlCluster demo -Provider Azure -Region "));
         Assert.Contains("Standard_F4s", Complete(session, "New-KsctlCluster demo -Provider Azure -NodeSize Standard_F"));
-        // Providers not in this build offer nothing, and nothing throws.
-        Assert.Empty(Complete(session, "New-KsctlCluster demo -Provider Aws -Region "));
+        Assert.Contains("eu-west-1", Complete(session, "New-KsctlCluster demo -Provider Aws -Region "));
+        // Nothing throws where a provider offers no list.
         Assert.Empty(Complete(session, "New-KsctlCluster demo -Provider Local -NodeSize "));
     }
 

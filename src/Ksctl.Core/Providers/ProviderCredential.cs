@@ -17,6 +17,8 @@ public sealed class ProviderCredential
     public string? TenantId { get; init; }
     /// <summary>Azure: the subscription to create resources in.</summary>
     public string? SubscriptionId { get; init; }
+    /// <summary>Aws: a profile of the shared config/credentials files to sign in with (-ProfileName), instead of an access key.</summary>
+    public string? ProfileName { get; init; }
 
-    public override string ToString() => HasSecret ? $"credential for {UserName}" : "tenant/subscription choice";
+    public override string ToString() => HasSecret ? $"credential for {UserName}" : ProfileName is not null ? $"profile {ProfileName}" : "tenant/subscription choice";
 }

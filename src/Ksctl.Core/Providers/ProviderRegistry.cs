@@ -43,6 +43,8 @@ internal sealed class ProviderRegistry
         if (credential is null) return p;
         if (!p.Descriptor.HasTenantsAndSubscriptions && credential.TenantId is not null)
             throw new InvalidSpecException("TenantId", $"applies to Azure only; the {provider} provider has no tenants.");
+        if (provider != CloudProvider.Aws && credential.ProfileName is not null)
+            throw new InvalidSpecException("ProfileName", $"applies to Aws only; the {provider} provider has no AWS profiles.");
         if (!p.Descriptor.HasTenantsAndSubscriptions && credential.SubscriptionId is not null)
             throw new InvalidSpecException("SubscriptionId", $"applies to Azure only; the {provider} provider has no subscriptions.");
         return _withCredential.TryGetValue(provider, out var bind)
@@ -53,9 +55,12 @@ internal sealed class ProviderRegistry
     /// <param name="services">What providers are built with.</param>
     /// <param name="stored">The provider's stored credential (Set-KsctlCredential), asked for lazily.</param>
     /// <param name="azure">Where Azure Resource Manager and Entra ID are (tests point them at the ARM emulator).</param>
+    /// <param name="aws">Where the AWS services are (tests point them at the AWS emulator).</param>
     public static ProviderRegistry CreateDefault(KsctlServices services, Func<CloudProvider, CancellationToken, Task<Storage.Credentials.StoredCredential?>>? stored = null,
-        Azure.AzureEndpoints? azure = null)
+        Azure.AzureEndpoints? azure = null, Aws.AwsEndpoints? aws = null)
     {
+        Func<CancellationToken, Task<Storage.Credentials.StoredCredential?>>? awsStored = stored is null ? null : ct => stored(CloudProvider.Aws, ct);
+        var awsEndpoints = aws ?? Aws.AwsEndpoints.Public;
         Func<CancellationToken, Task<string?>>? civoKey = stored is null ? null : async ct => (await stored(CloudProvider.Civo, ct).ConfigureAwait(false))?.Secret;
         Func<CancellationToken, Task<Storage.Credentials.StoredCredential?>>? azureStored = stored is null ? null : ct => stored(CloudProvider.Azure, ct);
         var endpoints = azure ?? Azure.AzureEndpoints.PublicCloud;
@@ -65,6 +70,8 @@ internal sealed class ProviderRegistry
             .Register(new Civo.CivoProvider(services) { StoredToken = civoKey },
                 credential => new Civo.CivoProvider(services) { StoredToken = civoKey, ExplicitToken = credential.Secret })
             .Register(new Azure.AzureProvider(services, endpoints) { StoredCredential = azureStored },
-                credential => new Azure.AzureProvider(services, endpoints) { StoredCredential = azureStored, ExplicitCredential = credential });
+                credential => new Azure.AzureProvider(services, endpoints) { StoredCredential = azureStored, ExplicitCredential = credential })
+            .Register(new Aws.AwsProvider(services, awsEndpoints) { StoredCredential = awsStored },
+                credential => new Aws.AwsProvider(services, awsEndpoints) { StoredCredential = awsStored, ExplicitCredential = credential });
     }
 }
