@@ -15,10 +15,11 @@ internal sealed class AwsSignedClient : IDisposable
 {
     private readonly HttpClient _http;
     private readonly ILogger _logger;
+    private readonly EksTimings _timings;
     private readonly Func<HttpResponseMessage, string, (string? Code, string? Message)> _parseError;
 
     public AwsSignedClient(string service, string signingRegion, Uri endpoint, AWSCredentials credentials, HttpMessageHandler? inner,
-        ILogger logger, Func<HttpResponseMessage, string, (string? Code, string? Message)> parseError)
+        EksTimings timings, ILogger logger, Func<HttpResponseMessage, string, (string? Code, string? Message)> parseError)
     {
         Service = service;
         Endpoint = endpoint;
@@ -33,6 +34,7 @@ internal sealed class AwsSignedClient : IDisposable
         {
             Timeout = TimeSpan.FromSeconds(100),
         };
+        _timings = timings;
         _logger = logger;
         _parseError = parseError;
     }
@@ -43,7 +45,7 @@ internal sealed class AwsSignedClient : IDisposable
     /// <summary>Sends the request built by <paramref name="build"/> (fresh per attempt) and returns the body of a 2xx answer.</summary>
     public async Task<string> SendAsync(string operation, Func<HttpRequestMessage> build, CancellationToken ct)
     {
-        var timings = EksTimings.Current;
+        var timings = _timings;
         for (var attempt = 1; ; attempt++)
         {
             using var request = build();

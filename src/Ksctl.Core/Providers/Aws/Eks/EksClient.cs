@@ -25,8 +25,8 @@ internal sealed class EksClient : IDisposable
 {
     private readonly AwsSignedClient _client;
 
-    public EksClient(EksEndpoints endpoints, string region, AWSCredentials credentials, ILogger logger) =>
-        _client = new AwsSignedClient("eks", region, endpoints.Eks(region), credentials, endpoints.Handler?.Invoke(), logger, ParseError);
+    public EksClient(EksEndpoints endpoints, string region, AWSCredentials credentials, EksTimings timings, ILogger logger) =>
+        _client = new AwsSignedClient("eks", region, endpoints.Eks(region), credentials, endpoints.Handler?.Invoke(), timings, logger, ParseError);
 
     public async Task<EksCluster> CreateClusterAsync(JsonObject body, CancellationToken ct) =>
         ReadCluster((await SendAsync("CreateCluster", HttpMethod.Post, "clusters", body, ct).ConfigureAwait(false))["cluster"]);

@@ -22,7 +22,7 @@ internal static class EksControlPlane
         new(ClusterKey, (ctx, ct) => CreateAsync(ctx, session, spec, ct))
         {
             DependsOn = [EksRoles.ClusterKey, EksNetwork.StepName],
-            Description = $"create EKS cluster '{spec.Id.Name}' in {spec.Id.Region} (Kubernetes {spec.KubernetesVersion ?? "default of EKS"}, public endpoint, access entries) and wait until ACTIVE (up to {EksTimings.Current.ClusterActive.TotalMinutes:0} minutes)",
+            Description = $"create EKS cluster '{spec.Id.Name}' in {spec.Id.Region} (Kubernetes {spec.KubernetesVersion ?? "default of EKS"}, public endpoint, access entries) and wait until ACTIVE (up to {EksTimings.Default.ClusterActive.TotalMinutes:0} minutes)",
             Resources = [$"EKS cluster {EksNames.Cluster(spec.Id)} ({spec.Id.Region})"],
         };
 
@@ -74,7 +74,7 @@ internal static class EksControlPlane
             ctx.Logger.LogInformation("Creating EKS cluster {Name} in {Region}; EKS takes about 10 minutes.", name, id.Region);
             try
             {
-                cluster = await EksWait.RetryAsync($"creating EKS cluster {name}", EksTimings.Current.RolePropagation, ctx.Logger,
+                cluster = await EksWait.RetryAsync(s.Timings, $"creating EKS cluster {name}", s.Timings.RolePropagation, ctx.Logger,
                     c => s.Eks.CreateClusterAsync((JsonObject)body.DeepClone(), c), IsRoleNotReady, ct).ConfigureAwait(false);
             }
             catch (AwsApiException e) when (e.Code == "ResourceInUseException")
@@ -85,7 +85,7 @@ internal static class EksControlPlane
         EnsureOurs(id, cluster.Name, cluster.Tags, "EKS cluster");
         if (cluster.Arn is not null) ctx.Mutate(st => st.Resources[ClusterKey] = cluster.Arn);
         EksCluster? active = null;
-        await EksWait.UntilAsync($"EKS cluster {name} to become ACTIVE", EksTimings.Current.ClusterActive, ctx.Logger, async c =>
+        await EksWait.UntilAsync(s.Timings, $"EKS cluster {name} to become ACTIVE", s.Timings.ClusterActive, ctx.Logger, async c =>
         {
             active = await s.Eks.DescribeClusterAsync(name, c).ConfigureAwait(false)
                 ?? throw new KsctlException("KsctlCreationFailed", KsctlErrorCategory.InvalidResult, $"EKS cluster {name} disappeared while it was being created.", name);
@@ -163,7 +163,7 @@ internal static class EksControlPlane
                 try
                 {
                     // ResourceInUseException: a node group is still attached (or an update runs); it goes first.
-                    await EksWait.RetryAsync($"deleting EKS cluster {name}", EksTimings.Current.NodegroupGone, ctx.Logger, async c =>
+                    await EksWait.RetryAsync(s.Timings, $"deleting EKS cluster {name}", s.Timings.NodegroupGone, ctx.Logger, async c =>
                     {
                         await s.Eks.DeleteClusterAsync(name, c).ConfigureAwait(false);
                         return true;
@@ -171,7 +171,7 @@ internal static class EksControlPlane
                 }
                 catch (AwsApiException e) when (e.Code == "ResourceNotFoundException") { }
             }
-            await EksWait.UntilAsync($"EKS cluster {name} to be deleted", EksTimings.Current.ClusterGone, ctx.Logger, async c =>
+            await EksWait.UntilAsync(s.Timings, $"EKS cluster {name} to be deleted", s.Timings.ClusterGone, ctx.Logger, async c =>
             {
                 var now = await s.Eks.DescribeClusterAsync(name, c).ConfigureAwait(false);
                 return (now is null, now?.Status ?? "gone");

@@ -8,6 +8,13 @@ namespace Ksctl.Core.Providers.Aws.Eks;
 /// </summary>
 internal sealed record EksEndpoints(Uri Iam, Func<string, Uri> Eks, Func<string, Uri> Sts)
 {
+    /// <summary>The provider's endpoints (the public ones, or every service at the emulator in tests) for <paramref name="region"/>.</summary>
+    public static EksEndpoints From(AwsEndpoints endpoints, string region) =>
+        new(endpoints.For(AwsEndpoints.Iam, region), r => endpoints.For(AwsEndpoints.Eks, r), r => endpoints.For(AwsEndpoints.Sts, r))
+        {
+            IamSigningRegion = AwsEndpoints.SigningRegion(AwsEndpoints.Iam, region),
+        };
+
     public static readonly EksEndpoints Public = new(
         new Uri("https://iam.amazonaws.com/"),
         region => new Uri($"https://eks.{region}.amazonaws.com/"),
@@ -16,6 +23,6 @@ internal sealed record EksEndpoints(Uri Iam, Func<string, Uri> Eks, Func<string,
     /// <summary>The innermost handler (null: the default sockets handler). Tests trust the emulator's certificate here.</summary>
     public Func<HttpMessageHandler>? Handler { get; init; }
 
-    /// <summary>IAM is a global service: requests are signed for us-east-1 in the aws partition.</summary>
-    public const string IamSigningRegion = "us-east-1";
+    /// <summary>IAM is a global service: requests are signed for us-east-1 in the aws partition (cn-north-1 in China).</summary>
+    public string IamSigningRegion { get; init; } = "us-east-1";
 }

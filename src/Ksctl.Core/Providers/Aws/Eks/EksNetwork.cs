@@ -145,7 +145,7 @@ internal static class EksNetwork
         using var s = await session(ctx, ct).ConfigureAwait(false);
         var ec2 = s.Ec2;
         var vpc = (await ec2.DescribeVpcsAsync(new DescribeVpcsRequest { Filters = Ours(id, EksNames.Vpc(id)) }, ct).ConfigureAwait(false)).Vpcs?.FirstOrDefault();
-        var limit = EksTimings.Current.NetworkInUse;
+        var limit = s.Timings.NetworkInUse;
         if (vpc is not null)
         {
             var subnets = (await ec2.DescribeSubnetsAsync(new DescribeSubnetsRequest
@@ -153,20 +153,20 @@ internal static class EksNetwork
                 Filters = [new Filter("vpc-id", [vpc.VpcId]), new Filter("tag:" + EksNames.TagCluster, [id.Name])],
             }, ct).ConfigureAwait(false)).Subnets ?? [];
             foreach (var subnet in subnets)
-                await Ec2RetryAsync(ctx, $"deleting subnet {subnet.SubnetId}", limit, c => ec2.DeleteSubnetAsync(new DeleteSubnetRequest { SubnetId = subnet.SubnetId }, c), ct).ConfigureAwait(false);
+                await Ec2RetryAsync(s.Timings, ctx, $"deleting subnet {subnet.SubnetId}", limit, c => ec2.DeleteSubnetAsync(new DeleteSubnetRequest { SubnetId = subnet.SubnetId }, c), ct).ConfigureAwait(false);
         }
         foreach (var rtb in (await ec2.DescribeRouteTablesAsync(new DescribeRouteTablesRequest { Filters = Ours(id, EksNames.RouteTable(id)) }, ct).ConfigureAwait(false)).RouteTables ?? [])
-            await Ec2RetryAsync(ctx, $"deleting route table {rtb.RouteTableId}", limit, c => ec2.DeleteRouteTableAsync(new DeleteRouteTableRequest { RouteTableId = rtb.RouteTableId }, c), ct).ConfigureAwait(false);
+            await Ec2RetryAsync(s.Timings, ctx, $"deleting route table {rtb.RouteTableId}", limit, c => ec2.DeleteRouteTableAsync(new DeleteRouteTableRequest { RouteTableId = rtb.RouteTableId }, c), ct).ConfigureAwait(false);
         foreach (var igw in (await ec2.DescribeInternetGatewaysAsync(new DescribeInternetGatewaysRequest { Filters = Ours(id, EksNames.Gateway(id)) }, ct).ConfigureAwait(false)).InternetGateways ?? [])
         {
             foreach (var a in igw.Attachments ?? [])
-                await Ec2RetryAsync(ctx, $"detaching internet gateway {igw.InternetGatewayId}", limit,
+                await Ec2RetryAsync(s.Timings, ctx, $"detaching internet gateway {igw.InternetGatewayId}", limit,
                     c => ec2.DetachInternetGatewayAsync(new DetachInternetGatewayRequest { InternetGatewayId = igw.InternetGatewayId, VpcId = a.VpcId }, c), ct).ConfigureAwait(false);
-            await Ec2RetryAsync(ctx, $"deleting internet gateway {igw.InternetGatewayId}", limit,
+            await Ec2RetryAsync(s.Timings, ctx, $"deleting internet gateway {igw.InternetGatewayId}", limit,
                 c => ec2.DeleteInternetGatewayAsync(new DeleteInternetGatewayRequest { InternetGatewayId = igw.InternetGatewayId }, c), ct).ConfigureAwait(false);
         }
         if (vpc is not null)
-            await Ec2RetryAsync(ctx, $"deleting VPC {vpc.VpcId}", limit, c => ec2.DeleteVpcAsync(new DeleteVpcRequest { VpcId = vpc.VpcId }, c), ct).ConfigureAwait(false);
+            await Ec2RetryAsync(s.Timings, ctx, $"deleting VPC {vpc.VpcId}", limit, c => ec2.DeleteVpcAsync(new DeleteVpcRequest { VpcId = vpc.VpcId }, c), ct).ConfigureAwait(false);
         ctx.Mutate(st =>
         {
             foreach (var key in st.Resources.Keys.Where(k => k is VpcKey or GatewayKey or RouteTableKey || k.StartsWith(SubnetKeyPrefix, StringComparison.Ordinal)).ToList())
@@ -175,9 +175,8 @@ internal static class EksNetwork
     }
 
     /// <summary>An EC2 delete, repeated while EC2 answers DependencyViolation (what used the resource is still going); gone counts as done.</summary>
-    private static async Task Ec2RetryAsync(StepContext ctx, string what, TimeSpan limit, Func<CancellationToken, Task> action, CancellationToken ct)
+    private static async Task Ec2RetryAsync(EksTimings timings, StepContext ctx, string what, TimeSpan limit, Func<CancellationToken, Task> action, CancellationToken ct)
     {
-        var timings = EksTimings.Current;
         var started = DateTimeOffset.UtcNow;
         var delay = timings.FirstPoll;
         while (true)

@@ -72,7 +72,7 @@ internal static partial class EksNodegroups
             ctx.Logger.LogInformation("Creating node group {Group}: {Count} × {Size}.", EksNames.NodegroupName, spec.NodeCount, spec.NodeSize);
             try
             {
-                group = await EksWait.RetryAsync($"creating node group {EksNames.NodegroupName}", EksTimings.Current.RolePropagation, ctx.Logger,
+                group = await EksWait.RetryAsync(s.Timings, $"creating node group {EksNames.NodegroupName}", s.Timings.RolePropagation, ctx.Logger,
                     c => s.Eks.CreateNodegroupAsync(cluster, (JsonObject)body.DeepClone(), c), EksControlPlane.IsRoleNotReady, ct).ConfigureAwait(false);
             }
             catch (AwsApiException e) when (e.Code == "ResourceInUseException")
@@ -82,13 +82,13 @@ internal static partial class EksNodegroups
         }
         EksControlPlane.EnsureOurs(id, group.Name, group.Tags, "EKS node group");
         ctx.Mutate(st => st.Resources[Key] = EksNames.NodegroupName);
-        await WaitActiveAsync(ctx, s.Eks, cluster, spec.NodeCount!.Value, ct).ConfigureAwait(false);
+        await WaitActiveAsync(ctx, s, cluster, spec.NodeCount!.Value, ct).ConfigureAwait(false);
     }
 
-    private static async Task WaitActiveAsync(StepContext ctx, EksClient eks, string cluster, int count, CancellationToken ct) =>
-        await EksWait.UntilAsync($"node group {EksNames.NodegroupName} to become ACTIVE with {count} node(s)", EksTimings.Current.NodegroupActive, ctx.Logger, async c =>
+    private static async Task WaitActiveAsync(StepContext ctx, EksSession s, string cluster, int count, CancellationToken ct) =>
+        await EksWait.UntilAsync(s.Timings, $"node group {EksNames.NodegroupName} to become ACTIVE with {count} node(s)", s.Timings.NodegroupActive, ctx.Logger, async c =>
         {
-            var now = await eks.DescribeNodegroupAsync(cluster, EksNames.NodegroupName, c).ConfigureAwait(false)
+            var now = await s.Eks.DescribeNodegroupAsync(cluster, EksNames.NodegroupName, c).ConfigureAwait(false)
                 ?? throw new KsctlException("KsctlCloudApiError", KsctlErrorCategory.ObjectNotFound, $"Node group {EksNames.NodegroupName} of {cluster} is gone.", cluster);
             if (now.Status is "CREATE_FAILED" or "DEGRADED")
                 throw new KsctlException("KsctlCloudApiError", KsctlErrorCategory.InvalidResult,
@@ -106,7 +106,7 @@ internal static partial class EksNodegroups
         if (!(group.DesiredSize == count && group.MinSize == count && group.MaxSize == count))
         {
             ctx.Logger.LogInformation("Scaling node group {Group} from {From} to {To} node(s).", EksNames.NodegroupName, group.DesiredSize, count);
-            await EksWait.RetryAsync($"scaling node group {EksNames.NodegroupName}", EksTimings.Current.NodegroupActive, ctx.Logger, async c =>
+            await EksWait.RetryAsync(s.Timings, $"scaling node group {EksNames.NodegroupName}", s.Timings.NodegroupActive, ctx.Logger, async c =>
             {
                 await s.Eks.UpdateNodegroupConfigAsync(cluster, EksNames.NodegroupName, new JsonObject
                 {
@@ -116,7 +116,7 @@ internal static partial class EksNodegroups
                 return true;
             }, e => e.Code == "ResourceInUseException", ct).ConfigureAwait(false);
         }
-        await WaitActiveAsync(ctx, s.Eks, cluster, count, ct).ConfigureAwait(false);
+        await WaitActiveAsync(ctx, s, cluster, count, ct).ConfigureAwait(false);
     }
 
     private static async Task DeleteAsync(StepContext ctx, EksSessionSource session, CancellationToken ct)
@@ -131,7 +131,7 @@ internal static partial class EksNodegroups
             {
                 try
                 {
-                    await EksWait.RetryAsync($"deleting node group {EksNames.NodegroupName}", EksTimings.Current.NodegroupActive, ctx.Logger, async c =>
+                    await EksWait.RetryAsync(s.Timings, $"deleting node group {EksNames.NodegroupName}", s.Timings.NodegroupActive, ctx.Logger, async c =>
                     {
                         await s.Eks.DeleteNodegroupAsync(cluster, EksNames.NodegroupName, c).ConfigureAwait(false);
                         return true;
@@ -139,7 +139,7 @@ internal static partial class EksNodegroups
                 }
                 catch (AwsApiException e) when (e.Code == "ResourceNotFoundException") { }
             }
-            await EksWait.UntilAsync($"node group {EksNames.NodegroupName} to be deleted", EksTimings.Current.NodegroupGone, ctx.Logger, async c =>
+            await EksWait.UntilAsync(s.Timings, $"node group {EksNames.NodegroupName} to be deleted", s.Timings.NodegroupGone, ctx.Logger, async c =>
             {
                 var now = await s.Eks.DescribeNodegroupAsync(cluster, EksNames.NodegroupName, c).ConfigureAwait(false);
                 if (now?.Status == "DELETE_FAILED")

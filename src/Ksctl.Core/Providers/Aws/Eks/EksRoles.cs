@@ -29,7 +29,7 @@ internal static class EksRoles
         {
             using var s = await session(ctx, ct).ConfigureAwait(false);
             foreach (var name in new[] { EksNames.NodeRole(id), EksNames.ClusterRole(id) })
-                await DeleteAsync(ctx, s.Iam, name, ct).ConfigureAwait(false);
+                await DeleteAsync(ctx, s, name, ct).ConfigureAwait(false);
             ctx.Mutate(st => { st.Resources.Remove(ClusterKey); st.Resources.Remove(NodeKey); });
         })
         {
@@ -75,12 +75,13 @@ internal static class EksRoles
                 $"IAM role {role.Name} exists but is not tagged {EksNames.TagCluster}={id.Name}, {EksNames.TagRegion}={id.Region}; Ksctl does not take over or delete a role it did not make. Rename or delete that role, or use another cluster name.", role.Name);
     }
 
-    private static async Task DeleteAsync(StepContext ctx, IamClient iam, string name, CancellationToken ct)
+    private static async Task DeleteAsync(StepContext ctx, EksSession s, string name, CancellationToken ct)
     {
+        var iam = s.Iam;
         var role = await iam.GetRoleAsync(name, ct).ConfigureAwait(false);
         if (role is null) return;
         EnsureOurs(ctx.State.Id, role);
-        await EksWait.RetryAsync($"deleting IAM role {name}", EksTimings.Current.NetworkInUse, ctx.Logger, async c =>
+        await EksWait.RetryAsync(s.Timings, $"deleting IAM role {name}", s.Timings.NetworkInUse, ctx.Logger, async c =>
         {
             foreach (var policy in await iam.ListAttachedRolePoliciesAsync(name, c).ConfigureAwait(false))
             {

@@ -3,8 +3,9 @@ using Amazon.EC2;
 namespace Ksctl.Core.Providers.Aws.Eks;
 
 /// <summary>The clients of one step on one EKS cluster, signed with the operation's credentials; <c>owner</c> holds the SDK clients.</summary>
-internal sealed class EksSession(IamClient iam, EksClient eks, IAmazonEC2 ec2, Func<CancellationToken, Task<string>> callerArn, IDisposable owner) : IDisposable
+internal sealed class EksSession(IamClient iam, EksClient eks, IAmazonEC2 ec2, Func<CancellationToken, Task<string>> callerArn, IDisposable owner, EksTimings timings) : IDisposable
 {
+    public EksTimings Timings { get; } = timings;
     public IamClient Iam { get; } = iam;
     public EksClient Eks { get; } = eks;
     public IAmazonEC2 Ec2 { get; } = ec2;

@@ -24,7 +24,14 @@ internal sealed record EksTimings
     public TimeSpan RetryBase { get; init; } = TimeSpan.FromMilliseconds(500);
     public int MaxAttempts { get; init; } = 8;
 
-    public static EksTimings Current => Override.Value ?? Default;
+    /// <summary>The timings set by <see cref="Use"/>, else the defaults paced by the provider's endpoints (tests poll fast).</summary>
+    public static EksTimings For(AwsEndpoints endpoints) => Override.Value ?? Default with
+    {
+        FirstPoll = endpoints.PollInterval,
+        MaxPoll = endpoints.PollInterval > Default.MaxPoll ? endpoints.PollInterval : Default.MaxPoll,
+        RetryBase = endpoints.RetryDelay,
+        MaxAttempts = Math.Max(1, endpoints.MaxErrorRetry),
+    };
 
     /// <summary>Sets the timings for the calling flow (and the tasks it starts) until disposed.</summary>
     public static IDisposable Use(EksTimings timings)

@@ -7,9 +7,8 @@ namespace Ksctl.Core.Providers.Aws.Eks;
 internal static class EksWait
 {
     /// <summary>Polls <paramref name="poll"/> until it returns true, or throws KsctlOperationTimeout after <paramref name="limit"/>.</summary>
-    public static async Task UntilAsync(string what, TimeSpan limit, ILogger logger, Func<CancellationToken, Task<(bool Done, string Status)>> poll, CancellationToken ct)
+    public static async Task UntilAsync(EksTimings timings, string what, TimeSpan limit, ILogger logger, Func<CancellationToken, Task<(bool Done, string Status)>> poll, CancellationToken ct)
     {
-        var timings = EksTimings.Current;
         var started = DateTimeOffset.UtcNow;
         var delay = timings.FirstPoll;
         string status;
@@ -31,9 +30,8 @@ internal static class EksWait
     /// Runs <paramref name="action"/>, repeating it while <paramref name="retryable"/> says the error is one that
     /// passes (IAM propagation, a resource still in use), until <paramref name="limit"/>; then the last error is raised.
     /// </summary>
-    public static async Task<T> RetryAsync<T>(string what, TimeSpan limit, ILogger logger, Func<CancellationToken, Task<T>> action, Func<AwsApiException, bool> retryable, CancellationToken ct)
+    public static async Task<T> RetryAsync<T>(EksTimings timings, string what, TimeSpan limit, ILogger logger, Func<CancellationToken, Task<T>> action, Func<AwsApiException, bool> retryable, CancellationToken ct)
     {
-        var timings = EksTimings.Current;
         var started = DateTimeOffset.UtcNow;
         var delay = timings.FirstPoll;
         while (true)

@@ -19,8 +19,8 @@ internal sealed class IamClient : IDisposable
     private static readonly XNamespace Ns = "https://iam.amazonaws.com/doc/2010-05-08/";
     private readonly AwsSignedClient _client;
 
-    public IamClient(EksEndpoints endpoints, AWSCredentials credentials, ILogger logger) =>
-        _client = new AwsSignedClient("iam", EksEndpoints.IamSigningRegion, endpoints.Iam, credentials, endpoints.Handler?.Invoke(), logger, ParseError);
+    public IamClient(EksEndpoints endpoints, AWSCredentials credentials, EksTimings timings, ILogger logger) =>
+        _client = new AwsSignedClient("iam", endpoints.IamSigningRegion, endpoints.Iam, credentials, endpoints.Handler?.Invoke(), timings, logger, ParseError);
 
     public async Task<IamRole> CreateRoleAsync(string name, string trustPolicy, string description, IReadOnlyDictionary<string, string> tags, CancellationToken ct)
     {
