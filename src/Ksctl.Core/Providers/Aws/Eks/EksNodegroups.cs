@@ -38,12 +38,9 @@ internal static partial class EksNodegroups
             Resources = [$"EKS node group {EksNames.NodegroupName}"],
         };
 
-    /// <summary>Graviton families (a 'g' among the letters after the generation digit: m7g, c7gn, t4g) run ARM64 AMIs.</summary>
+    /// <summary>Graviton families (m7g, c7gn, t4g) run the ARM64 AL2023 image, the others x86_64 (CreateNodegroup amiType).</summary>
     internal static string AmiType(string instanceType) =>
-        GravitonFamily().IsMatch(instanceType) ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD";
-
-    [GeneratedRegex("^[a-z]+[0-9]+[a-z-]*g[a-z-]*\\.")]
-    private static partial Regex GravitonFamily();
+        AwsInstanceTypes.IsArm(instanceType) ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD";
 
     private static JsonObject Scaling(int count) => new() { ["minSize"] = count, ["maxSize"] = count, ["desiredSize"] = count };
 

@@ -7,12 +7,11 @@ namespace Ksctl.Core.Providers.Aws.Eks;
 /// <summary>
 /// Validation and defaults of a managed EKS spec, before any request. Rules: a node group of 1-450 nodes (EKS service
 /// quota "nodes per managed node group", EKS user guide "Amazon EKS service quotas"); an EC2 instance type's form
-/// (family and generation, '.', size: t3.medium, m7g.large); Kubernetes versions in EKS's "1.NN" form
+/// (<see cref="AwsInstanceTypes.Validate"/>); Kubernetes versions in EKS's "1.NN" form
 /// (CreateCluster's version member); no self-managed settings.
 /// </summary>
 internal static partial class EksSpec
 {
-    public const string DefaultNodeSize = "t3.medium";
     public const int MaxNodes = 450;
 
     public static ClusterSpec Prepare(ClusterSpec spec, int defaultNodeCount)
@@ -23,16 +22,11 @@ internal static partial class EksSpec
         var count = spec.NodeCount ?? defaultNodeCount;
         if (count < 1 || count > MaxNodes)
             throw new InvalidSpecException("NodeCount", $"{count} is outside 1-{MaxNodes} (an EKS managed node group holds at most {MaxNodes} nodes).");
-        var size = spec.NodeSize ?? DefaultNodeSize;
-        if (!InstanceType().IsMatch(size))
-            throw new InvalidSpecException("NodeSize", $"'{size}' is not an EC2 instance type (family, '.', size, e.g. t3.medium or m7g.large).");
+        var size = AwsInstanceTypes.Validate("NodeSize", spec.NodeSize ?? AwsInstanceTypes.ManagedNodeDefault);
         if (spec.KubernetesVersion is { } v && !Version().IsMatch(v))
             throw new InvalidSpecException("KubernetesVersion", $"'{v}' is not an EKS version; give major.minor, e.g. 1.33.");
         return spec with { NodeCount = count, NodeSize = size };
     }
-
-    [GeneratedRegex("^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\\.[a-z0-9]+$")]
-    private static partial Regex InstanceType();
 
     [GeneratedRegex("^1\\.[0-9]{1,2}$")]
     private static partial Regex Version();
