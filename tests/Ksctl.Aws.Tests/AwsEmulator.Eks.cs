@@ -42,25 +42,52 @@ public sealed partial class AwsEmulator
     private static readonly HashSet<string> AmiTypes =
         ["AL2_x86_64", "AL2_x86_64_GPU", "AL2_ARM_64", "AL2023_x86_64_STANDARD", "AL2023_ARM_64_STANDARD", "BOTTLEROCKET_x86_64", "BOTTLEROCKET_ARM_64", "CUSTOM"];
 
+    /// <summary>Tests: sees every EKS call (its Action set) before it is answered, e.g. to cancel at a precise point.</summary>
+    public Action<AwsCall>? EksObserver { get; set; }
+
     [AwsService("eks", AwsProtocol.RestJson)]
     private async Task EksAsync(AwsCall call)
     {
-        var segments = call.RawPath.Trim('/').Split('/').Select(Uri.UnescapeDataString).ToArray();
+        try { await EksRouteAsync(call); }
+        finally { EksObserver?.Invoke(call); }
+    }
+
+    private async Task EksRouteAsync(AwsCall call)
+    {
+        var s = Segments(call);
         var body = call.JsonBody as JsonObject ?? new JsonObject();
-        switch (call.Method, segments)
+        call.Action = RestOperationOf(call);
+        switch (call.Action)
         {
-            case ("POST", ["clusters"]): call.Action = "CreateCluster"; await CreateClusterAsync(call, body); return;
-            case ("GET", ["clusters", var n]): call.Action = "DescribeCluster"; await DescribeClusterAsync(call, n); return;
-            case ("DELETE", ["clusters", var n]): call.Action = "DeleteCluster"; await DeleteClusterAsync(call, n); return;
-            case ("POST", ["clusters", var n, "node-groups"]): call.Action = "CreateNodegroup"; await CreateNodegroupAsync(call, n, body); return;
-            case ("GET", ["clusters", var n, "node-groups", var g]): call.Action = "DescribeNodegroup"; await DescribeNodegroupAsync(call, n, g); return;
-            case ("DELETE", ["clusters", var n, "node-groups", var g]): call.Action = "DeleteNodegroup"; await DeleteNodegroupAsync(call, n, g); return;
-            case ("POST", ["clusters", var n, "node-groups", var g, "update-config"]): call.Action = "UpdateNodegroupConfig"; await UpdateNodegroupAsync(call, n, g, body); return;
-            case ("POST", ["clusters", var n, "access-entries"]): call.Action = "CreateAccessEntry"; await CreateAccessEntryAsync(call, n, body); return;
-            case ("POST", ["clusters", var n, "access-entries", var p, "access-policies"]): call.Action = "AssociateAccessPolicy"; await AssociatePolicyAsync(call, n, p, body); return;
+            case "CreateCluster": await CreateClusterAsync(call, body); return;
+            case "DescribeCluster": await DescribeClusterAsync(call, s[1]); return;
+            case "DeleteCluster": await DeleteClusterAsync(call, s[1]); return;
+            case "CreateNodegroup": await CreateNodegroupAsync(call, s[1], body); return;
+            case "DescribeNodegroup": await DescribeNodegroupAsync(call, s[1], s[3]); return;
+            case "DeleteNodegroup": await DeleteNodegroupAsync(call, s[1], s[3]); return;
+            case "UpdateNodegroupConfig": await UpdateNodegroupAsync(call, s[1], s[3], body); return;
+            case "CreateAccessEntry": await CreateAccessEntryAsync(call, s[1], body); return;
+            case "AssociateAccessPolicy": await AssociatePolicyAsync(call, s[1], s[3], body); return;
             default: await Fail(call, 404, "UnknownOperationException", $"No operation for {call.Method} {call.RawPath}."); return;
         }
     }
+
+    private static string[] Segments(AwsCall call) => call.RawPath.Trim('/').Split('/').Select(Uri.UnescapeDataString).ToArray();
+
+    /// <summary>The EKS operation a method and path name (the service model's http.method and requestUri), or null.</summary>
+    private static string? RestOperationOf(AwsCall call) => (call.Method, Segments(call)) switch
+    {
+        ("POST", ["clusters"]) => "CreateCluster",
+        ("GET", ["clusters", _]) => "DescribeCluster",
+        ("DELETE", ["clusters", _]) => "DeleteCluster",
+        ("POST", ["clusters", _, "node-groups"]) => "CreateNodegroup",
+        ("GET", ["clusters", _, "node-groups", _]) => "DescribeNodegroup",
+        ("DELETE", ["clusters", _, "node-groups", _]) => "DeleteNodegroup",
+        ("POST", ["clusters", _, "node-groups", _, "update-config"]) => "UpdateNodegroupConfig",
+        ("POST", ["clusters", _, "access-entries"]) => "CreateAccessEntry",
+        ("POST", ["clusters", _, "access-entries", _, "access-policies"]) => "AssociateAccessPolicy",
+        _ => null,
+    };
 
     private static string ClusterKey(string region, string name) => $"eks-cluster/{region}/{name}";
     private static string NodegroupKey(string region, string cluster, string name) => $"eks-nodegroup/{region}/{cluster}/{name}";
