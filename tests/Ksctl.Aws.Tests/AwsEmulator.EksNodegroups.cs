@@ -58,8 +58,13 @@ public sealed partial class AwsEmulator
         group.Fields["nodeRole"] = roleArn;
         // A node role without the worker policies makes nodes that cannot join: EKS reports the group CREATE_FAILED.
         var policies = (HashSet<string>)RoleByArn(roleArn)!.Fields["policies"]!;
-        group.Fields["issues"] = new[] { "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy", "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy", "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly" }
+        var issues = new[] { "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy", "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy", "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly" }
             .Where(p => !policies.Contains(p)).Select(p => $"AccessDenied: the node role lacks {p}").ToList();
+        // Nodes in a public subnet reach the endpoint only with a public address (EKS user guide, managed node groups).
+        var noPublicIp = subnets.Where(id => Find(id) is { } sn && !(sn.Fields.GetValueOrDefault("mapPublicIp") is true)).ToList();
+        if (noPublicIp.Count > 0)
+            issues.Add($"Ec2SubnetInvalidConfiguration: One or more Amazon EC2 Subnets of [{string.Join(", ", noPublicIp)}] for node group {name} does not automatically assign public IP addresses to instances launched into it. If you want your instances to be assigned a public IP address, then you need to enable auto-assign public IP address for the subnet.");
+        group.Fields["issues"] = issues;
         Transition(group, "CREATING");
         Add(group);
         await Json(call, new JsonObject { ["nodegroup"] = NodegroupJson(group) });
@@ -149,7 +154,7 @@ public sealed partial class AwsEmulator
                 ["subnets"] = Strings((List<string>)g.Fields["subnets"]!),
                 ["amiType"] = (string)g.Fields["amiType"]!,
                 ["nodeRole"] = (string)g.Fields["nodeRole"]!,
-                ["health"] = new JsonObject { ["issues"] = new JsonArray(issues.Select(i => (JsonNode)new JsonObject { ["code"] = i.Split(':')[0], ["message"] = i }).ToArray()) },
+                ["health"] = new JsonObject { ["issues"] = new JsonArray(issues.Select(i => (JsonNode)new JsonObject { ["code"] = i.Split(':')[0], ["message"] = i[(i.IndexOf(':') + 2)..] }).ToArray()) },
                 ["tags"] = TagsOf(g),
             };
         }

@@ -198,6 +198,37 @@ public sealed class EksManagedTests : IAsyncLifetime
         Assert.Equal("AROAFOREIGN", Aws.Find(foreign.Id)!.Fields["roleId"]);
     }
 
+    [Fact]
+    public async Task A_node_group_EKS_reports_CREATE_FAILED_fails_with_its_issue_and_is_replaced_on_resume()
+    {
+        AwsTestBed.UseEnvironmentCredential();
+        // Once the cluster exists, the subnets stop assigning public addresses: the nodes cannot join.
+        Aws.EksObserver = call =>
+        {
+            if (call.Action == "CreateCluster") foreach (var subnet in Aws.All("subnet")) lock (subnet.Fields) subnet.Fields["mapPublicIp"] = false;
+        };
+        using var manager = _bed.NewManager();
+
+        var e = await Assert.ThrowsAnyAsync<KsctlException>(() => manager.CreateAsync(Spec(), Options, CancellationToken.None));
+
+        Assert.Contains("CREATE_FAILED", e.InnerException?.Message ?? e.Message);
+        var failed = await manager.GetAsync(Id(), CancellationToken.None);
+        Assert.Equal(ClusterStatus.CreationFailed, failed.Status);
+        Assert.Contains(failed.LastErrors, m => m.Contains("Ec2SubnetInvalidConfiguration") && m.Contains("auto-assign public IP"));
+
+        // The cause is fixed (public addresses again), and the same command resumes.
+        Aws.EksObserver = null;
+        foreach (var subnet in Aws.All("subnet")) lock (subnet.Fields) subnet.Fields["mapPublicIp"] = true;
+        var state = await manager.CreateAsync(Spec(), Options, CancellationToken.None);
+
+        Assert.Equal(ClusterStatus.Running, state.Status);
+        Assert.Equal(1, Aws.Count("eks", "DeleteNodegroup"));
+        Assert.Equal(2, Aws.Creates["eks-nodegroup"]); // the failed one, deleted, and its replacement
+        Assert.Equal(1, Aws.Creates["eks-cluster"]);
+        await manager.DeleteAsync(Id(), Options, CancellationToken.None);
+        Assert.Empty(Aws.Inventory);
+    }
+
     /// <summary>Two roles, two subnets, one of everything else: nothing was made twice.</summary>
     private void AssertEachMadeOnce()
     {

@@ -52,6 +52,14 @@ internal static partial class EksNodegroups
             ?? throw new KsctlException("KsctlStateInconsistent", KsctlErrorCategory.InvalidData, "The node role's ARN is not recorded; run the command again.", id.Name);
         using var s = await session(ctx, ct).ConfigureAwait(false);
         var group = await s.Eks.DescribeNodegroupAsync(cluster, EksNames.NodegroupName, ct).ConfigureAwait(false);
+        if (group?.Status == "CREATE_FAILED")
+        {
+            // EKS never repairs a failed group: after the cause is fixed, a re-run replaces it.
+            EksControlPlane.EnsureOurs(id, group.Name, group.Tags, "EKS node group");
+            ctx.Logger.LogWarning("Node group {Group} is CREATE_FAILED ({Issues}); deleting it to create it again.", group.Name, string.Join("; ", group.Issues));
+            await DeleteGroupAsync(ctx, s, cluster, ct).ConfigureAwait(false);
+            group = null;
+        }
         if (group is null)
         {
             var body = new JsonObject
@@ -120,6 +128,12 @@ internal static partial class EksNodegroups
     {
         var cluster = EksNames.Cluster(ctx.State.Id);
         using var s = await session(ctx, ct).ConfigureAwait(false);
+        await DeleteGroupAsync(ctx, s, cluster, ct).ConfigureAwait(false);
+        ctx.Mutate(st => st.Resources.Remove(Key));
+    }
+
+    private static async Task DeleteGroupAsync(StepContext ctx, EksSession s, string cluster, CancellationToken ct)
+    {
         var group = await s.Eks.DescribeNodegroupAsync(cluster, EksNames.NodegroupName, ct).ConfigureAwait(false);
         if (group is not null)
         {
@@ -145,6 +159,5 @@ internal static partial class EksNodegroups
                 return (now is null, now?.Status ?? "gone");
             }, ct).ConfigureAwait(false);
         }
-        ctx.Mutate(st => st.Resources.Remove(Key));
     }
 }
