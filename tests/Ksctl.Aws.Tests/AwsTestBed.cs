@@ -41,7 +41,7 @@ public sealed class AwsTestBed : IAsyncDisposable
         Endpoints = AwsEndpoints.AllAt(aws.BaseUrl) with
         {
             ExcludeHostCredentials = true,
-            MaxErrorRetry = 8,
+            MaxErrorRetry = 4,
             PollInterval = TimeSpan.FromMilliseconds(20),
             RetryDelay = TimeSpan.FromMilliseconds(20),
         };
