@@ -7,6 +7,6 @@ public sealed partial class AwsEmulator
     {
         if (Find(id) is not { Kind: "subnet" } subnet || subnet.Region != region) return null;
         lock (subnet.Fields)
-            return subnet.Fields.GetValueOrDefault("vpcId") is string vpc && subnet.Fields.GetValueOrDefault("availabilityZone") is string zone ? (vpc, zone) : null;
+            return subnet.Fields.GetValueOrDefault("vpc") is string vpc && subnet.Fields.GetValueOrDefault("az") is string zone ? (vpc, zone) : null;
     }
 }

@@ -139,8 +139,8 @@ public sealed class EksEmulatorRulesTests : IAsyncLifetime
     private void AddSubnet(string id, string vpc, string zone)
     {
         var subnet = new AwsResource { Kind = "subnet", Id = id, Region = "us-east-1" };
-        subnet.Fields["vpcId"] = vpc;
-        subnet.Fields["availabilityZone"] = zone;
+        subnet.Fields["vpc"] = vpc;
+        subnet.Fields["az"] = zone;
         _bed.Aws.Add(subnet);
     }
 }
