@@ -54,7 +54,7 @@ internal static class TokenCommand
         }
     }
 
-    private sealed class DependencyContext(string folder) : AssemblyLoadContext("KsctlTokenDependencies")
+    private sealed class DependencyContext(string folder) : AssemblyLoadContext("ksctl-token-dependencies")
     {
         protected override Assembly? Load(AssemblyName name)
         {
