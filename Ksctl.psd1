@@ -6,7 +6,7 @@
     Author               = 'Ksctl contributors'
     CompanyName          = 'Ksctl contributors'
     Copyright            = '(c) Ksctl contributors. Apache License 2.0.'
-    Description          = 'Create, inspect, scale, switch to and delete Kubernetes clusters from PowerShell: Local (kind), Azure (AKS or HA on VMs), Civo (managed or HA on instances) and your own machines over SSH (HA K3s or Kubeadm with external etcd and HAProxy). A PowerShell reimplementation of ksctl.'
+    Description          = 'Create, inspect, scale, switch to and delete Kubernetes clusters from PowerShell: Local (kind), Azure (AKS or HA on VMs), Civo (managed or HA on instances), AWS (HA on EC2) and your own machines over SSH (HA K3s or Kubeadm with external etcd and HAProxy). A PowerShell reimplementation of ksctl.'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('Ksctl.Format.ps1xml')
@@ -32,7 +32,7 @@
     PrivateData          = @{
         PSData = @{
             # Only registered providers (ProviderRegistry): a tag promises what a user can run.
-            Tags         = @('Kubernetes', 'k8s', 'kind', 'k3s', 'kubeadm', 'etcd', 'HAProxy', 'Azure', 'AKS', 'Civo', 'Cluster', 'kubeconfig', 'ksctl', 'PSEdition_Core', 'Linux', 'Windows', 'MacOS')
+            Tags         = @('Kubernetes', 'k8s', 'kind', 'k3s', 'kubeadm', 'etcd', 'HAProxy', 'Azure', 'AKS', 'Civo', 'AWS', 'EC2', 'Cluster', 'kubeconfig', 'ksctl', 'PSEdition_Core', 'Linux', 'Windows', 'MacOS')
             # No ProjectUri or LicenseUri: this port has no public home yet, and github.com/ksctl/ksctl is the Go tool's.
             # The license is in the package (LICENSE, Apache-2.0, the license of the ksctl it reimplements).
             # Replaced by the build with this version's section of CHANGELOG.md.

@@ -74,8 +74,8 @@ public sealed class PackageTests : IDisposable
                 Assert.Contains($"PSCmdlet_{cmdlet}", tags);
                 Assert.Contains($"PSCommand_{cmdlet}", tags);
             }
-            // Only registered providers: Local (kind), BareMetal, Civo, Azure. No AWS until a provider exists.
-            Assert.DoesNotContain(tags, t => t.Equals("AWS", StringComparison.OrdinalIgnoreCase) || t.Equals("EKS", StringComparison.OrdinalIgnoreCase));
+            // Only registered providers: Local (kind), BareMetal, Civo, Azure, AWS (self-managed on EC2).
+            Assert.Contains("AWS", tags);
             Assert.Contains("Civo", tags);
             Assert.Contains("Azure", tags);
 

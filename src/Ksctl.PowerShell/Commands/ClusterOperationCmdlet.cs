@@ -15,7 +15,7 @@ public abstract class ClusterOperationCmdlet : ClusterTargetCmdlet
     [ValidateRange(1, 64)]
     public int ThrottleLimit { get; set; } = 8;
 
-    /// <summary>The cloud credential for this operation (first in the credential order): Azure service principal (user name = client id, password = client secret), Civo API key (password).</summary>
+    /// <summary>The cloud credential for this operation (first in the credential order): Azure service principal (user name = client id, password = client secret), AWS access key (user name = access key id, password = secret access key), Civo API key (password).</summary>
     [Parameter]
     [Credential]
     public PSCredential? Credential { get; set; }
@@ -30,6 +30,11 @@ public abstract class ClusterOperationCmdlet : ClusterTargetCmdlet
     [ValidateNotNullOrEmpty]
     public string? SubscriptionId { get; set; }
 
+    /// <summary>Aws: a profile of the AWS shared config/credentials files (static keys, SSO, assume-role) to sign in with for this operation.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? ProfileName { get; set; }
+
     /// <summary>Takes over the cluster's lock when its holder is gone (Core refuses a live holder and names it).</summary>
     [Parameter]
     public SwitchParameter BreakStaleLock { get; set; }
@@ -38,5 +43,5 @@ public abstract class ClusterOperationCmdlet : ClusterTargetCmdlet
     [Parameter]
     public SwitchParameter AsJob { get; set; }
 
-    internal OperationOptions Options() => OperationParameters.Options(ThrottleLimit, BreakStaleLock, Credential, TenantId, SubscriptionId);
+    internal OperationOptions Options() => OperationParameters.Options(ThrottleLimit, BreakStaleLock, Credential, TenantId, SubscriptionId, ProfileName);
 }

@@ -37,7 +37,7 @@ public sealed class NewKsctlClusterCommand : ClusterSpecCmdlet
     [ValidateRange(1, 64)]
     public int ThrottleLimit { get; set; } = 8;
 
-    /// <summary>The cloud credential for this operation (first in the credential order): Azure service principal (user name = client id, password = client secret), Civo API key (password).</summary>
+    /// <summary>The cloud credential for this operation (first in the credential order): Azure service principal (user name = client id, password = client secret), AWS access key (user name = access key id, password = secret access key), Civo API key (password).</summary>
     [Parameter]
     [Credential]
     public PSCredential? Credential { get; set; }
@@ -51,6 +51,11 @@ public sealed class NewKsctlClusterCommand : ClusterSpecCmdlet
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? SubscriptionId { get; set; }
+
+    /// <summary>Aws: a profile of the AWS shared config/credentials files (static keys, SSO, assume-role) to sign in with for this operation.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? ProfileName { get; set; }
 
     /// <summary>Takes over the cluster's lock when its holder is gone (Core refuses a live holder and names it).</summary>
     [Parameter]
@@ -84,7 +89,7 @@ public sealed class NewKsctlClusterCommand : ClusterSpecCmdlet
 
         try
         {
-            var options = OperationParameters.Options(ThrottleLimit, BreakStaleLock, Credential, TenantId, SubscriptionId);
+            var options = OperationParameters.Options(ThrottleLimit, BreakStaleLock, Credential, TenantId, SubscriptionId, ProfileName);
             Execute(AsJob, $"Creating cluster {id.Name}", id.Name, (m, ct) => m.CreateAsync(spec, options, ct), ModelMapper.ToCluster);
         }
         catch (Exception ex) when (ex is not PipelineStoppedException)

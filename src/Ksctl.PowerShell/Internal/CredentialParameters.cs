@@ -9,16 +9,17 @@ namespace Ksctl.PowerShell.Internal;
 /// </summary>
 internal static class CredentialParameters
 {
-    public static ProviderCredential? From(PSCredential? credential, string? tenantId, string? subscriptionId)
+    public static ProviderCredential? From(PSCredential? credential, string? tenantId, string? subscriptionId, string? profileName = null)
     {
         var given = credential is not null && credential != PSCredential.Empty;
-        if (!given && tenantId is null && subscriptionId is null) return null;
+        if (!given && tenantId is null && subscriptionId is null && profileName is null) return null;
         return new ProviderCredential
         {
             UserName = given ? credential!.UserName : null,
             Secret = given ? credential!.GetNetworkCredential().Password : null,
             TenantId = string.IsNullOrWhiteSpace(tenantId) ? null : tenantId.Trim(),
             SubscriptionId = string.IsNullOrWhiteSpace(subscriptionId) ? null : subscriptionId.Trim(),
+            ProfileName = string.IsNullOrWhiteSpace(profileName) ? null : profileName.Trim(),
         };
     }
 }
