@@ -16,7 +16,9 @@ internal static class Program
     private const string Usage = """
         Usage: ksctl-host [--module <Ksctl.psd1 or folder>] <PowerShell command line...>
                ksctl-host [--module <path>] -File <script.ps1> [arguments...]
+               ksctl-host [--module <path>] token --cluster-name <name> --region <region> [--profile <profile>]
         Runs the command with the Ksctl module imported and prints the results as PowerShell would.
+        `token` prints the ExecCredential with an EKS bearer token (what an EKS kubeconfig runs without the AWS CLI).
         """;
 
     public static int Main(string[] args)
@@ -45,6 +47,8 @@ internal static class Program
             Console.Error.WriteLine($"ksctl-host: cannot find the Ksctl module ({module ?? "built module folder"}); build it with 'dotnet build' or pass --module <path>.");
             return 2;
         }
+        // `ksctl token ...`: the EKS token for a kubeconfig's exec entry (no PowerShell runspace needed).
+        if (file is null && rest[0] == "token") return TokenCommand.Run(manifest, rest.Skip(1).ToList());
         return Run(manifest, file, rest);
     }
 

@@ -77,6 +77,7 @@ public sealed partial class AwsEmulator
     /// <summary>The operation a call names before its handler parses it (query Action, JSON target suffix).</summary>
     private static string? ActionOf(AwsCall call)
     {
+        if (call.Info.Protocol == AwsProtocol.RestJson) return RestOperationOf(call); // REST: the route names it (AwsEmulator.Eks.cs)
         if (call.Param("Action") is { } a) return a;
         var target = call.Http.Request.Headers["X-Amz-Target"].ToString();
         var dot = target.LastIndexOf('.');

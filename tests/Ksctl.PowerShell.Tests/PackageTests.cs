@@ -128,6 +128,16 @@ public sealed class PackageTests : IDisposable
         Assert.Contains($"HOME={home}", stdout);
         Assert.Contains("What if: Creating cluster demo (Local/Managed, LOCAL).", stdout);
         Assert.False(Directory.Exists(Path.Combine(home, "state")), "-WhatIf wrote state");
+
+        // An EKS kubeconfig's exec entry where the AWS CLI is absent: the installed tool prints an ExecCredential whose
+        // k8s-aws-v1 token is signed with the environment's AWS keys (Ksctl.Core loaded from the module it carries).
+        var token = Run(ksctl, ["token", "--cluster-name", "demo", "--region", "eu-west-1"],
+            new() { ["AWS_ACCESS_KEY_ID"] = "AKIAKSCTLPACKAGETEST", ["AWS_SECRET_ACCESS_KEY"] = "package-test-secret", ["AWS_SESSION_TOKEN"] = null, ["AWS_PROFILE"] = null });
+        Assert.True(token.Exit == 0, token.Stderr + token.Stdout);
+        Assert.Contains("\"kind\":\"ExecCredential\"", token.Stdout);
+        Assert.Contains("\"token\":\"k8s-aws-v1.", token.Stdout);
+        Assert.DoesNotContain("package-test-secret", token.Stdout);
+        Assert.Equal(2, Run(ksctl, ["token", "--region", "eu-west-1"], new()).Exit); // no --cluster-name
     }
 
     private static string ChangelogSection(string version) =>

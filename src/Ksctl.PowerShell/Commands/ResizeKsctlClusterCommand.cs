@@ -14,8 +14,9 @@ namespace Ksctl.PowerShell.Commands;
 [OutputType(typeof(KsctlCluster))]
 public sealed class ResizeKsctlClusterCommand : ClusterOperationCmdlet
 {
-    /// <summary>The total number of workers wanted.</summary>
+    /// <summary>The total number of workers wanted (-NodeCount: the node group size of a managed cluster that supports it).</summary>
     [Parameter(Mandatory = true)]
+    [Alias("NodeCount")]
     [ValidateRange(0, 1000)]
     public int WorkerCount { get; set; }
 

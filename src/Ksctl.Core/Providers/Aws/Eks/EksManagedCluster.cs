@@ -1,0 +1,39 @@
+using Ksctl.Core.Engine;
+using Ksctl.Core.Model;
+
+namespace Ksctl.Core.Providers.Aws.Eks;
+
+/// <summary>
+/// The plans of a managed EKS cluster. Create: the two IAM roles ∥ the network → the cluster → (admin access entry ∥
+/// node group, which needs the node role too) → kubeconfig. Delete (each step safe if already gone): node group →
+/// cluster → (roles ∥ network). Resize: the node group's size.
+/// </summary>
+internal sealed class EksManagedCluster(EksSessionSource session)
+{
+    public IReadOnlyList<PlanStep> CreateSteps(ClusterSpec spec) =>
+    [
+        EksRoles.CreateStep(session, spec.Id, nodes: false),
+        EksRoles.CreateStep(session, spec.Id, nodes: true),
+        EksNetwork.CreateStep(session, spec.Id),
+        EksControlPlane.CreateStep(session, spec),
+        EksControlPlane.AdminStep(session, spec.Id),
+        EksNodegroups.CreateStep(session, spec),
+        EksKubeconfig.Step(spec.Id),
+    ];
+
+    public IReadOnlyList<PlanStep> DeleteSteps(ClusterState state)
+    {
+        var nodegroup = EksNodegroups.DeleteStep(session, state.Id);
+        var cluster = EksControlPlane.DeleteStep(session, state.Id, [nodegroup.Name]);
+        return
+        [
+            nodegroup,
+            cluster,
+            EksRoles.DeleteStep(session, state.Id, [cluster.Name]),
+            EksNetwork.DeleteStep(session, state.Id, [cluster.Name]),
+        ];
+    }
+
+    public IReadOnlyList<PlanStep> ResizeSteps(ClusterState state, ClusterSpec resized) =>
+        [EksNodegroups.ScaleStep(session, state.Id, resized.NodeCount!.Value)];
+}
