@@ -36,5 +36,5 @@ internal static class InventoryDrift
 
     private static bool IsRunning(string state) =>
         state.Equals("running", StringComparison.OrdinalIgnoreCase) || state.Equals("ACTIVE", StringComparison.OrdinalIgnoreCase)
-        || state.Equals("PowerState/running", StringComparison.OrdinalIgnoreCase) || state.Equals("reachable", StringComparison.Ordinal);
+        || state.Equals("PowerState/running", StringComparison.OrdinalIgnoreCase) || state.Equals("reachable", StringComparison.Ordinal) || state.Equals("Succeeded", StringComparison.Ordinal);
 }
