@@ -221,6 +221,7 @@ public sealed partial class ArmEmulator : IAsyncDisposable
             await Error(ctx, 400, badVersion.Code, badVersion.Message);
             return;
         }
+        if (await AgentPoolAsync(ctx, id, type)) return;
         switch (ctx.Request.Method)
         {
             case "PUT": await PutAsync(ctx, id, type, segments[3]); break;
