@@ -18,18 +18,19 @@ public sealed class ResizeKsctlClusterCommand : ClusterOperationCmdlet
     /// <summary>The total number of workers wanted (self-managed clusters).</summary>
     [Parameter]
     [ValidateRange(0, 1000)]
-    public int? WorkerCount { get; set; }
+    public int WorkerCount { get; set; }
 
     /// <summary>The number of nodes of the node pool (managed clusters).</summary>
     [Parameter]
-    public int? NodeCount { get; set; }
+    public int NodeCount { get; set; }
 
     protected override void ProcessRecord()
     {
         // Exactly one count: the workers of a self-managed cluster, or the nodes of a managed one's pool.
-        if (WorkerCount.HasValue == NodeCount.HasValue)
+        var workersGiven = MyInvocation.BoundParameters.ContainsKey(nameof(WorkerCount));
+        if (workersGiven == MyInvocation.BoundParameters.ContainsKey(nameof(NodeCount)))
         {
-            WriteFailure(new Ksctl.Core.Diagnostics.InvalidSpecException(WorkerCount.HasValue ? "NodeCount" : "WorkerCount",
+            WriteFailure(new Ksctl.Core.Diagnostics.InvalidSpecException(workersGiven ? "NodeCount" : "WorkerCount",
                 "give either -WorkerCount (the workers of a self-managed cluster) or -NodeCount (the node pool of a managed cluster), not both or neither."), TargetName);
             return;
         }
@@ -37,8 +38,8 @@ public sealed class ResizeKsctlClusterCommand : ClusterOperationCmdlet
         if (state is null) return;
         var manager = GetManager();
         var id = state.Id;
-        var nodes = NodeCount;
-        var count = nodes ?? WorkerCount!.Value;
+        int? nodes = workersGiven ? null : NodeCount;
+        var count = nodes ?? WorkerCount;
         var what = nodes is null ? $"{count} worker(s)" : $"{count} node(s) in its node pool";
         Plan plan;
         try
