@@ -71,9 +71,9 @@ public sealed class EksManagedTests : IAsyncLifetime
         await manager.SwitchContextAsync(Id(), path, CancellationToken.None);
         Assert.Equal(context, KubeconfigFile.Parse(await File.ReadAllTextAsync(path), path).CurrentContext);
 
-        var plan = await manager.PlanResizeAsync(Id(), 4, CancellationToken.None);
+        var plan = await manager.PlanResizeNodesAsync(Id(), 4, CancellationToken.None);
         Assert.Equal(["eks:scale-nodegroup"], plan.Steps.Select(s => s.Name));
-        var resized = await manager.ResizeAsync(Id(), 4, Options, CancellationToken.None);
+        var resized = await manager.ResizeNodesAsync(Id(), 4, Options, CancellationToken.None);
         Assert.Equal((ClusterStatus.Running, 4), (resized.Status, resized.Spec.NodeCount));
         Assert.Equal(4, Aws.EksNodeCount(Region, "shop", EksNames.NodegroupName));
         Assert.Equal(1, Aws.Count("eks", "UpdateNodegroupConfig"));
@@ -115,7 +115,7 @@ public sealed class EksManagedTests : IAsyncLifetime
         using var manager = _bed.NewManager();
 
         var state = await manager.CreateAsync(Spec(), Options, CancellationToken.None);
-        await manager.ResizeAsync(Id(), 3, Options, CancellationToken.None);
+        await manager.ResizeNodesAsync(Id(), 3, Options, CancellationToken.None);
 
         Assert.Equal(ClusterStatus.Running, state.Status);
         Assert.True(Aws.Throttled > 0);
@@ -165,7 +165,7 @@ public sealed class EksManagedTests : IAsyncLifetime
 
         await manager.CreateAsync(Spec(), Options, CancellationToken.None);
         var before = Aws.Requests.Count;
-        var resize = await Assert.ThrowsAsync<InvalidSpecException>(() => manager.ResizeAsync(Id(), 0, Options, CancellationToken.None));
+        var resize = await Assert.ThrowsAsync<InvalidSpecException>(() => manager.ResizeNodesAsync(Id(), 0, Options, CancellationToken.None));
         Assert.Equal("NodeCount", resize.Parameter);
         Assert.Equal(before, Aws.Requests.Count);
         Assert.Equal(ClusterStatus.Running, (await manager.GetAsync(Id(), CancellationToken.None)).Status);

@@ -209,6 +209,7 @@ public sealed partial class ArmEmulator : IAsyncDisposable
         if (await KubernetesVersionsAsync(ctx, segments)) return;
         if (segments.Length >= 6 && segments[2] == "providers" && segments[^2] == "operations") { await OperationAsync(ctx, segments[^1], location: false); return; }
         if (segments.Length == 4 && segments[2] == "operationresults") { await OperationAsync(ctx, segments[3], location: true); return; }
+        if (segments.Length == 7 && segments[2].Equals("resourceGroups", StringComparison.OrdinalIgnoreCase) && await ListAsync(ctx, segments)) return;
         if (!segments[2].Equals("resourceGroups", StringComparison.OrdinalIgnoreCase) || segments.Length < 4)
         {
             await Error(ctx, 404, "NotFound", $"No route for {path}.");
@@ -220,6 +221,7 @@ public sealed partial class ArmEmulator : IAsyncDisposable
             await Error(ctx, 400, badVersion.Code, badVersion.Message);
             return;
         }
+        if (await AgentPoolAsync(ctx, id, type)) return;
         switch (ctx.Request.Method)
         {
             case "PUT": await PutAsync(ctx, id, type, segments[3]); break;

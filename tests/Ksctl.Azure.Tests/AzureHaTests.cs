@@ -1,3 +1,4 @@
+using Ksctl.Core.Health;
 using System.Text;
 using Ksctl.Core.Clusters;
 using Ksctl.Core.Diagnostics;
@@ -155,6 +156,14 @@ public sealed class AzureHaTests : IAsyncLifetime
         Assert.DoesNotContain(arm.Inventory, r => r.Name.StartsWith("ha-vm-wp-1", StringComparison.Ordinal));
         Assert.DoesNotContain("ssh-host-key/wp-1", state.Secrets.Keys);
         Assert.False(_pool.Booted.ContainsKey("ha-vm-wp-1"));
+
+        // Live inventory (Test-KsctlCluster): every recorded VM is in the group; one deleted behind Ksctl's back is drift.
+        var inventory = (await manager.TestAsync(spec.Id, CancellationToken.None)).Where(c => c.Check == HealthChecks.Inventory).ToList();
+        Assert.Equal(MachineCount, inventory.Count);
+        Assert.All(inventory, c => Assert.True(c.Passed, c.Reason));
+        arm.DeleteVmOutOfBand("ha-vm-wp-0");
+        var drift = Assert.Single((await manager.TestAsync(spec.Id, CancellationToken.None)).Where(c => c.Check == HealthChecks.Inventory && !c.Passed));
+        Assert.Equal(("wp-0", "machine 'ha-vm-wp-0' is recorded in the state but Azure no longer has it"), (drift.Target, drift.Reason));
 
         // The delete plan (-WhatIf, -Confirm) names the exact ids each step deletes.
         var deletePlan = await manager.PlanDeleteAsync(spec.Id, CancellationToken.None);

@@ -1,5 +1,5 @@
 // Ksctl benchmarks: a small timed harness that prints a Markdown table.
-//   dotnet run -c Release --project tests/Ksctl.Benchmarks -- [all|executor|store|import|ha|fanout]...
+//   dotnet run -c Release --project tests/Ksctl.Benchmarks -- [all|executor|store|import|ha|fanout|latency]...
 // "all" runs the in-process groups (executor, store); import, ha and fanout start processes or SSH test machines and are
 // run by name (as root for ha/fanout: machines prefix ksb, subnet 10.251.210; KSCTL_BENCH_PREFIX/KSCTL_BENCH_SUBNET change them).
 // Targets come from the design (shared/design); a missed target is shown as MISSED and the exit code is 1.
@@ -18,6 +18,7 @@ List<Benchmark> Benchmarks =
     new("import", "Import-Module out/Ksctl (fresh process each) vs trivial binary module", "Δ ≤ 150 ms; no third-party assembly", ModuleBenchmarks.Import, Heavy: true),
     new("ha", $"HA K3s create, BareMetal stand-ins, 7 + {string.Join("/", HaBenchmarks.WorkerCounts)} workers", "wall ≤ 1.15× critical path; nearly flat in workers", HaBenchmarks.Create, Heavy: true),
     new("fanout", "SSH fan-out of `true`: 32 machines vs 1, connect included", "≤ 2× one machine", FanOutBenchmarks.RunTrue, Heavy: true),
+    new("latency", "SSH fan-out of `sleep 1` with 20 ms netem per machine: 32 vs 1, connect included", "≤ 2× one machine; Ksctl CPU per machine reported", FanOutLatencyBenchmarks.SleepWithDelay, Heavy: true),
 ];
 
 var selected = Benchmarks.Where(b => (filters.Contains("all") && !b.Heavy) || filters.Contains(b.Group)).ToList();
@@ -32,7 +33,7 @@ Console.CancelKeyPress += (_, _) => TestMachines.StopIfStarted();
 try
 {
     // SSH machines once, for the largest need of the selected groups (start N removes machines above N).
-    var machines = selected.Max(b => b.Group switch { "ha" => HaBenchmarks.MachinesNeeded, "fanout" => FanOutBenchmarks.MachinesNeeded, _ => 0 });
+    var machines = selected.Max(b => b.Group switch { "ha" => HaBenchmarks.MachinesNeeded, "fanout" => FanOutBenchmarks.MachinesNeeded, "latency" => FanOutLatencyBenchmarks.MachinesNeeded, _ => 0 });
     if (machines > 0) TestMachines.Ensure(machines);
     foreach (var b in selected)
     {

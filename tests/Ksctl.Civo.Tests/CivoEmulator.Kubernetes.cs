@@ -25,7 +25,7 @@ public sealed partial class CivoEmulator
         public required string Id { get; init; }
         public required string Name { get; init; }
         public required string Region { get; init; }
-        public required int Nodes { get; init; }
+        public required int Nodes { get; set; }
         public required string Size { get; init; }
         public required string Version { get; init; }
         public required string Cni { get; init; }
@@ -34,7 +34,7 @@ public sealed partial class CivoEmulator
         public required string[] Applications { get; init; }
         public required string[] Tags { get; init; }
         public required string MasterIp { get; init; }
-        public string[] NodeIds { get; init; } = [];
+        public string[] NodeIds { get; set; } = [];
         public string Status { get; set; } = "BUILDING";
         public int Polls { get; set; }
     }
@@ -70,7 +70,7 @@ public sealed partial class CivoEmulator
             lock (c)
             {
                 c.Polls++;
-                if (c.Status == "BUILDING" && !HoldBuilding && c.Polls >= PollsToActive) c.Status = "ACTIVE";
+                if (c.Status is "BUILDING" or "SCALING" && !HoldBuilding && c.Polls >= PollsToActive) c.Status = "ACTIVE";
                 else if (c.Status == "DELETING" && c.Polls >= PollsToGone)
                 {
                     _clusters.TryRemove(id, out _);

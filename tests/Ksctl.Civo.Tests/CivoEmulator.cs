@@ -234,6 +234,7 @@ public sealed partial class CivoEmulator : IAsyncDisposable
             ["network_count_limit"] = 10, ["network_count_usage"] = _networks.Count + 1, ["security_group_limit"] = 16, ["security_group_usage"] = _firewalls.Count,
         }));
         MapKubernetesRoutes(v2);
+        MapPoolRoutes(v2);
     }
 
     public async ValueTask DisposeAsync()

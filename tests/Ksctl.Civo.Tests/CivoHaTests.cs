@@ -167,6 +167,14 @@ public sealed class CivoHaTests(CivoMachinesFixture machines, Xunit.Abstractions
         Assert.Equal(4, _civo.Firewalls.Count);
         Assert.Single(_civo.SshKeys);
 
+        // Live inventory (Test-KsctlCluster): every recorded instance is there; one deleted behind Ksctl's back is drift.
+        var inventory = (await manager.TestAsync(Id("ha"), CancellationToken.None)).Where(c => c.Check == Ksctl.Core.Health.HealthChecks.Inventory).ToList();
+        Assert.Equal(8, inventory.Count);
+        Assert.All(inventory, c => Assert.True(c.Passed, c.Reason));
+        _civo.DeleteInstanceOutOfBand("ha-vm-wp-0");
+        var drift = Assert.Single((await manager.TestAsync(Id("ha"), CancellationToken.None)).Where(c => c.Check == Ksctl.Core.Health.HealthChecks.Inventory && !c.Passed));
+        Assert.Equal(("wp-0", "machine 'ha-vm-wp-0' is recorded in the state but Civo no longer has it"), (drift.Target, drift.Reason));
+
         var beforeDelete = _civo.Requests.Count;
         await manager.DeleteAsync(Id("ha"), Options, CancellationToken.None);
         await _civo.SettleAsync();

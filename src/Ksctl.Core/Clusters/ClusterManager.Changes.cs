@@ -81,12 +81,6 @@ public sealed partial class ClusterManager
 
     private ClusterSpec PrepareResize(ClusterState state, int workerCount)
     {
-        if (state.Id.Type == ClusterType.Managed && _providers.Get(state.Id.Provider) is Providers.IManagedResizeProvider)
-        {
-            // A managed cluster's count is its node pool's size (-NodeCount binds to the same parameter).
-            if (workerCount < 1) throw new InvalidSpecException("NodeCount", $"{workerCount} is below 1; a managed cluster's node pool keeps at least one node.");
-            return _providers.Get(state.Id.Provider).Prepare(state.Spec with { NodeCount = workerCount });
-        }
         if (state.Id.Type != ClusterType.SelfManaged)
             throw new OperationNotAllowedException(state.Id.ToString(), "resize", $"{state.Status} ({state.Id.Type} clusters are resized by their cloud's node pool, not by Ksctl in this version)");
         if (workerCount < 0) throw new InvalidSpecException("WorkerCount", $"{workerCount} is negative; give the total number of workers wanted (0 or more).");

@@ -68,10 +68,6 @@ internal sealed class PlanComposer(ProviderRegistry providers, KsctlServices ser
     public PlanBuild Resize(ClusterState state, ClusterSpec resized, OperationOptions options)
     {
         var provider = providers.Get(state.Id.Provider, options.Credential);
-        if (state.Id.Type == ClusterType.Managed)
-            return provider is IManagedResizeProvider pool
-                ? new PlanBuild(new Plan("resize", state.Id, pool.ResizeSteps(state, resized)), null)
-                : throw NotOffered(state.Id);
         var (machines, distribution, access) = SelfManaged(provider, resized, options);
         var current = state.Nodes.Where(n => n.Role == NodeRole.Worker).OrderBy(n => n.Index).ToList();
         var target = resized.WorkerCount!.Value;

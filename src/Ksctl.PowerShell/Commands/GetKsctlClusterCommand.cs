@@ -16,6 +16,10 @@ namespace Ksctl.PowerShell.Commands;
 [OutputType(typeof(KsctlCluster))]
 public sealed class GetKsctlClusterCommand : ClusterFilterCmdlet
 {
+    /// <summary>Check each Running cluster live (as Test-KsctlCluster does) and show Degraded, with the failed checks in LastErrors.</summary>
+    [Parameter]
+    public SwitchParameter Refresh { get; set; }
+
     protected override void ProcessRecord()
     {
         var (query, literals) = BuildQuery();
@@ -24,7 +28,10 @@ public sealed class GetKsctlClusterCommand : ClusterFilterCmdlet
         try
         {
             var listing = Run(ct => manager.ListSummariesAsync(query, ct));
-            clusters = listing.Clusters.Select(ModelMapper.ToCluster).ToList();
+            var states = listing.Clusters;
+            if (Refresh)
+                states = states.Select(s => s.Status == Ksctl.Core.Model.ClusterStatus.Running ? Refreshed(manager, s) : s).ToList();
+            clusters = states.Select(ModelMapper.ToCluster).ToList();
             // One error per unreadable document (corrupt, or written by a newer Ksctl); the others are still listed.
             // A document Ksctl refuses to trust (tampered, invalid) is skipped with a warning naming the cluster.
             foreach (var error in listing.Errors)
@@ -52,6 +59,25 @@ public sealed class GetKsctlClusterCommand : ClusterFilterCmdlet
             WriteWarning($"The etcd certificates of cluster {c.Name} expire at {c.CertificatesExpireAt:u}; nothing renews them yet: plan to recreate the cluster before then.");
 
         if (literals.Count == 0) return;
+        WriteMissing(literals, clusters);
+    }
+
+    /// <summary>The cluster as its live checks see it; one that cannot be read again is listed as stored, with an error.</summary>
+    private Ksctl.Core.Model.ClusterState Refreshed(Ksctl.Core.Clusters.ClusterManager manager, Ksctl.Core.Model.ClusterState summary)
+    {
+        try
+        {
+            return Run(ct => manager.RefreshAsync(summary.Id, ct));
+        }
+        catch (Exception ex) when (ex is not PipelineStoppedException)
+        {
+            WriteFailure(ex, summary.Id.Name);
+            return summary;
+        }
+    }
+
+    private void WriteMissing(IReadOnlyList<string> literals, List<KsctlCluster> clusters)
+    {
         var seen = clusters.Select(c => c.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
         foreach (var missing in literals.Where(n => !seen.Contains(n)))
         {

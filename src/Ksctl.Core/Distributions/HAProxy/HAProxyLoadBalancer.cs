@@ -10,7 +10,9 @@ namespace Ksctl.Core.Distributions.HAProxy;
 /// sent traffic only while its apiserver answers <c>GET /readyz</c> with 200 over TLS (HAProxy 2.6 <c>option
 /// httpchk</c> + <c>http-check send/expect</c> with <c>check-ssl</c>): a bare TCP check passes as soon as the port
 /// is open, long before the apiserver can serve. The check does not verify the apiserver's certificate (its CA does
-/// not exist yet when the balancer is configured) and sends no credentials. It runs as ksctl's own unit (ksctl-haproxy) so that uninstalling leaves the distro's
+/// not exist yet when the balancer is configured) and sends no credentials. A stats page on the machine's own loopback
+/// (<see cref="StatsUrl"/>, CSV with <c>;csv</c>; HAProxy 2.6 "stats enable"/"stats uri") lets Test-KsctlCluster read each
+/// backend's state over SSH; it is never reachable from outside the machine. It runs as ksctl's own unit (ksctl-haproxy) so that uninstalling leaves the distro's
 /// haproxy.service as it was.
 /// </summary>
 internal static class HAProxyLoadBalancer
@@ -18,6 +20,10 @@ internal static class HAProxyLoadBalancer
     public const string Step = "lb:haproxy";
     public const string Unit = "ksctl-haproxy";
     public const string ConfigPath = "/etc/haproxy/ksctl-haproxy.cfg";
+    /// <summary>The stats page in CSV (management guide, "9.1. CSV format"), bound to 127.0.0.1 only.</summary>
+    public const string StatsUrl = "http://127.0.0.1:8404/stats;csv";
+    /// <summary>The backend of the control planes in the stats.</summary>
+    public const string Backend = "control-planes";
 
     public static string Config(IEnumerable<(string Key, string Address)> controlPlanes)
     {
@@ -35,6 +41,12 @@ internal static class HAProxyLoadBalancer
             frontend kubernetes-api
                 bind *:6443
                 default_backend control-planes
+
+            frontend stats
+                mode http
+                bind 127.0.0.1:8404
+                stats enable
+                stats uri /stats
 
             backend control-planes
                 balance roundrobin

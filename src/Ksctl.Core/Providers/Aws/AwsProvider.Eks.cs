@@ -18,7 +18,7 @@ internal sealed partial class AwsProvider : IManagedResizeProvider
 
     public IReadOnlyList<PlanStep> DeleteSteps(ClusterState state) => Eks.DeleteSteps(state);
 
-    public IReadOnlyList<PlanStep> ResizeSteps(ClusterState state, ClusterSpec resized) => Eks.ResizeSteps(state, resized);
+    public IReadOnlyList<PlanStep> ResizeSteps(ClusterState state, int nodeCount) => Eks.ResizeSteps(state, nodeCount);
 
     private async Task<EksSession> OpenEksSessionAsync(StepContext ctx, CancellationToken ct)
     {

@@ -12,7 +12,7 @@ namespace Ksctl.Core.Providers.BareMetal;
 /// each machine step connects over SSH with the pinned (or, with -TrustOnFirstUse, learned) host key and records
 /// the machine. The i-th machine of a role in the inventory becomes that role's node i.
 /// </summary>
-internal sealed class BareMetalProvider : ISelfManagedProvider, IStoredSpecCheck
+internal sealed class BareMetalProvider : ISelfManagedProvider, IStoredSpecCheck, IInventoryProvider
 {
     public ProviderDescriptor Descriptor { get; } = new()
     {
@@ -25,6 +25,10 @@ internal sealed class BareMetalProvider : ISelfManagedProvider, IStoredSpecCheck
     };
 
     public bool KeepsMachines => true;
+
+    /// <summary>The machines answering on their SSH port (<see cref="BareMetalInventory"/>).</summary>
+    public Task<IReadOnlyList<LiveMachine>> LiveMachinesAsync(ClusterState state, CancellationToken cancellationToken) =>
+        BareMetalInventory.ProbeAsync(state, cancellationToken);
 
     public ClusterSpec Prepare(ClusterSpec spec) => Check(spec, keyFilesMustExist: true);
 

@@ -34,6 +34,6 @@ internal sealed class EksManagedCluster(EksSessionSource session)
         ];
     }
 
-    public IReadOnlyList<PlanStep> ResizeSteps(ClusterState state, ClusterSpec resized) =>
-        [EksNodegroups.ScaleStep(session, state.Id, resized.NodeCount!.Value)];
+    public IReadOnlyList<PlanStep> ResizeSteps(ClusterState state, int nodeCount) =>
+        [EksNodegroups.ScaleStep(session, state.Id, nodeCount)];
 }
