@@ -17,6 +17,10 @@ public sealed class ProviderCredential
     public string? TenantId { get; init; }
     /// <summary>Azure: the subscription to create resources in.</summary>
     public string? SubscriptionId { get; init; }
+    /// <summary>Gcp: a service-account key file (-CredentialPath), first in the GCP credential order.</summary>
+    public string? CredentialPath { get; init; }
+    /// <summary>Gcp: the project to create resources in (-Project), whichever way the credential is found.</summary>
+    public string? Project { get; init; }
 
-    public override string ToString() => HasSecret ? $"credential for {UserName}" : "tenant/subscription choice";
+    public override string ToString() => HasSecret ? $"credential for {UserName}" : CredentialPath is not null ? $"key file {CredentialPath}" : "tenant/subscription/project choice";
 }

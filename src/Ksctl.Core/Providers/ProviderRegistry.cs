@@ -45,6 +45,10 @@ internal sealed class ProviderRegistry
             throw new InvalidSpecException("TenantId", $"applies to Azure only; the {provider} provider has no tenants.");
         if (!p.Descriptor.HasTenantsAndSubscriptions && credential.SubscriptionId is not null)
             throw new InvalidSpecException("SubscriptionId", $"applies to Azure only; the {provider} provider has no subscriptions.");
+        if (provider != CloudProvider.Gcp && credential.CredentialPath is not null)
+            throw new InvalidSpecException("CredentialPath", $"applies to Gcp only (a service-account key file); the {provider} provider takes -Credential.");
+        if (provider != CloudProvider.Gcp && credential.Project is not null)
+            throw new InvalidSpecException("Project", $"applies to Gcp only; the {provider} provider has no projects.");
         return _withCredential.TryGetValue(provider, out var bind)
             ? bind(credential)
             : throw new InvalidSpecException("Credential", $"the {provider} provider uses no cloud credential; leave -Credential out.");
@@ -53,18 +57,23 @@ internal sealed class ProviderRegistry
     /// <param name="services">What providers are built with.</param>
     /// <param name="stored">The provider's stored credential (Set-KsctlCredential), asked for lazily.</param>
     /// <param name="azure">Where Azure Resource Manager and Entra ID are (tests point them at the ARM emulator).</param>
+    /// <param name="gcp">Where Compute Engine, GKE and Google's token endpoint are (tests point them at the GCP emulator).</param>
     public static ProviderRegistry CreateDefault(KsctlServices services, Func<CloudProvider, CancellationToken, Task<Storage.Credentials.StoredCredential?>>? stored = null,
-        Azure.AzureEndpoints? azure = null)
+        Azure.AzureEndpoints? azure = null, Gcp.GcpEndpoints? gcp = null)
     {
         Func<CancellationToken, Task<string?>>? civoKey = stored is null ? null : async ct => (await stored(CloudProvider.Civo, ct).ConfigureAwait(false))?.Secret;
         Func<CancellationToken, Task<Storage.Credentials.StoredCredential?>>? azureStored = stored is null ? null : ct => stored(CloudProvider.Azure, ct);
         var endpoints = azure ?? Azure.AzureEndpoints.PublicCloud;
+        Func<CancellationToken, Task<Storage.Credentials.StoredCredential?>>? gcpStored = stored is null ? null : ct => stored(CloudProvider.Gcp, ct);
+        var gcpEndpoints = gcp ?? Gcp.GcpEndpoints.Public;
         return new ProviderRegistry()
             .Register(new Local.LocalProvider(services))
             .Register(new BareMetal.BareMetalProvider())
             .Register(new Civo.CivoProvider(services) { StoredToken = civoKey },
                 credential => new Civo.CivoProvider(services) { StoredToken = civoKey, ExplicitToken = credential.Secret })
             .Register(new Azure.AzureProvider(services, endpoints) { StoredCredential = azureStored },
-                credential => new Azure.AzureProvider(services, endpoints) { StoredCredential = azureStored, ExplicitCredential = credential });
+                credential => new Azure.AzureProvider(services, endpoints) { StoredCredential = azureStored, ExplicitCredential = credential })
+            .Register(new Gcp.GcpProvider(services, gcpEndpoints) { StoredCredential = gcpStored },
+                credential => new Gcp.GcpProvider(services, gcpEndpoints) { StoredCredential = gcpStored, ExplicitCredential = credential });
     }
 }
