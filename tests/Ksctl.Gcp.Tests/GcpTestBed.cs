@@ -53,6 +53,9 @@ public sealed class GcpTestBed : IAsyncDisposable
                 MaxPoll = TimeSpan.FromMilliseconds(40),
                 RetryDelay = TimeSpan.FromMilliseconds(10),
                 InUse = TimeSpan.FromSeconds(20),
+                // Deadlines that a stuck emulator would reach in seconds, not the 10 and 40 minutes of production.
+                OperationDeadline = TimeSpan.FromSeconds(60),
+                ClusterDeadline = TimeSpan.FromSeconds(60),
             },
         };
         _loggers = LoggerFactory.Create(b =>

@@ -54,8 +54,10 @@ internal static class KubeconfigSanitizer
 
         foreach (var (field, why) in RefusedClusterFields)
             if (cluster.Children.ContainsKey(field)) throw Refused(source, contextName, $"cluster field '{field}' {why}; only certificate-authority-data is accepted");
+        // Ksctl's own exec entries (GKE's token plugins) are the one exception, rebuilt from a fixed list.
+        var plugin = KubeconfigYaml.Mapping(user, "exec") is { } exec ? KubeconfigExecPlugins.Rebuild(exec) : null;
         foreach (var (field, why) in RefusedUserFields)
-            if (user.Children.ContainsKey(field)) throw Refused(source, contextName, $"user field '{field}' {why}; only client-certificate-data/client-key-data or a token are accepted");
+            if (user.Children.ContainsKey(field) && !(field == "exec" && plugin is not null)) throw Refused(source, contextName, $"user field '{field}' {why}; only client-certificate-data/client-key-data or a token are accepted");
 
         var cleanCluster = new YamlMappingNode { { "server", S(CheckServer(server ?? KubeconfigYaml.Scalar(cluster, "server"), source, contextName)) } };
         if (KubeconfigYaml.Scalar(cluster, "certificate-authority-data") is { } ca)
@@ -76,6 +78,7 @@ internal static class KubeconfigSanitizer
             if (token.Any(char.IsControl)) throw Refused(source, contextName, "its token holds control characters");
             cleanUser.Add("token", S(token));
         }
+        if (plugin is not null) cleanUser.Add("exec", plugin);
         if (cleanUser.Children.Count == 0)
             throw Refused(source, contextName, "its user has neither client-certificate-data/client-key-data nor a token");
 

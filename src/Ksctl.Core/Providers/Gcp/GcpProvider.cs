@@ -44,7 +44,7 @@ internal sealed partial class GcpProvider : IPreflightProvider
     public ProviderDescriptor Descriptor { get; } = new()
     {
         Provider = CloudProvider.Gcp,
-        SupportedTypes = [ClusterType.SelfManaged],
+        SupportedTypes = [ClusterType.Managed, ClusterType.SelfManaged],
         DefaultRegion = "us-central1",
         Regions =
         [
@@ -77,6 +77,8 @@ internal sealed partial class GcpProvider : IPreflightProvider
             SpecRules.NoSelfManagedFields(spec);
             SpecRules.NotApplicable("Application", spec.Applications, "GKE add-ons are not installed by Ksctl in this version; leave -Application out.");
             SpecRules.NotApplicable("Cni", spec.Cni, "GKE chooses its own dataplane; leave -Cni out.");
+            if (spec.Id.Name.Length > GkeNameLimit)
+                throw new InvalidSpecException("Name", $"'{spec.Id.Name}' is {spec.Id.Name.Length} characters; GKE cluster names are at most {GkeNameLimit}.");
             return spec with
             {
                 Id = spec.Id with { Region = location },
