@@ -38,7 +38,7 @@ internal static class GcpCredentials
     private static readonly Regex ProjectId = new("^[a-z][a-z0-9-]{4,28}[a-z0-9]\\z", RegexOptions.CultureInvariant);
 
     public static async Task<GcpSignIn> ResolveAsync(ProviderCredential? explicitCredential, Func<CancellationToken, Task<StoredCredential?>>? stored,
-        GcpEndpoints endpoints, CancellationToken ct)
+        GcpEndpoints endpoints, CancellationToken ct, bool probe = true)
     {
         endpoints.Validate();
         var chosen = explicitCredential?.Project;
@@ -59,7 +59,8 @@ internal static class GcpCredentials
             // Another kind of credential file (authorized_user, external_account): Google's library reads it.
             return Library(CredentialFactory.FromJson<GoogleCredential>(text), chosen, GcpCredentialSource.Environment, null);
         }
-        if (!endpoints.UseApplicationDefault)
+        // Tab completion never probes ADC (the metadata server, gcloud): it may take seconds or prompt.
+        if (!endpoints.UseApplicationDefault || !probe)
             throw Auth("no GCP credential was found", $"Give -CredentialPath <key.json>, run Set-KsctlCredential -Provider Gcp -Path <key.json>, or set {CredentialsVariable}.");
         GoogleCredential adc;
         try { adc = await GoogleCredential.GetApplicationDefaultAsync(ct).ConfigureAwait(false); }
