@@ -52,6 +52,16 @@ public sealed class NewKsctlClusterCommand : ClusterSpecCmdlet
     [ValidateNotNullOrEmpty]
     public string? SubscriptionId { get; set; }
 
+    /// <summary>Gcp: a service-account key file (JSON, as gcloud iam service-accounts keys create writes it); first in the GCP credential order.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? CredentialPath { get; set; }
+
+    /// <summary>Gcp: the project to use, whichever way the credential is found.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Project { get; set; }
+
     /// <summary>Takes over the cluster's lock when its holder is gone (Core refuses a live holder and names it).</summary>
     [Parameter]
     public SwitchParameter BreakStaleLock { get; set; }
@@ -84,7 +94,8 @@ public sealed class NewKsctlClusterCommand : ClusterSpecCmdlet
 
         try
         {
-            var options = OperationParameters.Options(ThrottleLimit, BreakStaleLock, Credential, TenantId, SubscriptionId);
+            var options = OperationParameters.Options(ThrottleLimit, BreakStaleLock, Credential, TenantId, SubscriptionId,
+                CredentialPath is null ? null : GetUnresolvedProviderPathFromPSPath(CredentialPath), Project);
             Execute(AsJob, $"Creating cluster {id.Name}", id.Name, (m, ct) => m.CreateAsync(spec, options, ct), ModelMapper.ToCluster);
         }
         catch (Exception ex) when (ex is not PipelineStoppedException)

@@ -9,16 +9,18 @@ namespace Ksctl.PowerShell.Internal;
 /// </summary>
 internal static class CredentialParameters
 {
-    public static ProviderCredential? From(PSCredential? credential, string? tenantId, string? subscriptionId)
+    public static ProviderCredential? From(PSCredential? credential, string? tenantId, string? subscriptionId, string? credentialPath = null, string? project = null)
     {
         var given = credential is not null && credential != PSCredential.Empty;
-        if (!given && tenantId is null && subscriptionId is null) return null;
+        if (!given && tenantId is null && subscriptionId is null && credentialPath is null && project is null) return null;
         return new ProviderCredential
         {
             UserName = given ? credential!.UserName : null,
             Secret = given ? credential!.GetNetworkCredential().Password : null,
             TenantId = string.IsNullOrWhiteSpace(tenantId) ? null : tenantId.Trim(),
             SubscriptionId = string.IsNullOrWhiteSpace(subscriptionId) ? null : subscriptionId.Trim(),
+            CredentialPath = string.IsNullOrWhiteSpace(credentialPath) ? null : credentialPath,
+            Project = string.IsNullOrWhiteSpace(project) ? null : project.Trim(),
         };
     }
 }
