@@ -88,6 +88,16 @@ public sealed class GkeManagedTests : IAsyncLifetime
         Assert.Equal("projects/ksctl-emulator-project/locations/us-central1-b/clusters/gke2", Assert.Single(_bed.Gcp.Clusters).Key);
         var node = Assert.Single(_bed.Gcp.Clusters).Value["nodePools"]![0]!;
         Assert.Equal(("e2-standard-2", 1), (node["config"]!["machineType"]!.GetValue<string>(), node["initialNodeCount"]!.GetValue<int>()));
+
+        // Resize-KsctlCluster -NodeCount: the node pool's setSize, followed to DONE; the spec records the new count.
+        var plan = await manager.PlanResizeNodePoolAsync(spec.Id, 3, CancellationToken.None);
+        Assert.Contains("GKE node pool default-pool of gke2: 1 → 3", plan.Render());
+        await Assert.ThrowsAsync<InvalidSpecException>(() => manager.ResizeNodePoolAsync(spec.Id, 101, Options, CancellationToken.None));
+        var resized = await manager.ResizeNodePoolAsync(spec.Id, 3, Options, CancellationToken.None);
+        Assert.Equal((ClusterStatus.Running, 3), (resized.Status, resized.Spec.NodeCount));
+        Assert.Equal(3, Assert.Single(_bed.Gcp.Clusters).Value["nodePools"]![0]!["initialNodeCount"]!.GetValue<int>());
+        Assert.Equal(1, _bed.Gcp.Count("POST", "/nodePools/default-pool:setSize"));
+
         await manager.DeleteAsync(spec.Id, Options, CancellationToken.None);
         Assert.Empty(_bed.Gcp.Clusters);
     }

@@ -14,34 +14,49 @@ namespace Ksctl.PowerShell.Commands;
 [OutputType(typeof(KsctlCluster))]
 public sealed class ResizeKsctlClusterCommand : ClusterOperationCmdlet
 {
-    /// <summary>The total number of workers wanted.</summary>
-    [Parameter(Mandatory = true)]
+    /// <summary>SelfManaged: the total number of workers wanted.</summary>
+    [Parameter]
     [ValidateRange(0, 1000)]
     public int WorkerCount { get; set; }
 
+    /// <summary>Managed (GKE): the number of nodes of the node pool (per zone for a regional cluster).</summary>
+    [Parameter]
+    [ValidateRange(1, 1000)]
+    public int NodeCount { get; set; }
+
     protected override void ProcessRecord()
     {
+        var byNodes = MyInvocation.BoundParameters.ContainsKey(nameof(NodeCount));
+        if (MyInvocation.BoundParameters.ContainsKey(nameof(WorkerCount)) == byNodes)
+        {
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException("Give exactly one of -WorkerCount (SelfManaged clusters) and -NodeCount (Managed clusters)."),
+                "KsctlInvalidSpec", ErrorCategory.InvalidArgument, null));
+            return;
+        }
         var state = ResolveTarget();
         if (state is null) return;
         var manager = GetManager();
         var id = state.Id;
+        var count = byNodes ? NodeCount : WorkerCount;
+        var what = byNodes ? $"{count} node(s)" : $"{count} worker(s)";
         Plan plan;
         try
         {
-            plan = Run(ct => manager.PlanResizeAsync(id, WorkerCount, ct));
+            plan = byNodes ? Run(ct => manager.PlanResizeNodePoolAsync(id, count, ct)) : Run(ct => manager.PlanResizeAsync(id, count, ct));
         }
         catch (Exception ex) when (ex is not PipelineStoppedException)
         {
             WriteFailure(ex, id.Name);
             return;
         }
-        if (!ShouldProcess($"Resizing cluster {id} to {WorkerCount} worker(s).{Environment.NewLine}{plan.Render()}",
-                $"Resize cluster {id} to {WorkerCount} worker(s)?{Environment.NewLine}{plan.Render()}", "Confirm resize")) return;
+        if (!ShouldProcess($"Resizing cluster {id} to {what}.{Environment.NewLine}{plan.Render()}",
+                $"Resize cluster {id} to {what}?{Environment.NewLine}{plan.Render()}", "Confirm resize")) return;
         try
         {
             var options = Options();
-            var workers = WorkerCount;
-            Execute(AsJob, $"Resizing cluster {id.Name}", id.Name, (m, ct) => m.ResizeAsync(id, workers, options, ct), ModelMapper.ToCluster);
+            var pool = byNodes;
+            Execute(AsJob, $"Resizing cluster {id.Name}", id.Name,
+                (m, ct) => pool ? m.ResizeNodePoolAsync(id, count, options, ct) : m.ResizeAsync(id, count, options, ct), ModelMapper.ToCluster);
         }
         catch (Exception ex) when (ex is not PipelineStoppedException)
         {

@@ -16,7 +16,7 @@ namespace Ksctl.Core.Providers.Gcp;
 /// gke-gcloud-auth-plugin when it is on PATH, else Ksctl's own token command (ksctl gcp-token), which prints an
 /// access token from the same credential chain.
 /// </summary>
-internal sealed partial class GcpProvider : IManagedClusterProvider
+internal sealed partial class GcpProvider : IManagedResizeProvider
 {
     internal const string ClusterStep = "gcp:gke-cluster";
     internal const string AuthPlugin = "gke-gcloud-auth-plugin";
@@ -54,6 +54,25 @@ internal sealed partial class GcpProvider : IManagedClusterProvider
             Resources = [$"GKE cluster {state.Id.Name} ({state.Id.Region})"],
         },
     ];
+
+    public IReadOnlyList<PlanStep> ResizeSteps(ClusterState state, int nodeCount) =>
+    [
+        new PlanStep("resize/gcp:gke-node-pool", (ctx, ct) => SetPoolSizeAsync(ctx, nodeCount, ct))
+        {
+            Description = $"set node pool {GkeBodies.NodePool} of GKE cluster '{state.Id.Name}' to {nodeCount} node(s){(GcpLocations.IsZone(state.Id.Region) ? "" : " per zone")} (setSize; waits for the operation)",
+            Resources = [$"GKE node pool {GkeBodies.NodePool} of {state.Id.Name}: {state.Spec.NodeCount} → {nodeCount}"],
+        },
+    ];
+
+    private async Task SetPoolSizeAsync(StepContext ctx, int nodeCount, CancellationToken ct)
+    {
+        var (client, names) = await SessionAsync(ctx, ct).ConfigureAwait(false);
+        var id = ctx.State.Id;
+        var path = ClusterPath(names.Project, id);
+        await GkeRunningAsync(client, path, id, ct).ConfigureAwait(false);
+        await client.PostAndWaitAsync(ContainerUrl($"{path}/nodePools/{GkeBodies.NodePool}:setSize"), new JsonObject { ["nodeCount"] = nodeCount },
+            $"resize of node pool {GkeBodies.NodePool}", client.Timings.ClusterDeadline, ct).ConfigureAwait(false);
+    }
 
     private async Task CreateGkeAsync(StepContext ctx, ClusterSpec spec, CancellationToken ct)
     {
