@@ -4,7 +4,7 @@ using YamlDotNet.RepresentationModel;
 namespace Ksctl.Core.Kube;
 
 /// <summary>
-/// The only <c>exec</c> credential plugins a kubeconfig in Ksctl's state may carry: the EKS token commands Ksctl itself
+/// The only <c>exec</c> credential plugins a kubeconfig in Ksctl's state may carry: GKE's (KubeconfigExecPlugins) and the EKS token commands Ksctl itself
 /// writes (Providers/Aws/Eks/EksKubeconfig), `aws --region R eks get-token --cluster-name N --output json` and
 /// `ksctl token --cluster-name N --region R`. Anything else in an exec entry (another command, other arguments, env,
 /// installHint) would let a forged state make kubectl run a program, so the entry is rebuilt from the two checked
@@ -18,6 +18,8 @@ internal static partial class KubeconfigExec
     public static YamlMappingNode? Clean(YamlNode node)
     {
         if (node is not YamlMappingNode exec) return null;
+        // GKE's plugins take no per-cluster arguments: a fixed list (KubeconfigExecPlugins).
+        if (KubeconfigExecPlugins.Rebuild(exec) is { } gke) return gke;
         var allowedKeys = new HashSet<string>(StringComparer.Ordinal) { "apiVersion", "command", "args", "interactiveMode", "provideClusterInfo" };
         if (exec.Children.Keys.Any(k => k is not YamlScalarNode s || !allowedKeys.Contains(s.Value ?? ""))) return null;
         if (KubeconfigYaml.Scalar(exec, "apiVersion") != ApiVersion) return null;

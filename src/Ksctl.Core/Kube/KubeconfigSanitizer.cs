@@ -54,11 +54,11 @@ internal static class KubeconfigSanitizer
 
         foreach (var (field, why) in RefusedClusterFields)
             if (cluster.Children.ContainsKey(field)) throw Refused(source, contextName, $"cluster field '{field}' {why}; only certificate-authority-data is accepted");
-        // The one exec allowed: the EKS token command Ksctl writes itself, rebuilt from its checked values (KubeconfigExec).
+        // The one exec allowed: Ksctl's own token commands (EKS, GKE), rebuilt from their checked values (KubeconfigExec).
         var exec = user.Children.TryGetValue("exec", out var execNode) ? KubeconfigExec.Clean(execNode) : null;
         foreach (var (field, why) in RefusedUserFields)
             if (user.Children.ContainsKey(field) && !(field == "exec" && exec is not null))
-                throw Refused(source, contextName, $"user field '{field}' {why}; only client-certificate-data/client-key-data, a token or the EKS token command are accepted");
+                throw Refused(source, contextName, $"user field '{field}' {why}; only client-certificate-data/client-key-data, a token or Ksctl's own token commands are accepted");
 
         var cleanCluster = new YamlMappingNode { { "server", S(CheckServer(server ?? KubeconfigYaml.Scalar(cluster, "server"), source, contextName)) } };
         if (KubeconfigYaml.Scalar(cluster, "certificate-authority-data") is { } ca)

@@ -1,7 +1,7 @@
 namespace Ksctl.Core.Model;
 
 /// <summary>The clouds (and machine sources) ksctl can build clusters on.</summary>
-public enum CloudProvider { Local, Azure, Civo, Aws, BareMetal }
+public enum CloudProvider { Local, Azure, Civo, Aws, BareMetal, Gcp }
 
 /// <summary>Managed: the cloud runs the control plane. SelfManaged: ksctl bootstraps HA Kubernetes on machines.</summary>
 public enum ClusterType { Managed, SelfManaged }

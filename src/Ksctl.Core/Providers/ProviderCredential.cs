@@ -19,6 +19,13 @@ public sealed class ProviderCredential
     public string? SubscriptionId { get; init; }
     /// <summary>Aws: a profile of the shared config/credentials files to sign in with (-ProfileName), instead of an access key.</summary>
     public string? ProfileName { get; init; }
+    /// <summary>Gcp: a service-account key file (-CredentialPath), first in the GCP credential order.</summary>
+    public string? CredentialPath { get; init; }
+    /// <summary>Gcp: the project to create resources in (-Project), whichever way the credential is found.</summary>
+    public string? Project { get; init; }
 
-    public override string ToString() => HasSecret ? $"credential for {UserName}" : ProfileName is not null ? $"profile {ProfileName}" : "tenant/subscription choice";
+    public override string ToString() => HasSecret ? $"credential for {UserName}"
+        : ProfileName is not null ? $"profile {ProfileName}"
+        : CredentialPath is not null ? $"key file {CredentialPath}"
+        : "tenant/subscription/project choice";
 }

@@ -47,6 +47,10 @@ internal sealed class ProviderRegistry
             throw new InvalidSpecException("ProfileName", $"applies to Aws only; the {provider} provider has no AWS profiles.");
         if (!p.Descriptor.HasTenantsAndSubscriptions && credential.SubscriptionId is not null)
             throw new InvalidSpecException("SubscriptionId", $"applies to Azure only; the {provider} provider has no subscriptions.");
+        if (provider != CloudProvider.Gcp && credential.CredentialPath is not null)
+            throw new InvalidSpecException("CredentialPath", $"applies to Gcp only (a service-account key file); the {provider} provider takes -Credential.");
+        if (provider != CloudProvider.Gcp && credential.Project is not null)
+            throw new InvalidSpecException("Project", $"applies to Gcp only; the {provider} provider has no projects.");
         return _withCredential.TryGetValue(provider, out var bind)
             ? bind(credential)
             : throw new InvalidSpecException("Credential", $"the {provider} provider uses no cloud credential; leave -Credential out.");
@@ -56,14 +60,17 @@ internal sealed class ProviderRegistry
     /// <param name="stored">The provider's stored credential (Set-KsctlCredential), asked for lazily.</param>
     /// <param name="azure">Where Azure Resource Manager and Entra ID are (tests point them at the ARM emulator).</param>
     /// <param name="aws">Where the AWS services are (tests point them at the AWS emulator).</param>
+    /// <param name="gcp">Where Compute Engine, GKE and Google's token endpoint are (tests point them at the GCP emulator).</param>
     public static ProviderRegistry CreateDefault(KsctlServices services, Func<CloudProvider, CancellationToken, Task<Storage.Credentials.StoredCredential?>>? stored = null,
-        Azure.AzureEndpoints? azure = null, Aws.AwsEndpoints? aws = null)
+        Azure.AzureEndpoints? azure = null, Aws.AwsEndpoints? aws = null, Gcp.GcpEndpoints? gcp = null)
     {
         Func<CancellationToken, Task<Storage.Credentials.StoredCredential?>>? awsStored = stored is null ? null : ct => stored(CloudProvider.Aws, ct);
         var awsEndpoints = aws ?? Aws.AwsEndpoints.Public;
         Func<CancellationToken, Task<string?>>? civoKey = stored is null ? null : async ct => (await stored(CloudProvider.Civo, ct).ConfigureAwait(false))?.Secret;
         Func<CancellationToken, Task<Storage.Credentials.StoredCredential?>>? azureStored = stored is null ? null : ct => stored(CloudProvider.Azure, ct);
         var endpoints = azure ?? Azure.AzureEndpoints.PublicCloud;
+        Func<CancellationToken, Task<Storage.Credentials.StoredCredential?>>? gcpStored = stored is null ? null : ct => stored(CloudProvider.Gcp, ct);
+        var gcpEndpoints = gcp ?? Gcp.GcpEndpoints.Public;
         return new ProviderRegistry()
             .Register(new Local.LocalProvider(services))
             .Register(new BareMetal.BareMetalProvider())
@@ -72,6 +79,8 @@ internal sealed class ProviderRegistry
             .Register(new Azure.AzureProvider(services, endpoints) { StoredCredential = azureStored },
                 credential => new Azure.AzureProvider(services, endpoints) { StoredCredential = azureStored, ExplicitCredential = credential })
             .Register(new Aws.AwsProvider(services, awsEndpoints) { StoredCredential = awsStored },
-                credential => new Aws.AwsProvider(services, awsEndpoints) { StoredCredential = awsStored, ExplicitCredential = credential });
+                credential => new Aws.AwsProvider(services, awsEndpoints) { StoredCredential = awsStored, ExplicitCredential = credential })
+            .Register(new Gcp.GcpProvider(services, gcpEndpoints) { StoredCredential = gcpStored },
+                credential => new Gcp.GcpProvider(services, gcpEndpoints) { StoredCredential = gcpStored, ExplicitCredential = credential });
     }
 }

@@ -35,6 +35,16 @@ public abstract class ClusterOperationCmdlet : ClusterTargetCmdlet
     [ValidateNotNullOrEmpty]
     public string? ProfileName { get; set; }
 
+    /// <summary>Gcp: a service-account key file (JSON, as gcloud iam service-accounts keys create writes it); first in the GCP credential order.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? CredentialPath { get; set; }
+
+    /// <summary>Gcp: the project to use, whichever way the credential is found.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Project { get; set; }
+
     /// <summary>Takes over the cluster's lock when its holder is gone (Core refuses a live holder and names it).</summary>
     [Parameter]
     public SwitchParameter BreakStaleLock { get; set; }
@@ -43,5 +53,8 @@ public abstract class ClusterOperationCmdlet : ClusterTargetCmdlet
     [Parameter]
     public SwitchParameter AsJob { get; set; }
 
-    internal OperationOptions Options() => OperationParameters.Options(ThrottleLimit, BreakStaleLock, Credential, TenantId, SubscriptionId, ProfileName);
+    internal OperationOptions Options() => OperationParameters.Options(ThrottleLimit, BreakStaleLock, Credential, TenantId, SubscriptionId, ProfileName, KeyPath(CredentialPath), Project);
+
+    /// <summary>-CredentialPath as a full file-system path (relative to the current PowerShell location).</summary>
+    internal string? KeyPath(string? path) => path is null ? null : GetUnresolvedProviderPathFromPSPath(path);
 }

@@ -57,6 +57,16 @@ public sealed class NewKsctlClusterCommand : ClusterSpecCmdlet
     [ValidateNotNullOrEmpty]
     public string? ProfileName { get; set; }
 
+    /// <summary>Gcp: a service-account key file (JSON, as gcloud iam service-accounts keys create writes it); first in the GCP credential order.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? CredentialPath { get; set; }
+
+    /// <summary>Gcp: the project to use, whichever way the credential is found.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Project { get; set; }
+
     /// <summary>Takes over the cluster's lock when its holder is gone (Core refuses a live holder and names it).</summary>
     [Parameter]
     public SwitchParameter BreakStaleLock { get; set; }
@@ -90,6 +100,9 @@ public sealed class NewKsctlClusterCommand : ClusterSpecCmdlet
         try
         {
             var options = OperationParameters.Options(ThrottleLimit, BreakStaleLock, Credential, TenantId, SubscriptionId, ProfileName);
+
+            var options = OperationParameters.Options(ThrottleLimit, BreakStaleLock, Credential, TenantId, SubscriptionId,
+                CredentialPath is null ? null : GetUnresolvedProviderPathFromPSPath(CredentialPath), Project);
             Execute(AsJob, $"Creating cluster {id.Name}", id.Name, (m, ct) => m.CreateAsync(spec, options, ct), ModelMapper.ToCluster);
         }
         catch (Exception ex) when (ex is not PipelineStoppedException)

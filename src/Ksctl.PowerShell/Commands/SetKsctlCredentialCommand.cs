@@ -11,17 +11,20 @@ namespace Ksctl.PowerShell.Commands;
 /// Saves a cloud credential in the active state store (replacing the provider's previous one): a 0600 file in the
 /// file store, a blob encrypted with the state key in Azure Blob Storage. The secret never reaches any stream.
 /// </summary>
-[Cmdlet(VerbsCommon.Set, "KsctlCredential", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsCommon.Set, "KsctlCredential", DefaultParameterSetName = CredentialSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(KsctlCredentialInfo))]
 public sealed class SetKsctlCredentialCommand : KsctlCmdlet
 {
+    private const string CredentialSet = "Credential";
+    private const string PathSet = "Path";
+
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateProvider(CredentialsOnly = true)]
     [ArgumentCompleter(typeof(CredentialProviderCompleter))]
     public string Provider { get; set; } = "";
 
     /// <summary>User name: Azure client id, Aws access key id, any label for Civo. Password: the secret, secret access key or API token.</summary>
-    [Parameter(Mandatory = true, Position = 1)]
+    [Parameter(Mandatory = true, Position = 1, ParameterSetName = CredentialSet)]
     [Credential]
     [ValidateNotNull]
     public PSCredential Credential { get; set; } = PSCredential.Empty;
@@ -38,12 +41,33 @@ public sealed class SetKsctlCredentialCommand : KsctlCmdlet
     [ValidateNotNullOrEmpty]
     public string? Region { get; set; }
 
+    /// <summary>Gcp: a service-account key file (JSON); its content is stored, encrypted like every stored secret.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = PathSet)]
+    [ValidateNotNullOrEmpty]
+    public string Path { get; set; } = "";
+
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
     protected override void ProcessRecord()
     {
         var provider = Enum.Parse<CloudProvider>(Provider, ignoreCase: true);
+        if ((provider == CloudProvider.Gcp) != (ParameterSetName == PathSet))
+        {
+            WriteError(new ErrorRecord(new ArgumentException(provider == CloudProvider.Gcp
+                    ? "A Gcp credential is a service-account key file: give -Path <key.json>."
+                    : $"-Path (a key file) applies to Gcp only; the {provider} credential is given with -Credential."),
+                "KsctlInvalidCredential", ErrorCategory.InvalidArgument, Provider));
+            return;
+        }
+        if (ParameterSetName == PathSet)
+        {
+            StoredCredential key;
+            try { key = Core.Providers.Gcp.GcpKeyFile.ToStoredCredential(GetUnresolvedProviderPathFromPSPath(Path), Region); }
+            catch (Exception ex) when (ex is not PipelineStoppedException) { WriteFailure(ex, Path); return; }
+            Save(key);
+            return;
+        }
         if (provider == CloudProvider.Azure && TenantId is null)
         {
             WriteError(new ErrorRecord(new ArgumentException("An Azure credential (a service principal) needs -TenantId."),
@@ -57,12 +81,7 @@ public sealed class SetKsctlCredentialCommand : KsctlCmdlet
                 "KsctlInvalidCredential", ErrorCategory.InvalidArgument, Provider));
             return;
         }
-        var manager = GetManager();
-        CredentialStore store;
-        try { store = manager.Credentials; }
-        catch (Exception ex) when (ex is not PipelineStoppedException) { WriteFailure(ex, Provider); return; }
-        if (!ShouldProcess($"{provider} credential '{Credential.UserName}' in {store.Location}", "Save credential")) return;
-        var credential = new StoredCredential
+        Save(new StoredCredential
         {
             Provider = provider,
             UserName = Credential.UserName.TrimStart('\\'),
@@ -70,7 +89,17 @@ public sealed class SetKsctlCredentialCommand : KsctlCmdlet
             TenantId = TenantId,
             SubscriptionId = SubscriptionId,
             Region = Region,
-        };
+        });
+    }
+
+    private void Save(StoredCredential credential)
+    {
+        var provider = credential.Provider;
+        var manager = GetManager();
+        CredentialStore store;
+        try { store = manager.Credentials; }
+        catch (Exception ex) when (ex is not PipelineStoppedException) { WriteFailure(ex, Provider); return; }
+        if (!ShouldProcess($"{provider} credential '{credential.UserName}' in {store.Location}", "Save credential")) return;
         StoredCredential saved;
         try
         {

@@ -9,10 +9,11 @@ namespace Ksctl.PowerShell.Internal;
 /// </summary>
 internal static class CredentialParameters
 {
-    public static ProviderCredential? From(PSCredential? credential, string? tenantId, string? subscriptionId, string? profileName = null)
+    public static ProviderCredential? From(PSCredential? credential, string? tenantId, string? subscriptionId, string? profileName = null,
+        string? credentialPath = null, string? project = null)
     {
         var given = credential is not null && credential != PSCredential.Empty;
-        if (!given && tenantId is null && subscriptionId is null && profileName is null) return null;
+        if (!given && tenantId is null && subscriptionId is null && profileName is null && credentialPath is null && project is null) return null;
         return new ProviderCredential
         {
             UserName = given ? credential!.UserName : null,
@@ -20,6 +21,8 @@ internal static class CredentialParameters
             TenantId = string.IsNullOrWhiteSpace(tenantId) ? null : tenantId.Trim(),
             SubscriptionId = string.IsNullOrWhiteSpace(subscriptionId) ? null : subscriptionId.Trim(),
             ProfileName = string.IsNullOrWhiteSpace(profileName) ? null : profileName.Trim(),
+            CredentialPath = string.IsNullOrWhiteSpace(credentialPath) ? null : credentialPath,
+            Project = string.IsNullOrWhiteSpace(project) ? null : project.Trim(),
         };
     }
 }

@@ -6,10 +6,11 @@ namespace Ksctl.PowerShell.Internal;
 /// <summary>The shared operation parameters (-ThrottleLimit, -BreakStaleLock, -Credential, -TenantId, -SubscriptionId) → Core's options.</summary>
 internal static class OperationParameters
 {
-    public static OperationOptions Options(int throttleLimit, bool breakStaleLock, PSCredential? credential, string? tenantId, string? subscriptionId, string? profileName = null) => new()
+    public static OperationOptions Options(int throttleLimit, bool breakStaleLock, PSCredential? credential, string? tenantId, string? subscriptionId,
+        string? profileName = null, string? credentialPath = null, string? project = null) => new()
     {
         MaxParallelism = throttleLimit,
         BreakStaleLock = breakStaleLock,
-        Credential = CredentialParameters.From(credential, tenantId, subscriptionId, profileName),
+        Credential = CredentialParameters.From(credential, tenantId, subscriptionId, profileName, credentialPath, project),
     };
 }
