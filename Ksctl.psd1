@@ -15,6 +15,7 @@
         'Get-KsctlCluster'
         'Remove-KsctlCluster'
         'Resize-KsctlCluster'
+        'Update-KsctlCluster'
         'Get-KsctlPlan'
         'Switch-KsctlContext'
         'Get-KsctlKubeconfig'
