@@ -39,6 +39,7 @@ internal sealed partial class PlanComposer
     private static IUpgradableDistribution? UpgraderOrNull(DistributionKind kind) => kind switch
     {
         DistributionKind.K3s => new K3sUpgrade(),
+        DistributionKind.Kubeadm => new Distributions.Kubeadm.KubeadmUpgrade(),
         _ => null,
     };
 }

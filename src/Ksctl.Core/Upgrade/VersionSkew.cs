@@ -26,7 +26,8 @@ public static class VersionSkew
             throw new InvalidSpecException(Parameter, $"'{target}' is not a Kubernetes version; use major.minor.patch, e.g. 1.34.1.");
         if (!KubernetesVersion.TryParse(current, out var from))
             throw new InvalidSpecException(Parameter, $"the cluster's recorded version '{current}' cannot be read, so the version skew rules cannot be checked; nothing was changed.");
-        var order = to.CompareTo(from);
+        // A minor alone ("1.30", as AKS takes it) is reached by any patch of that minor.
+        var order = to.Patch is null ? (to.Major, to.Minor).CompareTo((from.Major, from.Minor)) : to.CompareTo(from);
         if (order == 0 && (to.Patch is null || from.Patch is not null)) return false;
         if (order < 0)
             throw new InvalidSpecException(Parameter, $"{target} is older than the cluster's {current}: downgrades are not supported (Kubernetes version skew policy); nothing was changed.");
