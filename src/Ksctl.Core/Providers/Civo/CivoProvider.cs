@@ -13,7 +13,7 @@ namespace Ksctl.Core.Providers.Civo;
 /// machines of self-managed HA clusters (<see cref="CivoMachines"/>). Every cluster and instance is tagged
 /// <c>ksctl</c> and <c>ksctl-cluster-&lt;name&gt;</c> so orphans can be found, and nothing untagged is deleted.
 /// </summary>
-internal sealed class CivoProvider(KsctlServices services) : IManagedClusterProvider, ISelfManagedProvider, IPreflightProvider, ILiveCatalog
+internal sealed partial class CivoProvider(KsctlServices services) : IManagedClusterProvider, ISelfManagedProvider, IPreflightProvider, ILiveCatalog
 {
     public const string TokenVariable = "CIVO_TOKEN";
     internal const string ClusterResource = CivoManagedCluster.ClusterResource;
