@@ -16,6 +16,7 @@
         'Remove-KsctlCluster'
         'Resize-KsctlCluster'
         'Test-KsctlCluster'
+        'Update-KsctlCluster'
         'Get-KsctlPlan'
         'Switch-KsctlContext'
         'Get-KsctlKubeconfig'

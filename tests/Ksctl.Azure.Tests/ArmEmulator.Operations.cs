@@ -84,5 +84,6 @@ public sealed partial class ArmEmulator
         r.Body["properties"]!["currentKubernetesVersion"] = ResolveAksVersion(r.Body["properties"]?["kubernetesVersion"]?.GetValue<string>());
         r.Body["properties"]!["fqdn"] = $"{r.Body["properties"]?["dnsPrefix"]}-k8s-1a2b3c4d.hcp.{r.Body["location"]}.azmk8s.io";
         r.Body["properties"]!["powerState"] = new JsonObject { ["code"] = "Running" };
+        CompleteAksVersions(r);
     }
 }

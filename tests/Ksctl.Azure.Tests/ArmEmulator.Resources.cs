@@ -43,6 +43,12 @@ public sealed partial class ArmEmulator
                 resource = null!;
                 ctx.Items["error"] = ("PropertyChangeNotAllowed", $"Changing property '{change}' is not allowed.");
             }
+            else if (existing is not null && AksUpgradeViolation(existing, body) is { } upgrade)
+            {
+                status = -400;
+                resource = null!;
+                ctx.Items["error"] = upgrade;
+            }
             else if (existing is not null)
             {
                 // ARM PUT is idempotent by id: the same body again is an update that changes nothing.
@@ -50,7 +56,9 @@ public sealed partial class ArmEmulator
                 var computed = existing.Body;
                 existing.Body = Stamp(body, existing.Id, type, name);
                 Carry(computed, existing.Body);
-                if (existing.Operation is null && existing.State == "Failed")
+                if (existing.Operation is null && AksUpgradeStarts(computed, existing))
+                    InjectFailure(NewOperation(id, delete: false), existing);
+                else if (existing.Operation is null && existing.State == "Failed")
                 {
                     // ARM retries the provisioning of a failed resource on the next PUT.
                     SetState(existing, "Updating");

@@ -27,7 +27,7 @@ public sealed partial class CivoEmulator
         public required string Region { get; init; }
         public required int Nodes { get; set; }
         public required string Size { get; init; }
-        public required string Version { get; init; }
+        public required string Version { get; set; }
         public required string Cni { get; init; }
         public required string NetworkId { get; init; }
         public string? FirewallId { get; init; }
@@ -37,6 +37,8 @@ public sealed partial class CivoEmulator
         public string[] NodeIds { get; set; } = [];
         public string Status { get; set; } = "BUILDING";
         public int Polls { get; set; }
+        /// <summary>The version an accepted upgrade moves the cluster to (UPGRADING until then).</summary>
+        public string? UpgradingTo { get; set; }
     }
 
     /// <summary>The clusters that exist (not yet deleted), any status.</summary>
@@ -71,6 +73,7 @@ public sealed partial class CivoEmulator
             {
                 c.Polls++;
                 if (c.Status is "BUILDING" or "SCALING" && !HoldBuilding && c.Polls >= PollsToActive) c.Status = "ACTIVE";
+                else if (c.Status == "UPGRADING" && c.Polls >= PollsToActive) FinishUpgrade(c);
                 else if (c.Status == "DELETING" && c.Polls >= PollsToGone)
                 {
                     _clusters.TryRemove(id, out _);
@@ -79,6 +82,7 @@ public sealed partial class CivoEmulator
             }
             return Results.Json(Json(c));
         });
+        MapKubernetesUpgradeRoute(v2);
         v2.MapDelete("/kubernetes/clusters/{id}", (string id, HttpContext ctx) =>
         {
             if (!IsId(id) || !_clusters.TryGetValue(id, out var c) || c.Region != Region(ctx)) return ClusterNotFound();

@@ -9,7 +9,7 @@ namespace Ksctl.PowerShell.Tests;
 public sealed class ModuleTests
 {
     internal static readonly string[] Cmdlets =
-        ["New-KsctlCluster", "Get-KsctlCluster", "Remove-KsctlCluster", "Resize-KsctlCluster", "Test-KsctlCluster", "Switch-KsctlContext", "Get-KsctlKubeconfig", "Get-KsctlConfiguration", "Set-KsctlConfiguration",
+        ["New-KsctlCluster", "Get-KsctlCluster", "Remove-KsctlCluster", "Resize-KsctlCluster", "Test-KsctlCluster", "Update-KsctlCluster", "Switch-KsctlContext", "Get-KsctlKubeconfig", "Get-KsctlConfiguration", "Set-KsctlConfiguration",
          "Set-KsctlCredential", "Get-KsctlCredential", "Remove-KsctlCredential", "Export-KsctlState", "Import-KsctlState", "Get-KsctlPlan"];
 
     [Fact]
@@ -55,7 +55,7 @@ public sealed class ModuleTests
             Assert.True(approved.Contains(c.Verb), $"{c.Name}: '{c.Verb}' is not an approved verb");
             Assert.StartsWith("Ksctl", c.Noun);
             Assert.True(c.OutputType.Count > 0, $"{c.Name} has no [OutputType]");
-            var stateChanging = c.Verb is "New" or "Remove" or "Resize" or "Switch" or "Set" or "Export" or "Import";
+            var stateChanging = c.Verb is "New" or "Remove" or "Resize" or "Update" or "Switch" or "Set" or "Export" or "Import";
             Assert.Equal(stateChanging, c.Parameters.ContainsKey("WhatIf"));
             Assert.Equal(stateChanging, c.Parameters.ContainsKey("Confirm"));
         }

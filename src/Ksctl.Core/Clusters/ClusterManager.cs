@@ -204,6 +204,7 @@ public sealed partial class ClusterManager : IDisposable
             {
                 ClusterStatus.Creating => ("create", "run New-KsctlCluster again to resume it, or Remove-KsctlCluster"),
                 ClusterStatus.Deleting => ("delete", "run Remove-KsctlCluster again to finish it"),
+                _ when state.UpgradeTargetVersion is { } target => ("upgrade", $"run Update-KsctlCluster -KubernetesVersion {target} again to resume it"),
                 _ => ("resize", "run Resize-KsctlCluster again, or Remove-KsctlCluster"),
             };
             state.Status = StatusRules.AfterInterruption(state.Status);

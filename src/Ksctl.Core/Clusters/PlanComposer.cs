@@ -20,7 +20,7 @@ internal sealed record PlanBuild(Plan Plan, MachineAccess? Access) : IAsyncDispo
 /// Composes providers and distributions into plans (they never call each other). Self-managed order:
 /// machines → (LB ∥ etcd members) → CP0 → (other CPs ∥ workers) → kubeconfig; deletion in reverse.
 /// </summary>
-internal sealed class PlanComposer(ProviderRegistry providers, KsctlServices services)
+internal sealed partial class PlanComposer(ProviderRegistry providers, KsctlServices services)
 {
     private readonly IReadOnlyDictionary<DistributionKind, IDistribution> _distributions =
         new IDistribution[] { new K3sDistribution(), new Distributions.Kubeadm.KubeadmDistribution(services.Time) }.ToDictionary(d => d.Kind);

@@ -37,4 +37,10 @@ public sealed class ClusterState
     public string? Integrity { get; set; }
 
     public const string KubeconfigSecret = "kubeconfig";
+
+    /// <summary>
+    /// The version an unfinished Update-KsctlCluster is taking the cluster to (null when none is pending): a re-run
+    /// must ask for the same one to resume from the node it stopped at.
+    /// </summary>
+    public string? UpgradeTargetVersion { get; set; }
 }

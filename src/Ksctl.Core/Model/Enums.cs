@@ -19,4 +19,4 @@ public enum NodeRole { LoadBalancer, Datastore, ControlPlane, Worker }
 public enum ClusterStatus { Fresh, Creating, CreationFailed, Running, Configuring, ConfiguringFailed, Deleting, DeletionFailed, Degraded }
 
 /// <summary>Operations whose permission depends on <see cref="ClusterStatus"/>.</summary>
-public enum ClusterOperation { Create, Get, Delete, Resize, Switch }
+public enum ClusterOperation { Create, Get, Delete, Resize, Switch, Upgrade }

@@ -9,7 +9,7 @@ public static class StatusRules
         ClusterOperation.Create => status is ClusterStatus.Fresh or ClusterStatus.CreationFailed,
         ClusterOperation.Delete => status is ClusterStatus.Fresh or ClusterStatus.CreationFailed or ClusterStatus.DeletionFailed
             or ClusterStatus.Running or ClusterStatus.ConfiguringFailed or ClusterStatus.Degraded,
-        ClusterOperation.Resize or ClusterOperation.Switch => status is ClusterStatus.Running or ClusterStatus.ConfiguringFailed or ClusterStatus.Degraded,
+        ClusterOperation.Resize or ClusterOperation.Switch or ClusterOperation.Upgrade => status is ClusterStatus.Running or ClusterStatus.ConfiguringFailed or ClusterStatus.Degraded,
         _ => false,
     };
 
