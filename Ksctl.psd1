@@ -18,6 +18,7 @@
         'Backup-KsctlCluster'
         'Get-KsctlBackup'
         'Restore-KsctlCluster'
+        'Update-KsctlCertificate'
         'Get-KsctlPlan'
         'Switch-KsctlContext'
         'Get-KsctlKubeconfig'

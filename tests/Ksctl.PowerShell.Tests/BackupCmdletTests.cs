@@ -139,7 +139,7 @@ public sealed class BackupCmdletTests
     }
 
     /// <summary>A Running K3s HA cluster on BareMetal in the store (an export of one, imported): nothing connects to its machines.</summary>
-    private static void ImportBareMetalCluster(KsctlSession session, string name)
+    internal static void ImportBareMetalCluster(KsctlSession session, string name, Dictionary<string, string>? resources = null)
     {
         var key = Path.Combine(session.Root, "id_ed25519");
         File.WriteAllText(key, "not read: nothing connects");
@@ -158,7 +158,7 @@ public sealed class BackupCmdletTests
             schemaVersion = 1, id,
             spec = new { id, distribution = "K3s", controlPlaneCount = 3, etcdCount = 3, workerCount = 0, applications = Array.Empty<string>(), machines, trustOnFirstUse = false },
             status = "Running", distribution = "K3s", createdAt = now, updatedAt = now,
-            nodes, resources = new Dictionary<string, string>(), secrets = new Dictionary<string, string>(),
+            nodes, resources = resources ?? new Dictionary<string, string>(), secrets = new Dictionary<string, string>(),
             steps = new Dictionary<string, object>(), lastErrors = Array.Empty<string>(),
         };
         var probe = Path.Combine(session.Root, "probe.json");

@@ -29,5 +29,6 @@ public sealed record EtcdBackup
 
     public const string StoreLocation = "store";
 
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool InStore => Location == StoreLocation;
 }
