@@ -56,7 +56,7 @@ public sealed class GetKsctlClusterCommand : ClusterFilterCmdlet
         });
         WriteObject(clusters, enumerateCollection: true);
         foreach (var c in clusters.Where(c => c.CertificatesExpireAt is { } at && at - DateTimeOffset.UtcNow <= Ksctl.Core.Distributions.Etcd.EtcdCertificateExpiry.WarningWindow))
-            WriteWarning($"The etcd certificates of cluster {c.Name} expire at {c.CertificatesExpireAt:u}; nothing renews them yet: plan to recreate the cluster before then.");
+            WriteWarning($"The etcd certificates of cluster {c.Name} expire at {c.CertificatesExpireAt:u}; renew them with Update-KsctlCertificate -Name {c.Name}.");
 
         if (literals.Count == 0) return;
         WriteMissing(literals, clusters);

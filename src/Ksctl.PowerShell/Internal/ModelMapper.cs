@@ -25,6 +25,7 @@ internal static class ModelMapper
         LastErrors = s.LastErrors.ToArray(),
         Spec = ToSpec(s.Spec),
         CertificatesExpireAt = Ksctl.Core.Distributions.Etcd.EtcdCertificateExpiry.Of(s),
+        CertificateExpiry = Ksctl.Core.Distributions.Etcd.EtcdCertificateExpiry.Kinds(s).ToDictionary(k => k.Key, k => k.Value, StringComparer.Ordinal),
     };
 
     public static KsctlClusterSpec ToSpec(ClusterSpec s) => new()

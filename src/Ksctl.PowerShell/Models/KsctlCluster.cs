@@ -23,12 +23,17 @@ public sealed class KsctlCluster
     public string? ContextName { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
-    /// <summary>When the first of the etcd datastore's certificates expires (self-managed clusters); nothing renews them yet.</summary>
+    /// <summary>When the first of the cluster's certificates expires (self-managed clusters); Update-KsctlCertificate renews them.</summary>
     public DateTimeOffset? CertificatesExpireAt { get; init; }
     /// <summary>Errors of the last failed operation (empty when it succeeded).</summary>
     public string[] LastErrors { get; init; } = [];
     /// <summary>The desired spec (sizes, counts, version, CNI, applications); <c>.Spec.ToYaml()</c> is a -SpecPath file that re-creates the cluster.</summary>
     public KsctlClusterSpec? Spec { get; init; }
+    /// <summary>
+    /// When each kind of certificate expires (self-managed clusters): etcd-ca, etcd-member, etcd-client, and kubeadm (the
+    /// control planes' certificates) once Update-KsctlCertificate has renewed them. Empty when none is recorded.
+    /// </summary>
+    public System.Collections.Generic.Dictionary<string, DateTimeOffset> CertificateExpiry { get; init; } = new(StringComparer.Ordinal);
 
     public override string ToString() => $"{Name} ({Provider}/{Type}, {Region})";
 }

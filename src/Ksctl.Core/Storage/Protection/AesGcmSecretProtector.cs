@@ -9,7 +9,7 @@ namespace Ksctl.Core.Storage.Protection;
 /// secret's name, see <see cref="ProtectedSecrets.Purpose"/>) is the associated data. The same key, through a derived
 /// MAC key, also seals whole documents (<see cref="IStateAuthenticator"/>). Create through <see cref="StateKey"/>.
 /// </summary>
-internal sealed class AesGcmSecretProtector : ISecretProtector, IStateAuthenticator
+internal sealed class AesGcmSecretProtector : ISecretProtector, IStateAuthenticator, IBlobProtector
 {
     public const string TagPrefix = "ksctl-hmac:v1:";
     public const string Prefix = "ksctl-aesgcm:v1:";
@@ -91,5 +91,36 @@ internal sealed class AesGcmSecretProtector : ISecretProtector, IStateAuthentica
         }
         try { return Encoding.UTF8.GetString(plain); }
         finally { CryptographicOperations.ZeroMemory(plain); }
+    }
+
+    public string Envelope => Prefix.TrimEnd(':');
+
+    /// <summary>Binary form (etcd snapshots): nonce | ciphertext | tag, the purpose as associated data.</summary>
+    public byte[] ProtectBytes(ReadOnlySpan<byte> plaintext, string purpose)
+    {
+        var output = new byte[NonceSize + plaintext.Length + TagSize];
+        var nonce = output.AsSpan(0, NonceSize);
+        RandomNumberGenerator.Fill(nonce);
+        using var aes = new AesGcm(_key, TagSize);
+        aes.Encrypt(nonce, plaintext, output.AsSpan(NonceSize, plaintext.Length), output.AsSpan(NonceSize + plaintext.Length, TagSize), Encoding.UTF8.GetBytes(purpose));
+        return output;
+    }
+
+    public byte[] UnprotectBytes(ReadOnlySpan<byte> data, string purpose)
+    {
+        if (data.Length < NonceSize + TagSize) throw new StateKeyInvalidException(purpose, "the protected value is damaged (too short).");
+        var cipherLength = data.Length - NonceSize - TagSize;
+        var plain = new byte[cipherLength];
+        try
+        {
+            using var aes = new AesGcm(_key, TagSize);
+            aes.Decrypt(data[..NonceSize], data.Slice(NonceSize, cipherLength), data.Slice(NonceSize + cipherLength, TagSize), plain, Encoding.UTF8.GetBytes(purpose));
+        }
+        catch (CryptographicException ex)
+        {
+            throw new StateKeyInvalidException(purpose,
+                $"the value was protected with a different key (or was altered). The configured key is {KeyId}; use the key the state was written with.", ex);
+        }
+        return plain;
     }
 }

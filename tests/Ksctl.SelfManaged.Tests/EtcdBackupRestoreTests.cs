@@ -1,0 +1,217 @@
+using Ksctl.Core.Backup;
+using Ksctl.Core.Clusters;
+using Ksctl.Core.Configuration;
+using Ksctl.Core.Diagnostics;
+using Ksctl.Core.Model;
+using Ksctl.TestSupport;
+
+namespace Ksctl.SelfManaged.Tests;
+
+/// <summary>
+/// Backup-/Restore-KsctlCluster on the real etcd cluster (Debian's etcd 3.4, 3 members over TLS) of a K3s HA cluster on
+/// the test machines: keys written before a backup and deleted after it are back after the restore; a restore cancelled
+/// mid-way resumes; a changed or damaged snapshot is refused before anything on the cluster changes.
+/// </summary>
+[Collection(HaMachinesCollection.Name)]
+public sealed class EtcdBackupRestoreTests(HaMachinesFixture machines) : IDisposable
+{
+    private const int Cp0 = 4;
+    private readonly string _home = Directory.CreateTempSubdirectory("ksctl-etcd-backup-").FullName;
+    private static readonly OperationOptions Options = new() { ConnectDeadline = TimeSpan.FromSeconds(20) };
+
+    public void Dispose()
+    {
+        using (var manager = new ClusterManager(KsctlSettings.Load(_home)))
+        {
+            foreach (var cluster in manager.ListAsync(Ksctl.Core.Storage.ClusterQuery.All, CancellationToken.None).ToBlockingEnumerable().ToList())
+            {
+                try { manager.DeleteAsync(cluster.Id, Options with { BreakStaleLock = true }, CancellationToken.None).GetAwaiter().GetResult(); }
+                catch (KsctlException) { /* the test already failed; the next fixture start resets the machines */ }
+            }
+        }
+        try { Directory.Delete(_home, true); } catch (IOException) { }
+    }
+
+    private ClusterSpec Spec(string name) => new()
+    {
+        Id = new ClusterId(CloudProvider.BareMetal, ClusterType.SelfManaged, name, "lab"),
+        Distribution = DistributionKind.K3s,
+        Machines = machines.Inventory(),
+        WorkerCount = 0,
+        ArtifactSource = machines.ArtifactFolder,
+    };
+
+    [Fact]
+    public async Task Keys_deleted_after_a_backup_are_back_after_the_restore_and_the_backup_is_listed()
+    {
+        using var manager = new ClusterManager(KsctlSettings.Load(_home));
+        var state = await manager.CreateAsync(Spec("bkp"), Options, CancellationToken.None);
+        var etcd = new EtcdClient(state, machines);
+        etcd.Put("/ksctl-test/a", "alpha");
+        etcd.Put("/ksctl-test/b", "beta");
+
+        var backup = await manager.BackupAsync(state.Id, null, Options, CancellationToken.None);
+        Assert.Equal(EtcdBackup.StoreLocation, backup.Location);
+        Assert.Equal("db-0", backup.Member);
+        Assert.True(backup.Revision > 0);
+        Assert.True(backup.TotalKeys >= 2);
+        Assert.Equal(0, (backup.Size - 32) % 512);
+        var listed = Assert.Single(await manager.ListBackupsAsync(state.Id, null, CancellationToken.None));
+        Assert.Equal(backup, listed);
+        // Nothing is left on the member, and the backup changed neither status nor step records.
+        Assert.Equal("", (await machines.RunOnAsync(1, "ls -A /var/lib/ksctl/backup 2>/dev/null; true")).Trim());
+        var after = await manager.GetAsync(state.Id, CancellationToken.None);
+        Assert.Equal(ClusterStatus.Running, after.Status);
+        Assert.DoesNotContain(after.Steps.Keys, k => k.StartsWith("backup/"));
+
+        etcd.Put("/ksctl-test/c", "written after the backup");
+        etcd.Delete("/ksctl-test/a");
+        etcd.Delete("/ksctl-test/b");
+        Assert.Null(etcd.Get("/ksctl-test/a"));
+
+        state = await manager.RestoreAsync(state.Id, backup.Id, null, Options, CancellationToken.None);
+
+        Assert.Equal(ClusterStatus.Running, state.Status);
+        Assert.Equal("alpha", etcd.Get("/ksctl-test/a"));
+        Assert.Equal("beta", etcd.Get("/ksctl-test/b"));
+        Assert.Null(etcd.Get("/ksctl-test/c"));
+        Assert.Equal(3, etcd.HealthyMembers());
+        // A new etcd cluster (new token) from the same members, the old data gone, the API servers running again.
+        var token = state.Resources[ClusterManager.EtcdClusterTokenResource];
+        Assert.Matches("^bkp-etcd-[0-9a-f]{8}$", token);
+        for (var i = 1; i <= 3; i++)
+        {
+            Assert.Contains($"--initial-cluster-token {token}", await machines.RunOnAsync(i, "cat /etc/systemd/system/etcd.service"));
+            Assert.Equal($".ksctl-restored\nmember", (await machines.RunOnAsync(i, "ls -A /var/lib/etcd")).Trim());
+        }
+        for (var i = Cp0; i < Cp0 + 3; i++) Assert.Equal("active", (await machines.RunOnAsync(i, "systemctl is-active k3s; true")).Trim());
+        Assert.DoesNotContain(state.Steps.Keys, k => k.StartsWith("restore/"));
+
+        // -Path: the snapshot as etcd saved it plus its description, listed with the store's.
+        var file = Path.Combine(_home, "bkp.db");
+        var written = await manager.BackupAsync(state.Id, file, Options, CancellationToken.None);
+        Assert.Equal(file, written.Location);
+        Assert.Null(EtcdSnapshot.Problem(File.ReadAllBytes(file)));
+        Assert.Contains(written.Sha256, File.ReadAllText(file + ".json"));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+        Assert.Equal([backup.Id, written.Id], (await manager.ListBackupsAsync(state.Id, null, CancellationToken.None)).Select(b => b.Id));
+        var again = await Assert.ThrowsAsync<InvalidSpecException>(() => manager.BackupAsync(state.Id, file, Options, CancellationToken.None));
+        Assert.Equal("Path", again.Parameter);
+
+        // A snapshot changed after it was taken is refused before the cluster is touched: by etcd's own hash in a file,
+        // by the recorded SHA-256 in the store.
+        var tampered = Path.Combine(_home, "tampered.db");
+        var bytes = File.ReadAllBytes(file);
+        bytes[5000] ^= 0xFF;
+        File.WriteAllBytes(tampered, bytes);
+        File.Copy(file + ".json", tampered + ".json");
+        var refused = await Assert.ThrowsAsync<BackupInvalidException>(() => manager.RestoreAsync(state.Id, null, tampered, Options, CancellationToken.None));
+        Assert.Equal("KsctlBackupInvalid", refused.ErrorId);
+        var stored = Path.Combine(((Ksctl.Core.Storage.FileStateStore)manager.Store).ClusterDirectory(state.Id), "backups", backup.Id + ".snapshot");
+        var storedBytes = File.ReadAllBytes(stored);
+        storedBytes[^1] ^= 0x01;
+        File.WriteAllBytes(stored, storedBytes);
+        refused = await Assert.ThrowsAsync<BackupInvalidException>(() => manager.RestoreAsync(state.Id, backup.Id, null, Options, CancellationToken.None));
+        Assert.Contains("SHA-256", refused.Message);
+        var unchanged = await manager.GetAsync(state.Id, CancellationToken.None);
+        Assert.Equal(ClusterStatus.Running, unchanged.Status);
+        Assert.False(unchanged.Resources.ContainsKey("restore:backup"));
+        Assert.Equal(token, (await machines.RunOnAsync(1, "cat /var/lib/etcd/.ksctl-restored")).Trim());
+
+        await manager.DeleteAsync(state.Id, Options, CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task A_restore_cancelled_after_etcd_stopped_resumes_and_finishes_without_redoing_done_steps()
+    {
+        var spec = Spec("bkr");
+        EtcdBackup backup;
+        EtcdClient etcd;
+        using (var manager = new ClusterManager(KsctlSettings.Load(_home)))
+        {
+            var state = await manager.CreateAsync(spec, Options, CancellationToken.None);
+            etcd = new EtcdClient(state, machines);
+            etcd.Put("/ksctl-test/kept", "yes");
+            backup = await manager.BackupAsync(state.Id, null, Options, CancellationToken.None);
+            etcd.Delete("/ksctl-test/kept");
+        }
+
+        var cts = new CancellationTokenSource();
+        var first = new EventLog(e => { if (e is { Kind: KsctlEventKind.StepStarted, Step: "restore:swap:db-1" }) cts.Cancel(); });
+        using (var manager = new ClusterManager(KsctlSettings.Load(_home), first))
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => manager.RestoreAsync(spec.Id, backup.Id, null, Options, cts.Token));
+            var stopped = await manager.GetAsync(spec.Id, CancellationToken.None);
+            Assert.Equal(ClusterStatus.ConfiguringFailed, stopped.Status);
+            Assert.Contains(stopped.LastErrors, e => e.Contains("cancelled"));
+        }
+        var done = first.Completed();
+        Assert.Contains("restore:stop-etcd:db-0", done);
+        Assert.DoesNotContain(Ksctl.Core.Backup.EtcdRestoreSteps.HealthStep, done);
+        Assert.Equal("", (await machines.RunOnAsync(Cp0, "systemctl is-active k3s >/dev/null && echo running; true")).Trim());
+
+        var second = new EventLog(_ => { });
+        using (var manager = new ClusterManager(KsctlSettings.Load(_home), second))
+        {
+            var state = await manager.RestoreAsync(spec.Id, backup.Id, null, Options, CancellationToken.None);
+            Assert.Equal(ClusterStatus.Running, state.Status);
+            Assert.Empty(second.Started().Intersect(done));
+            Assert.Contains(Ksctl.Core.Backup.EtcdRestoreSteps.HealthStep, second.Started());
+            Assert.Equal("yes", etcd.Get("/ksctl-test/kept"));
+            Assert.Equal(3, etcd.HealthyMembers());
+            await manager.DeleteAsync(spec.Id, Options, CancellationToken.None);
+        }
+    }
+
+    /// <summary>etcdctl from the test host with the cluster's client certificate.</summary>
+    internal sealed class EtcdClient(ClusterState state, HaMachinesFixture machines)
+    {
+        private readonly string _endpoints = string.Join(',', machines.Machines.Skip(1).Take(3).Select(m => $"https://{m.Address}:2379"));
+
+        public void Put(string key, string value) => Require("put", key, value);
+        public void Delete(string key) => Require("del", key);
+        public string? Get(string key) { var v = Require("get", key, "--print-value-only").Trim(); return v.Length == 0 ? null : v; }
+        public int HealthyMembers() => Run("endpoint", "health").Output.Split('\n').Count(l => l.Contains("is healthy"));
+
+        private string Require(params string[] args)
+        {
+            var (code, output) = Run(args);
+            Assert.True(code == 0, $"etcdctl {string.Join(' ', args)}: {output}");
+            return output;
+        }
+
+        private (int Code, string Output) Run(params string[] args)
+        {
+            var pki = Directory.CreateTempSubdirectory("ksctl-etcd-client-").FullName;
+            try
+            {
+                File.WriteAllText(Path.Combine(pki, "ca.crt"), state.Secrets["etcd:ca.crt"]);
+                File.WriteAllText(Path.Combine(pki, "client.crt"), state.Secrets["etcd:client.crt"]);
+                File.WriteAllText(Path.Combine(pki, "client.key"), state.Secrets["etcd:client.key"]);
+                var (code, stdout, stderr) = TestMachineHarness.Run("etcdctl", TimeSpan.FromSeconds(60), new Dictionary<string, string> { ["ETCDCTL_API"] = "3" },
+                    [$"--endpoints={_endpoints}", $"--cacert={pki}/ca.crt", $"--cert={pki}/client.crt", $"--key={pki}/client.key", .. args]);
+                return (code, stdout + stderr);
+            }
+            finally { Directory.Delete(pki, true); }
+        }
+    }
+
+    internal sealed class EventLog(Action<KsctlEvent> onEvent) : IProgress<KsctlEvent>
+    {
+        private readonly List<KsctlEvent> _events = [];
+
+        public void Report(KsctlEvent value)
+        {
+            lock (_events) _events.Add(value);
+            onEvent(value);
+        }
+
+        public IReadOnlyList<string> Completed() => Of(KsctlEventKind.StepCompleted);
+        public IReadOnlyList<string> Started() => Of(KsctlEventKind.StepStarted);
+
+        private IReadOnlyList<string> Of(KsctlEventKind kind)
+        {
+            lock (_events) return _events.Where(e => e.Kind == kind).Select(e => e.Step!).ToList();
+        }
+    }
+}
