@@ -57,6 +57,9 @@ internal static class K3sInstaller
             await shell.UploadAsync(Encoding.UTF8.GetBytes(token), K3sUnits.TokenFile, Private, ct).ConfigureAwait(false);
             join = K3sUnits.ApiUrl(lb.PrivateIP, "LoadBalancer.PrivateIP");
         }
+        var cni = K3sCni.Manifest(spec.Cni);
+        // k3s applies every file in its server manifests folder at start ("Auto-Deploying Manifests", docs.k3s.io/installation/packaged-components).
+        if (first && cni is not null) await shell.UploadAsync(Encoding.UTF8.GetBytes(cni), K3sCni.ManifestPath, Readable, ct).ConfigureAwait(false);
         var unit = K3sUnits.Server(endpoints, lb.PublicIP ?? lb.PrivateIP!, lb.PrivateIP!, join, spec.Cni);
         await shell.UploadAsync(Encoding.UTF8.GetBytes(unit), "/etc/systemd/system/k3s.service.ksctl-new", Readable, ct).ConfigureAwait(false);
         await shell.RunAsync(new RemoteScript($"k3s:server-{node.Key}", K3sScripts.Start(K3sUnits.ServerUnit, AgentTokenPath), retries: first ? 2 : 1), ct).ConfigureAwait(false);

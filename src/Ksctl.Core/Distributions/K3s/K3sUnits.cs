@@ -38,7 +38,9 @@ internal static class K3sUnits
             $"--agent-token-file={AgentTokenFile}",
             "--kube-apiserver-arg=anonymous-auth=true",
         };
-        if (Cni.CniChoice.Parse(Model.DistributionKind.K3s, cni) == Cni.CniPlugin.None) args.AddRange(["--flannel-backend=none", "--disable-network-policy"]);
+        // docs.k3s.io/networking/basic-network-options ("Custom CNI"): another CNI needs flannel and k3s's
+        // network-policy controller off on every server.
+        if (Cni.CniChoice.ReplacesBuiltIn(Cni.CniChoice.Parse(Model.DistributionKind.K3s, cni))) args.AddRange(["--flannel-backend=none", "--disable-network-policy"]);
         if (joinServer is not null) args.AddRange([$"--server={joinServer}", $"--token-file={TokenFile}"]);
         return Unit(ServerUnit, "Lightweight Kubernetes server (ksctl)", "server", args);
     }
