@@ -37,4 +37,7 @@ public sealed class ClusterState
     public string? Integrity { get; set; }
 
     public const string KubeconfigSecret = "kubeconfig";
+
+    /// <summary>Add-ons Ksctl applied (Add-KsctlAddon), in the order they were added. Absent in older documents.</summary>
+    public List<AddonRecord> Addons { get; set; } = new();
 }
