@@ -97,11 +97,11 @@ public sealed class AddonApplyTests
     }
 
     [Fact]
-    public async Task A_name_outside_the_catalogue_is_refused_naming_Name_before_any_request()
+    public async Task A_name_outside_the_catalogue_is_refused_naming_Addon_before_any_request()
     {
         await using var cluster = await AddonTestCluster.StartAsync();
         var error = await Assert.ThrowsAsync<InvalidSpecException>(() => cluster.Manager.AddAddonAsync(cluster.Id, ["metrics-server", "traefik"], new(), CancellationToken.None));
-        Assert.Equal("Name", error.Parameter);
+        Assert.Equal("Addon", error.Parameter);
         Assert.Contains("traefik", error.Message);
         Assert.Contains("ingress-nginx", error.Message);
         Assert.Empty(cluster.Api.Log);

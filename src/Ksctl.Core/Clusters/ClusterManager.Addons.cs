@@ -66,14 +66,14 @@ public sealed partial class ClusterManager
 
     private static IReadOnlyList<AddonCatalog.Entry> ResolveAddons(IReadOnlyList<string> names)
     {
-        if (names.Count == 0) throw new InvalidSpecException("Name", "give at least one add-on name (Get-KsctlAddon -ListAvailable lists them).");
-        return names.Select(n => AddonCatalog.Find(n)).DistinctBy(e => e.Name).ToList();
+        if (names.Count == 0) throw new InvalidSpecException("Addon", "give at least one add-on name (Get-KsctlAddon -ListAvailable lists them).");
+        return names.Select(n => AddonCatalog.Find(n, "Addon")).DistinctBy(e => e.Name).ToList();
     }
 
     /// <summary>The recorded add-ons named; a name that is not installed is an error naming what is.</summary>
     private static IReadOnlyList<AddonRecord> Installed(ClusterState state, IReadOnlyList<string> names)
     {
-        if (names.Count == 0) throw new InvalidSpecException("Name", "give at least one add-on name (Get-KsctlAddon lists the installed ones).");
+        if (names.Count == 0) throw new InvalidSpecException("Addon", "give at least one add-on name (Get-KsctlAddon lists the installed ones).");
         return names.Select(n => state.Addons.FirstOrDefault(a => string.Equals(a.Name, n, StringComparison.OrdinalIgnoreCase))
                 ?? throw new KsctlException("KsctlAddonNotFound", KsctlErrorCategory.ObjectNotFound,
                     $"Add-on '{n}' is not installed on {state.Id} (installed: {(state.Addons.Count == 0 ? "none" : string.Join(", ", state.Addons.Select(a => a.Name)))}).", n))
