@@ -40,6 +40,10 @@ internal sealed class PlanComposer(ProviderRegistry providers, KsctlServices ser
         };
         steps.AddRange(EtcdDatastore.CreateSteps(spec, topology, access));
         steps.AddRange(distribution.CreateSteps(spec, topology, access, [HAProxyLoadBalancer.Step, EtcdDatastore.HealthStep]));
+        Providers.CloudControllers.CloudControllerStep.Validate(spec, provider);
+        if (spec.CloudController)
+            steps.Add(Providers.CloudControllers.CloudControllerStep.Create((Providers.CloudControllers.ICloudControllerProvider)provider, spec, options.Credential,
+                spec.Distribution == DistributionKind.K3s ? Distributions.K3s.K3sCni.ClusterCidr : Distributions.Kubeadm.KubeadmConfigs.PodSubnet, ["kubeconfig"]));
         return new PlanBuild(new Plan("create", spec.Id, steps), access);
     }
 

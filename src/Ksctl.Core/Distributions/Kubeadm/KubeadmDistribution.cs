@@ -200,7 +200,7 @@ internal sealed class KubeadmDistribution(TimeProvider time) : IDistribution
         await shell.UploadAsync(Encoding.UTF8.GetBytes(ca), $"{DatastoreSecrets.RemoteFolder}/ca.crt", Private, ct).ConfigureAwait(false);
         await shell.UploadAsync(Encoding.UTF8.GetBytes(cert), $"{DatastoreSecrets.RemoteFolder}/client.crt", Private, ct).ConfigureAwait(false);
         await shell.UploadAsync(Encoding.UTF8.GetBytes(keyPem), $"{DatastoreSecrets.RemoteFolder}/client.key", Private, ct).ConfigureAwait(false);
-        var config = KubeadmConfigs.Init(spec.KubernetesVersion!, self.PrivateIP!, lb.PublicIP ?? lb.PrivateIP!, lb.PrivateIP!, endpoints, bootstrap, certificateKey);
+        var config = KubeadmConfigs.Init(spec.KubernetesVersion!, self.PrivateIP!, lb.PublicIP ?? lb.PrivateIP!, lb.PrivateIP!, endpoints, bootstrap, certificateKey, spec.CloudController);
         var result = await RunWithConfigAsync(shell, KubeadmScripts.InitConfig, config, new RemoteScript("kubeadm:init", KubeadmScripts.Init()) { Secrets = [bootstrap, certificateKey] }, ct).ConfigureAwait(false);
         var hash = result.StandardOutput.Trim().Split('\n').Last().Trim();
         if (!System.Text.RegularExpressions.Regex.IsMatch(hash, "^[0-9a-f]{64}\\z")) throw new KsctlException("KsctlKubeadmInitFailed", KsctlErrorCategory.InvalidResult, $"kubeadm init on {node.Key} did not leave a CA certificate to hash (got '{hash}').", node.Key);
@@ -214,7 +214,7 @@ internal sealed class KubeadmDistribution(TimeProvider time) : IDistribution
             s.Nodes.First(n => n.Key == topology.LoadBalancer.Key), s.Nodes.First(n => n.Key == node.Key),
             s.Secrets[TokenSecret], s.Secrets[CaHashSecret], s.Secrets[CertificateKeySecret]));
         var shell = await access.ShellAsync(ctx, node.Key, ct).ConfigureAwait(false);
-        var config = KubeadmConfigs.Join(lb.PrivateIP!, token, hash, controlPlane ? key : null, self.PrivateIP!);
+        var config = KubeadmConfigs.Join(lb.PrivateIP!, token, hash, controlPlane ? key : null, self.PrivateIP!, ctx.Session.Read(s => s.Spec.CloudController));
         await RunWithConfigAsync(shell, KubeadmScripts.JoinConfig, config, new RemoteScript($"kubeadm:join-{node.Key}", KubeadmScripts.Join()) { Secrets = [token, key] }, ct).ConfigureAwait(false);
     }
 
