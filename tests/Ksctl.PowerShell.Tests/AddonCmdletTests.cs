@@ -91,3 +91,38 @@ public sealed class AddonCmdletTests
         Assert.Contains("ingress-nginx", CompletionTests.Complete(session, "Get-KsctlAddon -ListAvailable -Addon "));
     }
 }
+
+/// <summary>New-KsctlCluster -CloudController (issue #15): refused, naming the parameter, where no controller can run; nothing is created.</summary>
+[Collection(PowerShellCollection.Name)]
+public sealed class CloudControllerCmdletTests
+{
+    [Fact]
+    public void CloudController_on_a_managed_cluster_is_KsctlInvalidSpec_and_nothing_is_created()
+    {
+        using var session = new KsctlSession();
+        var error = Assert.Single(session.Run("New-KsctlCluster demo -Provider Local -CloudController").Errors);
+        Assert.StartsWith("KsctlInvalidSpec", error.FullyQualifiedErrorId);
+        Assert.Contains("-CloudController", error.Exception.Message);
+        Assert.Contains("self-managed clusters only", error.Exception.Message);
+        Assert.Empty(session.StateFiles());
+    }
+
+    [Fact]
+    public void CloudController_for_a_provider_without_a_controller_is_refused_by_WhatIf_too()
+    {
+        using var session = new KsctlSession();
+        var result = session.Run("""
+            $m = @(@{ Address = '127.0.0.1'; Role = 'LoadBalancer' }, @{ Address = '127.0.0.2'; Role = 'Datastore' }, @{ Address = '127.0.0.3'; Role = 'Datastore' },
+                   @{ Address = '127.0.0.4'; Role = 'Datastore' }, @{ Address = '127.0.0.5'; Role = 'ControlPlane' }, @{ Address = '127.0.0.6'; Role = 'ControlPlane' },
+                   @{ Address = '127.0.0.7'; Role = 'ControlPlane' }, @{ Address = '127.0.0.8'; Role = 'Worker' })
+            $key = [System.IO.Path]::GetTempFileName()
+            $m.ForEach({ $_.KeyPath = $key })
+            New-KsctlCluster lab -Provider BareMetal -Type SelfManaged -Machine $m -TrustOnFirstUse -WorkerCount 1 -CloudController -WhatIf
+            [System.IO.File]::Delete($key)
+            """);
+        var error = Assert.Single(result.Errors);
+        Assert.StartsWith("KsctlInvalidSpec", error.FullyQualifiedErrorId);
+        Assert.Contains("no cloud controller manager for BareMetal", error.Exception.Message);
+        Assert.Empty(session.StateFiles());
+    }
+}
