@@ -31,6 +31,9 @@
         'Remove-KsctlCredential'
         'Export-KsctlState'
         'Import-KsctlState'
+        'Add-KsctlAddon'
+        'Get-KsctlAddon'
+        'Remove-KsctlAddon'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -11,7 +11,8 @@ public sealed class ModuleTests
     internal static readonly string[] Cmdlets =
         ["New-KsctlCluster", "Get-KsctlCluster", "Remove-KsctlCluster", "Resize-KsctlCluster", "Test-KsctlCluster", "Update-KsctlCluster", "Switch-KsctlContext", "Get-KsctlKubeconfig", "Get-KsctlConfiguration", "Set-KsctlConfiguration",
          "Set-KsctlCredential", "Get-KsctlCredential", "Remove-KsctlCredential", "Export-KsctlState", "Import-KsctlState", "Get-KsctlPlan",
-         "Backup-KsctlCluster", "Get-KsctlBackup", "Restore-KsctlCluster", "Update-KsctlCertificate"];
+         "Backup-KsctlCluster", "Get-KsctlBackup", "Restore-KsctlCluster", "Update-KsctlCertificate",
+         "Add-KsctlAddon", "Get-KsctlAddon", "Remove-KsctlAddon"];
 
     [Fact]
     public void Layout_HasOnlyTheModuleAtRootAndEveryDependencyInDependencies()
@@ -56,7 +57,7 @@ public sealed class ModuleTests
             Assert.True(approved.Contains(c.Verb), $"{c.Name}: '{c.Verb}' is not an approved verb");
             Assert.StartsWith("Ksctl", c.Noun);
             Assert.True(c.OutputType.Count > 0, $"{c.Name} has no [OutputType]");
-            var stateChanging = c.Verb is "New" or "Remove" or "Resize" or "Switch" or "Set" or "Export" or "Import" or "Backup" or "Restore" or "Update";
+            var stateChanging = c.Verb is "New" or "Remove" or "Resize" or "Switch" or "Set" or "Export" or "Import" or "Backup" or "Restore" or "Update" or "Add";
             Assert.Equal(stateChanging, c.Parameters.ContainsKey("WhatIf"));
             Assert.Equal(stateChanging, c.Parameters.ContainsKey("Confirm"));
         }

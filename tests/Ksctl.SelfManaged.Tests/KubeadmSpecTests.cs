@@ -63,7 +63,7 @@ public sealed class KubeadmSpecTests : IDisposable
 
     [Theory]
     [InlineData(DistributionKind.Kubeadm, "cilium")]
-    [InlineData(DistributionKind.K3s, "calico")]
+    [InlineData(DistributionKind.K3s, "weave")]
     public void A_pod_network_Ksctl_does_not_install_is_refused_naming_Cni(DistributionKind distribution, string cni)
     {
         using var manager = new ClusterManager(KsctlSettings.Load(_home));

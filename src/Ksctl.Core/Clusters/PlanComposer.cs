@@ -28,6 +28,7 @@ internal sealed partial class PlanComposer(ProviderRegistry providers, KsctlServ
     public PlanBuild Create(ClusterSpec spec, OperationOptions options)
     {
         var provider = providers.Get(spec.Id.Provider, options.Credential);
+        Providers.CloudControllers.CloudControllerStep.Validate(spec, provider);
         if (spec.Id.Type == ClusterType.Managed)
             return provider is IManagedClusterProvider managed
                 ? new PlanBuild(new Plan("create", spec.Id, managed.CreateSteps(spec)), null)
@@ -40,6 +41,9 @@ internal sealed partial class PlanComposer(ProviderRegistry providers, KsctlServ
         };
         steps.AddRange(EtcdDatastore.CreateSteps(spec, topology, access));
         steps.AddRange(distribution.CreateSteps(spec, topology, access, [HAProxyLoadBalancer.Step, EtcdDatastore.HealthStep]));
+        if (spec.CloudController)
+            steps.Add(Providers.CloudControllers.CloudControllerStep.Create((Providers.CloudControllers.ICloudControllerProvider)provider, spec, options.Credential,
+                spec.Distribution == DistributionKind.K3s ? Distributions.K3s.K3sCni.ClusterCidr : Distributions.Kubeadm.KubeadmConfigs.PodSubnet, ["kubeconfig"]));
         return new PlanBuild(new Plan("create", spec.Id, steps), access);
     }
 

@@ -33,6 +33,8 @@ public sealed class SpecFile
     public bool? TrustOnFirstUse { get; set; }
     public string? ArtifactSource { get; set; }
     public bool? AllowInsecureArtifactSource { get; set; }
+    /// <summary>Self-managed: install the provider's cloud controller manager (external cloud provider).</summary>
+    public bool? CloudController { get; set; }
 
     /// <summary>One machine of a BareMetal inventory.</summary>
     public sealed class MachineEntry
@@ -106,6 +108,7 @@ public sealed class SpecFile
         TrustOnFirstUse = spec.TrustOnFirstUse ? true : null,
         ArtifactSource = spec.ArtifactSource,
         AllowInsecureArtifactSource = spec.AllowInsecureArtifactSource ? true : null,
+        CloudController = spec.CloudController ? true : null,
     };
 
     /// <summary>This spec as YAML in the schema <see cref="Parse"/> reads (camelCase, unset fields left out).</summary>
@@ -139,6 +142,7 @@ public sealed class SpecFile
         TrustOnFirstUse = overrides.TrustOnFirstUse ?? TrustOnFirstUse,
         ArtifactSource = overrides.ArtifactSource ?? ArtifactSource,
         AllowInsecureArtifactSource = overrides.AllowInsecureArtifactSource ?? AllowInsecureArtifactSource,
+        CloudController = overrides.CloudController ?? CloudController,
     };
 
     /// <summary>
@@ -172,6 +176,7 @@ public sealed class SpecFile
             TrustOnFirstUse = TrustOnFirstUse ?? false,
             ArtifactSource = ArtifactSource,
             AllowInsecureArtifactSource = AllowInsecureArtifactSource ?? false,
+            CloudController = CloudController ?? false,
         };
     }
 

@@ -26,4 +26,6 @@ public sealed record ClusterSpec
     public string? ArtifactSource { get; init; }
     /// <summary>Accept a plain-http -ArtifactSource mirror (binaries are still checked against its SHA256SUMS).</summary>
     public bool AllowInsecureArtifactSource { get; init; }
+    /// <summary>Self-managed: run the distribution with an external cloud provider and install the provider's cloud controller manager.</summary>
+    public bool CloudController { get; init; }
 }

@@ -43,4 +43,7 @@ public sealed class ClusterState
     /// must ask for the same one to resume from the node it stopped at.
     /// </summary>
     public string? UpgradeTargetVersion { get; set; }
+
+    /// <summary>Add-ons Ksctl applied (Add-KsctlAddon), in the order they were added. Absent in older documents.</summary>
+    public List<AddonRecord> Addons { get; set; } = new();
 }

@@ -81,6 +81,10 @@ public abstract class ClusterSpecCmdlet : KsctlCmdlet
     [Parameter]
     public SwitchParameter AllowInsecureArtifactSource { get; set; }
 
+    /// <summary>Self-managed: run the distribution with an external cloud provider and install the provider's cloud controller manager.</summary>
+    [Parameter]
+    public SwitchParameter CloudController { get; set; }
+
     /// <summary>
     /// The spec: the -SpecPath file (relative to the PowerShell location) overridden field by field by the parameters
     /// given on the command line, the provider's default region filled in. Throws KsctlInvalidSpec; touches nothing.
@@ -132,6 +136,7 @@ public abstract class ClusterSpecCmdlet : KsctlCmdlet
             TrustOnFirstUse = Has(nameof(TrustOnFirstUse)) ? TrustOnFirstUse.IsPresent : null,
             ArtifactSource = Has(nameof(ArtifactSource)) ? ResolveArtifactSource(ArtifactSource) : null,
             AllowInsecureArtifactSource = Has(nameof(AllowInsecureArtifactSource)) ? AllowInsecureArtifactSource.IsPresent : null,
+            CloudController = Has(nameof(CloudController)) ? CloudController.IsPresent : null,
         };
     }
 

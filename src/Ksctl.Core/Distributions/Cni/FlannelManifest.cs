@@ -1,5 +1,4 @@
 using System.Net;
-using System.Reflection;
 
 namespace Ksctl.Core.Distributions.Cni;
 
@@ -9,6 +8,12 @@ namespace Ksctl.Core.Distributions.Cni;
 /// </summary>
 internal static class FlannelManifest
 {
+    /// <summary>The embedded file is upstream's release asset with a two-line provenance header (see README.md).</summary>
+    public static readonly Kube.PinnedManifest Pinned = new(
+        "Flannel", "v0.28.9", "Ksctl.Core.Distributions.Cni.kube-flannel.yml",
+        "475403ed4853be5c190cb95c2c4f094f7d62b79d2edfe6828731c53be9a61682",
+        "https://github.com/flannel-io/flannel/releases/download/v0.28.9/kube-flannel.yml (Documentation/kube-flannel.yml at tag v0.28.9)");
+
     public const string Version = "v0.28.9";
     private const string UpstreamNetwork = "\"Network\": \"10.244.0.0/16\"";
 
@@ -23,11 +28,5 @@ internal static class FlannelManifest
         return manifest.Replace(UpstreamNetwork, $"\"Network\": \"{network}\"", StringComparison.Ordinal);
     }
 
-    private static string Embedded()
-    {
-        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("Ksctl.Core.Distributions.Cni.kube-flannel.yml")
-            ?? throw new InvalidOperationException("The Flannel manifest is missing from Ksctl.Core.");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd().Replace("\r\n", "\n", StringComparison.Ordinal);
-    }
+    private static string Embedded() => Pinned.Load().Replace("\r\n", "\n", StringComparison.Ordinal);
 }

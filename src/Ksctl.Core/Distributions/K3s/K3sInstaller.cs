@@ -57,7 +57,10 @@ internal static class K3sInstaller
             await shell.UploadAsync(Encoding.UTF8.GetBytes(token), K3sUnits.TokenFile, Private, ct).ConfigureAwait(false);
             join = K3sUnits.ApiUrl(lb.PrivateIP, "LoadBalancer.PrivateIP");
         }
-        var unit = K3sUnits.Server(endpoints, lb.PublicIP ?? lb.PrivateIP!, lb.PrivateIP!, join, spec.Cni);
+        var cni = K3sCni.Manifest(spec.Cni);
+        // k3s applies every file in its server manifests folder at start ("Auto-Deploying Manifests", docs.k3s.io/installation/packaged-components).
+        if (first && cni is not null) await shell.UploadAsync(Encoding.UTF8.GetBytes(cni), K3sCni.ManifestPath, Readable, ct).ConfigureAwait(false);
+        var unit = K3sUnits.Server(endpoints, lb.PublicIP ?? lb.PrivateIP!, lb.PrivateIP!, join, spec.Cni, spec.CloudController);
         await shell.UploadAsync(Encoding.UTF8.GetBytes(unit), "/etc/systemd/system/k3s.service.ksctl-new", Readable, ct).ConfigureAwait(false);
         await shell.RunAsync(new RemoteScript($"k3s:server-{node.Key}", K3sScripts.Start(K3sUnits.ServerUnit, AgentTokenPath), retries: first ? 2 : 1), ct).ConfigureAwait(false);
         if (!first) return;
@@ -84,7 +87,7 @@ internal static class K3sInstaller
         var shell = await access.ShellAsync(ctx, node.Key, ct).ConfigureAwait(false);
         await InstallBinaryAsync(spec, shell, K3sUnits.AgentUnit, ct).ConfigureAwait(false);
         await shell.UploadAsync(Encoding.UTF8.GetBytes(token), K3sUnits.TokenFile, Private, ct).ConfigureAwait(false);
-        var unit = K3sUnits.Agent(K3sUnits.ApiUrl(lb.PrivateIP, "LoadBalancer.PrivateIP"));
+        var unit = K3sUnits.Agent(K3sUnits.ApiUrl(lb.PrivateIP, "LoadBalancer.PrivateIP"), spec.CloudController);
         await shell.UploadAsync(Encoding.UTF8.GetBytes(unit), "/etc/systemd/system/k3s-agent.service.ksctl-new", Readable, ct).ConfigureAwait(false);
         await shell.RunAsync(new RemoteScript($"k3s:agent-{node.Key}", K3sScripts.Start(K3sUnits.AgentUnit, K3sScripts.DataDir + "/agent/client-kubelet.crt"), retries: 1) { Secrets = [token] }, ct).ConfigureAwait(false);
     }

@@ -24,7 +24,7 @@ internal static class K3sUnits
     /// load balancer can probe /readyz (k3s turns anonymous auth off; RBAC's system:public-info-viewer still limits
     /// anonymous users to the health and version endpoints).
     /// </summary>
-    public static string Server(IReadOnlyList<string> endpoints, string lbPublic, string lbPrivate, string? joinServer, string? cni)
+    public static string Server(IReadOnlyList<string> endpoints, string lbPublic, string lbPrivate, string? joinServer, string? cni, bool externalCloudProvider = false)
     {
         var args = new List<string>
         {
@@ -38,14 +38,18 @@ internal static class K3sUnits
             $"--agent-token-file={AgentTokenFile}",
             "--kube-apiserver-arg=anonymous-auth=true",
         };
-        if (Cni.CniChoice.Parse(Model.DistributionKind.K3s, cni) == Cni.CniPlugin.None) args.AddRange(["--flannel-backend=none", "--disable-network-policy"]);
+        // docs.k3s.io/networking/basic-network-options ("Custom CNI"): another CNI needs flannel and k3s's
+        // network-policy controller off on every server.
+        if (Cni.CniChoice.ReplacesBuiltIn(Cni.CniChoice.Parse(Model.DistributionKind.K3s, cni))) args.AddRange(["--flannel-backend=none", "--disable-network-policy"]);
+        if (externalCloudProvider) args.AddRange(ExternalCloudProvider.K3sServerArgs);
         if (joinServer is not null) args.AddRange([$"--server={joinServer}", $"--token-file={TokenFile}"]);
         return Unit(ServerUnit, "Lightweight Kubernetes server (ksctl)", "server", args);
     }
 
     /// <summary>An agent: the agent token only (in <see cref="TokenFile"/>), through the load balancer.</summary>
-    public static string Agent(string server) =>
-        Unit(AgentUnit, "Lightweight Kubernetes agent (ksctl)", "agent", [$"--server={server}", $"--token-file={TokenFile}"]);
+    public static string Agent(string server, bool externalCloudProvider = false) =>
+        Unit(AgentUnit, "Lightweight Kubernetes agent (ksctl)", "agent",
+            [$"--server={server}", $"--token-file={TokenFile}", .. externalCloudProvider ? ExternalCloudProvider.K3sAgentArgs : []]);
 
     /// <summary>https://&lt;address&gt;:6443, the address validated.</summary>
     public static string ApiUrl(string? address, string source) => $"https://{Bracket(UnitValue.Address(address, source))}:6443";

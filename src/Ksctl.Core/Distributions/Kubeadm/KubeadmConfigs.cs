@@ -14,7 +14,7 @@ internal static partial class KubeadmConfigs
     public const string PodSubnet = "10.244.0.0/16";
     public const string ServiceSubnet = "10.96.0.0/12";
 
-    public static string Init(string version, string advertiseAddress, string lbPublic, string lbPrivate, IReadOnlyList<string> etcdEndpoints, string token, string certificateKey) => $"""
+    public static string Init(string version, string advertiseAddress, string lbPublic, string lbPrivate, IReadOnlyList<string> etcdEndpoints, string token, string certificateKey, bool externalCloudProvider = false) => $"""
         apiVersion: kubeadm.k8s.io/v1beta4
         kind: InitConfiguration
         bootstrapTokens:
@@ -28,7 +28,7 @@ internal static partial class KubeadmConfigs
           bindPort: 6443
         nodeRegistration:
           criSocket: unix:///run/containerd/containerd.sock
-        ---
+        {ExternalCloudProvider.KubeadmKubeletExtraArgs(externalCloudProvider, "  ")}---
         apiVersion: kubeadm.k8s.io/v1beta4
         kind: ClusterConfiguration
         kubernetesVersion: "v{Version(version)}"
@@ -52,7 +52,7 @@ internal static partial class KubeadmConfigs
         """.Replace("\r\n", "\n", StringComparison.Ordinal);
 
     /// <summary>A JoinConfiguration: the token, CA pin and certificate key live here, never on kubeadm's command line.</summary>
-    public static string Join(string lbPrivate, string token, string caHash, string? certificateKey, string advertiseAddress)
+    public static string Join(string lbPrivate, string token, string caHash, string? certificateKey, string advertiseAddress, bool externalCloudProvider = false)
     {
         var controlPlane = certificateKey is null ? "" : $"""
             controlPlane:
@@ -73,7 +73,7 @@ internal static partial class KubeadmConfigs
             nodeRegistration:
               criSocket: unix:///run/containerd/containerd.sock
 
-            """ + controlPlane + """
+            """ + ExternalCloudProvider.KubeadmKubeletExtraArgs(externalCloudProvider, "  ") + controlPlane + """
             ---
             apiVersion: kubelet.config.k8s.io/v1beta1
             kind: KubeletConfiguration

@@ -57,13 +57,15 @@ internal sealed class KubeadmDistribution(TimeProvider time) : IDistribution
             Description = $"read admin.conf from {cp0.Key}, point it at the load balancer, context {spec.Id.DefaultContextName}",
             Resources = [$"context {spec.Id.DefaultContextName}"],
         });
-        if (CniChoice.Parse(DistributionKind.Kubeadm, spec.Cni) == CniPlugin.Flannel)
+        var cni = CniChoice.Parse(DistributionKind.Kubeadm, spec.Cni);
+        if (cni != CniPlugin.None)
         {
-            steps.Add(new(CniStep, (ctx, ct) => ApplyCniAsync(ctx, topology, access, ct))
+            var (name, version) = cni == CniPlugin.Calico ? ("Calico", CalicoManifest.Version) : ("Flannel", FlannelManifest.Version);
+            steps.Add(new(CniStep, (ctx, ct) => ApplyCniAsync(ctx, topology, access, cni, ct))
             {
                 DependsOn = [$"kubeadm:{cp0.Key}"],
-                Description = $"apply the pod network from {cp0.Key}: Flannel {FlannelManifest.Version}, network {KubeadmConfigs.PodSubnet} (= podSubnet)",
-                Resources = [$"Flannel {FlannelManifest.Version} DaemonSet"],
+                Description = $"apply the pod network from {cp0.Key}: {name} {version}, pod CIDR {KubeadmConfigs.PodSubnet} (= podSubnet)",
+                Resources = [$"{name} {version} DaemonSet"],
             });
             var members = topology.ControlPlanes.Concat(topology.Workers).ToArray();
             steps.Add(ReadyStep(topology, access, members, [CniStep, .. members.Select(n => $"kubeadm:{n.Key}")]));
@@ -75,7 +77,7 @@ internal sealed class KubeadmDistribution(TimeProvider time) : IDistribution
     {
         var topology = SelfManagedTopology.From(spec);
         var joins = WorkerJoins(spec, topology, workers, access, after: []).ToArray();
-        IEnumerable<PlanStep> ready = CniChoice.Parse(DistributionKind.Kubeadm, spec.Cni) == CniPlugin.Flannel
+        IEnumerable<PlanStep> ready = CniChoice.Parse(DistributionKind.Kubeadm, spec.Cni) != CniPlugin.None
             ? [ReadyStep(topology, access, workers, joins.Select(j => j.Name).ToArray())]
             : [];
         return [.. PrepareSteps(spec, workers, access), .. joins, .. ready];
@@ -100,10 +102,12 @@ internal sealed class KubeadmDistribution(TimeProvider time) : IDistribution
             Description = $"wait until {string.Join(", ", nodes.Select(n => n.Key))} are Ready (up to {ReadyTimeout.TotalMinutes:0} minutes)",
         };
 
-    private static async Task ApplyCniAsync(StepContext ctx, SelfManagedTopology topology, MachineAccess access, CancellationToken ct)
+    private static async Task ApplyCniAsync(StepContext ctx, SelfManagedTopology topology, MachineAccess access, CniPlugin cni, CancellationToken ct)
     {
+        // Each manifest is told the podSubnet: Flannel's net-conf.json Network, Calico's CALICO_IPV4POOL_CIDR.
+        var manifest = cni == CniPlugin.Calico ? CalicoManifest.For(KubeadmConfigs.PodSubnet) : FlannelManifest.For(KubeadmConfigs.PodSubnet);
         var shell = await access.ShellAsync(ctx, topology.ControlPlanes[0].Key, ct).ConfigureAwait(false);
-        await shell.UploadAsync(Encoding.UTF8.GetBytes(FlannelManifest.For(KubeadmConfigs.PodSubnet)), KubeadmScripts.CniManifest, (UnixFileMode)0b110_100_100, ct).ConfigureAwait(false);
+        await shell.UploadAsync(Encoding.UTF8.GetBytes(manifest), KubeadmScripts.CniManifest, (UnixFileMode)0b110_100_100, ct).ConfigureAwait(false);
         await shell.RunAsync(new RemoteScript("kubeadm:cni", KubeadmScripts.ApplyCni(), retries: 2), ct).ConfigureAwait(false);
     }
 
@@ -196,7 +200,7 @@ internal sealed class KubeadmDistribution(TimeProvider time) : IDistribution
         await shell.UploadAsync(Encoding.UTF8.GetBytes(ca), $"{DatastoreSecrets.RemoteFolder}/ca.crt", Private, ct).ConfigureAwait(false);
         await shell.UploadAsync(Encoding.UTF8.GetBytes(cert), $"{DatastoreSecrets.RemoteFolder}/client.crt", Private, ct).ConfigureAwait(false);
         await shell.UploadAsync(Encoding.UTF8.GetBytes(keyPem), $"{DatastoreSecrets.RemoteFolder}/client.key", Private, ct).ConfigureAwait(false);
-        var config = KubeadmConfigs.Init(spec.KubernetesVersion!, self.PrivateIP!, lb.PublicIP ?? lb.PrivateIP!, lb.PrivateIP!, endpoints, bootstrap, certificateKey);
+        var config = KubeadmConfigs.Init(spec.KubernetesVersion!, self.PrivateIP!, lb.PublicIP ?? lb.PrivateIP!, lb.PrivateIP!, endpoints, bootstrap, certificateKey, spec.CloudController);
         var result = await RunWithConfigAsync(shell, KubeadmScripts.InitConfig, config, new RemoteScript("kubeadm:init", KubeadmScripts.Init()) { Secrets = [bootstrap, certificateKey] }, ct).ConfigureAwait(false);
         var hash = result.StandardOutput.Trim().Split('\n').Last().Trim();
         if (!System.Text.RegularExpressions.Regex.IsMatch(hash, "^[0-9a-f]{64}\\z")) throw new KsctlException("KsctlKubeadmInitFailed", KsctlErrorCategory.InvalidResult, $"kubeadm init on {node.Key} did not leave a CA certificate to hash (got '{hash}').", node.Key);
@@ -210,7 +214,7 @@ internal sealed class KubeadmDistribution(TimeProvider time) : IDistribution
             s.Nodes.First(n => n.Key == topology.LoadBalancer.Key), s.Nodes.First(n => n.Key == node.Key),
             s.Secrets[TokenSecret], s.Secrets[CaHashSecret], s.Secrets[CertificateKeySecret]));
         var shell = await access.ShellAsync(ctx, node.Key, ct).ConfigureAwait(false);
-        var config = KubeadmConfigs.Join(lb.PrivateIP!, token, hash, controlPlane ? key : null, self.PrivateIP!);
+        var config = KubeadmConfigs.Join(lb.PrivateIP!, token, hash, controlPlane ? key : null, self.PrivateIP!, ctx.Session.Read(s => s.Spec.CloudController));
         await RunWithConfigAsync(shell, KubeadmScripts.JoinConfig, config, new RemoteScript($"kubeadm:join-{node.Key}", KubeadmScripts.Join()) { Secrets = [token, key] }, ct).ConfigureAwait(false);
     }
 
