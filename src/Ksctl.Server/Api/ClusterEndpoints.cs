@@ -77,6 +77,7 @@ internal static class ClusterEndpoints
         var file = SpecFile.Parse(text, "request body");
         var defaults = server.Manager.Providers.ToDictionary(d => d.Provider, d => d.DefaultRegion);
         var spec = file.ToClusterSpec(p => defaults.TryGetValue(p, out var r) ? r : "");
+        request.HttpContext.Items[AuditMiddleware.ClusterItem] = spec.Id.Name;
         var (plan, _) = await server.Manager.PlanCreateAsync(spec, ct);
         if (dryRun == true) return TypedResults.Ok(PlanDocument.Of(plan));
         await server.EnsureUnlockedAsync(plan.Cluster, ct);

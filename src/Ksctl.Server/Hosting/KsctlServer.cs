@@ -70,8 +70,9 @@ public static class KsctlServer
         app.UseStatusCodePages();
         app.UseRateLimiter();
         app.UseAuthentication();
-        app.UseAuthorization();
+        // Before authorization, so that refusals (403) are recorded with who was refused.
         app.UseMiddleware<AuditMiddleware>();
+        app.UseAuthorization();
 
         var files = new EmbeddedFileProvider(typeof(KsctlServer).Assembly, "Ksctl.Server.wwwroot");
         app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });

@@ -48,6 +48,9 @@ public sealed class AuditLog
 /// <summary>Records every /api request after it is answered: the key's name (or "anonymous"), method, route, cluster, status.</summary>
 internal sealed class AuditMiddleware(RequestDelegate next, AuditLog audit, TimeProvider time)
 {
+    /// <summary>An endpoint that learns the cluster from the body (create) puts its canonical id here for the audit entry.</summary>
+    public const string ClusterItem = "ksctl:audit-cluster";
+
     public async Task InvokeAsync(HttpContext context)
     {
         if (!context.Request.Path.StartsWithSegments("/api"))
@@ -58,7 +61,7 @@ internal sealed class AuditMiddleware(RequestDelegate next, AuditLog audit, Time
         try { await next(context); }
         finally
         {
-            var cluster = context.GetRouteValue("name") as string;
+            var cluster = context.Items[ClusterItem] as string ?? context.GetRouteValue("name") as string;
             audit.Write(new AuditEntry(time.GetUtcNow(), context.User.Identity?.Name ?? "anonymous", RoleRequirements.RoleOf(context.User)?.ToString(),
                 $"{context.Request.Method} {context.Request.Path}", cluster, context.Response.StatusCode));
         }
