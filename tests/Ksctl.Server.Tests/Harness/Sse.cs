@@ -30,3 +30,21 @@ public static class Sse
         return events;
     }
 }
+
+public static class SseWait
+{
+    /// <summary>Follows the stream until an event matches (then stops reading); fails if the stream ends first.</summary>
+    public static async Task<JsonNode> UntilAsync(HttpClient client, string path, Func<string, JsonNode, bool> match)
+    {
+        using var response = await client.GetAsync(path, HttpCompletionOption.ResponseHeadersRead);
+        response.EnsureSuccessStatusCode();
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        string? type = null;
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            if (line.StartsWith("event:", StringComparison.Ordinal)) type = line[6..].Trim();
+            else if (line.StartsWith("data:", StringComparison.Ordinal) && JsonNode.Parse(line[5..]) is { } data && match(type ?? "message", data)) return data;
+        }
+        throw new InvalidOperationException($"{path} ended without the awaited event.");
+    }
+}
