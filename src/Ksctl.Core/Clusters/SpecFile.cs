@@ -33,6 +33,8 @@ public sealed class SpecFile
     public bool? TrustOnFirstUse { get; set; }
     public string? ArtifactSource { get; set; }
     public bool? AllowInsecureArtifactSource { get; set; }
+    /// <summary>Opt-in to the server's reconciler (New-KsctlCluster -Reconcile).</summary>
+    public bool? Reconcile { get; set; }
 
     /// <summary>One machine of a BareMetal inventory.</summary>
     public sealed class MachineEntry
@@ -106,6 +108,7 @@ public sealed class SpecFile
         TrustOnFirstUse = spec.TrustOnFirstUse ? true : null,
         ArtifactSource = spec.ArtifactSource,
         AllowInsecureArtifactSource = spec.AllowInsecureArtifactSource ? true : null,
+        Reconcile = spec.Reconcile ? true : null,
     };
 
     /// <summary>This spec as YAML in the schema <see cref="Parse"/> reads (camelCase, unset fields left out).</summary>
@@ -139,6 +142,7 @@ public sealed class SpecFile
         TrustOnFirstUse = overrides.TrustOnFirstUse ?? TrustOnFirstUse,
         ArtifactSource = overrides.ArtifactSource ?? ArtifactSource,
         AllowInsecureArtifactSource = overrides.AllowInsecureArtifactSource ?? AllowInsecureArtifactSource,
+        Reconcile = overrides.Reconcile ?? Reconcile,
     };
 
     /// <summary>
@@ -172,6 +176,7 @@ public sealed class SpecFile
             TrustOnFirstUse = TrustOnFirstUse ?? false,
             ArtifactSource = ArtifactSource,
             AllowInsecureArtifactSource = AllowInsecureArtifactSource ?? false,
+            Reconcile = Reconcile ?? false,
         };
     }
 

@@ -26,4 +26,6 @@ public sealed record ClusterSpec
     public string? ArtifactSource { get; init; }
     /// <summary>Accept a plain-http -ArtifactSource mirror (binaries are still checked against its SHA256SUMS).</summary>
     public bool AllowInsecureArtifactSource { get; init; }
+    /// <summary>Opt-in to the server's reconciler (resume failed operations with backoff, keep the worker count, report health and drift).</summary>
+    public bool Reconcile { get; init; }
 }

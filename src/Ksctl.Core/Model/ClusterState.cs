@@ -37,4 +37,7 @@ public sealed class ClusterState
     public string? Integrity { get; set; }
 
     public const string KubeconfigSecret = "kubeconfig";
+
+    /// <summary>The reconciler's findings (null until it has looked at the cluster).</summary>
+    public ReconcileStatus? Reconcile { get; set; }
 }

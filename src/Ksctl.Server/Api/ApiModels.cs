@@ -28,6 +28,13 @@ public sealed record ClusterSummary
     public int? DesiredWorkers { get; init; }
     public required IReadOnlyList<NodeSummary> Nodes { get; init; }
     public required IReadOnlyList<string> LastErrors { get; init; }
+    /// <summary>Whether the reconciler looks after this cluster.</summary>
+    public bool Reconcile { get; init; }
+    /// <summary>Healthy, Degraded, Waiting, GaveUp, Idle, or null before the reconciler's first look.</summary>
+    public string? Health { get; init; }
+    public IReadOnlyList<string> HealthReasons { get; init; } = [];
+    public IReadOnlyList<string> Drift { get; init; } = [];
+    public IReadOnlyList<string> ReconcileLog { get; init; } = [];
 
     public static ClusterSummary Of(ClusterState s) => new()
     {
@@ -44,6 +51,11 @@ public sealed record ClusterSummary
         DesiredWorkers = s.Id.Type == ClusterType.SelfManaged ? s.Spec.WorkerCount : s.Spec.NodeCount,
         Nodes = s.Nodes.Select(n => new NodeSummary(n.Name, n.Role.ToString(), n.Index, n.Size, n.PublicIP, n.PrivateIP)).ToList(),
         LastErrors = s.LastErrors.ToList(),
+        Reconcile = s.Spec.Reconcile,
+        Health = s.Reconcile?.State,
+        HealthReasons = s.Reconcile?.HealthReasons.ToList() ?? [],
+        Drift = s.Reconcile?.Drift.ToList() ?? [],
+        ReconcileLog = s.Reconcile?.Log.ToList() ?? [],
     };
 }
 
@@ -58,6 +70,8 @@ public sealed record PlanDocument(string Operation, ClusterRef Cluster, IReadOnl
 }
 
 public sealed record ResizeRequest(int WorkerCount);
+
+public sealed record ReconcileRequest(bool Enabled);
 
 public sealed record ProviderInfo
 {

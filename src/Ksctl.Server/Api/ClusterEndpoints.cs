@@ -41,6 +41,8 @@ internal static class ClusterEndpoints
         clusters.MapPost("/{name}/resize", ResizeAsync).RequireAuthorization(Policies.Operator)
             .WithName("ResizeCluster").WithSummary("Sets the number of workers of a self-managed cluster; ?dryRun=true returns the plan.")
             .Produces<OperationDocument>(StatusCodes.Status202Accepted).Produces<PlanDocument>(StatusCodes.Status200OK);
+        clusters.MapPut("/{name}/reconcile", SetReconcileAsync).RequireAuthorization(Policies.Operator)
+            .WithName("SetReconcile").WithSummary("Turns the reconciler on or off for the cluster (on again clears a give-up).");
         clusters.MapGet("/{name}/operations", ListOperations).RequireAuthorization(Policies.Reader)
             .WithName("ListClusterOperations").WithSummary("This server's operations on the cluster, newest first.");
         clusters.MapGet("/{name}/kubeconfig", KubeconfigAsync).RequireAuthorization(Policies.Admin)
@@ -107,6 +109,13 @@ internal static class ClusterEndpoints
         return Accepted(operations.Start("resize", id, user.Identity!.Name!, (m, token) => m.ResizeAsync(id, body.WorkerCount, OperationOptions.Default, token)));
     }
 
+    private static async Task<Ok<ClusterSummary>> SetReconcileAsync(ServerContext server, string name, [FromBody] ReconcileRequest body,
+        string? provider, string? type, string? region, CancellationToken ct)
+    {
+        var id = await server.ResolveAsync(name, provider, type, region, ct);
+        return TypedResults.Ok(ClusterSummary.Of(await server.Manager.SetReconcileAsync(id, body.Enabled, ct)));
+    }
+
     private static async Task<Ok<List<OperationDocument>>> ListOperations(ServerContext server, OperationRegistry operations,
         string name, string? provider, string? type, string? region, CancellationToken ct)
     {
@@ -169,4 +178,5 @@ public sealed class SpecDocument
     public bool? TrustOnFirstUse { get; set; }
     public string? ArtifactSource { get; set; }
     public bool? AllowInsecureArtifactSource { get; set; }
+    public bool? Reconcile { get; set; }
 }

@@ -33,6 +33,8 @@ public static class KsctlServer
         builder.Services.AddSingleton(sp => new ApiKeyStore(ApiKeyStore.DefaultPath(home), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(_ => new AuditLog(Path.Combine(home, "logs", "audit.log")));
         builder.Services.AddSingleton<OperationRegistry>();
+        builder.Services.AddSingleton<ReconcilerService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ReconcilerService>());
         builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         builder.Services.AddProblemDetails();
 

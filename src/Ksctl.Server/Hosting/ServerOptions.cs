@@ -25,4 +25,6 @@ public sealed class ServerOptions
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
     /// <summary>Requests per API key (or per client address without one) per minute; over it, 429.</summary>
     public int RequestsPerMinute { get; set; } = 600;
+    /// <summary>Seconds between reconcile rounds over the clusters that opted in; 0 turns the reconciler off.</summary>
+    public int ReconcileIntervalSeconds { get; set; } = 60;
 }

@@ -56,7 +56,7 @@ public sealed class TestServer : IAsyncDisposable
             beforeStart?.Invoke(server);
             server.App = KsctlServer.Build([
                 $"--Ksctl:Server:Home={server.Home}", "--Ksctl:Server:Address=127.0.0.1", "--Ksctl:Server:Port=0",
-                $"--Ksctl:Server:RequestsPerMinute={requestsPerMinute}", "--Logging:LogLevel:Default=Warning"]);
+                $"--Ksctl:Server:RequestsPerMinute={requestsPerMinute}", "--Logging:LogLevel:Default=Warning", "--Ksctl:Server:ReconcileIntervalSeconds=0"]);
             await server.App.StartAsync();
             var address = server.App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
             server.BaseAddress = new Uri(address.Replace("0.0.0.0", "127.0.0.1"));
