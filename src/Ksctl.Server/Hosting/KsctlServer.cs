@@ -30,7 +30,7 @@ public static class KsctlServer
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(_ => new ServerContext(KsctlSettings.Load(home)));
         builder.Services.AddSingleton(sp => sp.GetRequiredService<ServerContext>().Settings);
-        builder.Services.AddSingleton(sp => new ApiKeyStore(ApiKeyStore.DefaultPath(home), sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(sp => new ApiKeyStore(options.ApiKeysPath is { Length: > 0 } keys ? Path.GetFullPath(keys) : ApiKeyStore.DefaultPath(home), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(_ => new AuditLog(Path.Combine(home, "logs", "audit.log")));
         builder.Services.AddSingleton<OperationRegistry>();
         builder.Services.AddSingleton<ReconcilerService>();

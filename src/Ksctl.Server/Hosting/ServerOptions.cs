@@ -21,6 +21,8 @@ public sealed class ServerOptions
     public string? CertificateKeyPath { get; set; }
     /// <summary>The PFX password (prefer the environment: Ksctl__Server__CertificatePassword).</summary>
     public string? CertificatePassword { get; set; }
+    /// <summary>The API key file (default $KSCTL_HOME/server/apikeys.json); read-only is fine (a mounted Secret): the server only reads it.</summary>
+    public string? ApiKeysPath { get; set; }
     /// <summary>The largest request body Kestrel accepts.</summary>
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
     /// <summary>Requests per API key (or per client address without one) per minute; over it, 429.</summary>
