@@ -21,14 +21,19 @@ public sealed class ClusterReconciler(ClusterManager manager, TimeProvider time,
 
     public IStateStore Store => manager.Store;
 
+    /// <summary>Clusters reconciled at once in a round.</summary>
+    public int MaxParallel { get; init; } = 8;
+
     /// <summary>Every opted-in cluster once.</summary>
     public async Task<IReadOnlyList<ReconcileOutcome>> RunRoundAsync(CancellationToken cancellationToken)
     {
         var ids = new List<ClusterId>();
         await foreach (var state in Store.ListAsync(ClusterQuery.All, cancellationToken).ConfigureAwait(false))
             if (state.Spec.Reconcile) ids.Add(state.Id);
-        var outcomes = new List<ReconcileOutcome>();
-        foreach (var id in ids) outcomes.Add(await ReconcileAsync(id, cancellationToken).ConfigureAwait(false));
+        // Each cluster's work is mostly waiting on the store (lock, read, write): a few at once, each under its own lock.
+        var outcomes = new ReconcileOutcome[ids.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, ids.Count), new ParallelOptions { MaxDegreeOfParallelism = MaxParallel, CancellationToken = cancellationToken },
+            async (i, ct) => outcomes[i] = await ReconcileAsync(ids[i], ct).ConfigureAwait(false)).ConfigureAwait(false);
         return outcomes;
     }
 

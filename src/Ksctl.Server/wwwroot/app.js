@@ -3,6 +3,8 @@
 "use strict";
 const $ = (s) => document.querySelector(s);
 let me = null, catalogue = [];
+// The operation this tab just started: its cluster may have no state yet when the page first loads.
+let pending = null;
 
 function key() { return sessionStorage.getItem("ksctl-key"); }
 
@@ -76,6 +78,7 @@ async function submitCreate(ev) {
   if (f.reconcile.checked) spec.reconcile = true;
   try {
     const op = await api("POST", "/clusters", spec);
+    pending = op;
     location.hash = `#/clusters/${encodeURIComponent(op.cluster.name)}?provider=${op.cluster.provider}&type=${op.cluster.type}&region=${encodeURIComponent(op.cluster.region)}`;
   } catch (e) { $("#create-error").textContent = e.message; }
 }
@@ -87,8 +90,9 @@ async function renderCluster(name, query) {
   streams.forEach((s) => s.abort()); streams = [];
   current = { name, query };
   let c;
+  const starting = pending && pending.cluster.name === name && pending.status === "Running" ? pending : null;
   try { c = await api("GET", `/clusters/${encodeURIComponent(name)}${query}`); }
-  catch (e) { $("#cluster-title").textContent = name; $("#cluster-facts").textContent = ""; $("#cluster-error").textContent = e.message; }
+  catch (e) { $("#cluster-title").textContent = name; $("#cluster-facts").textContent = ""; if (!starting) $("#cluster-error").textContent = e.message; }
   if (c) {
     $("#cluster-title").textContent = `${c.name} (${c.provider}/${c.type}, ${c.region})`;
     const dl = $("#cluster-facts"); dl.textContent = "";
@@ -100,7 +104,9 @@ async function renderCluster(name, query) {
   }
   const box = $("#operations"); box.textContent = "";
   let ops = [];
-  try { ops = await api("GET", `/clusters/${encodeURIComponent(name)}/operations${query}`); } catch { /* the cluster is gone */ }
+  try { ops = await api("GET", `/clusters/${encodeURIComponent(name)}/operations${query}`); } catch { /* the cluster is gone, or not there yet */ }
+  if (starting && !ops.some((o) => o.id === starting.id)) ops.unshift(starting);
+  else pending = null;
   for (const op of ops) box.append(renderOperation(op));
 }
 
