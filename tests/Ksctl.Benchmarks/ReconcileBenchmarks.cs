@@ -47,7 +47,7 @@ public static class ReconcileBenchmarks
             {
                 Median = median, Min = min, Max = max, Cpu = cpu, Runs = 5, AllocatedBytes = allocated, PeakWorkingSet = self.PeakWorkingSet64,
                 Met = median <= TimeTarget,
-                Notes = $"{Clusters} Running Local clusters, file store in {home}; per cluster: lock, read, decide, probe, write, unlock (sequential)",
+                Notes = $"{Clusters} Running Local clusters, file store in {home}; per cluster: lock, read, decide, probe, write, unlock; 8 clusters at once",
             };
         }
         finally
