@@ -1,5 +1,5 @@
 // Ksctl benchmarks: a small timed harness that prints a Markdown table.
-//   dotnet run -c Release --project tests/Ksctl.Benchmarks -- [all|executor|store|import|ha|fanout|latency]...
+//   dotnet run -c Release --project tests/Ksctl.Benchmarks -- [all|executor|store|reconcile|import|ha|fanout|latency]...
 // "all" runs the in-process groups (executor, store); import, ha and fanout start processes or SSH test machines and are
 // run by name (as root for ha/fanout: machines prefix ksb, subnet 10.251.210; KSCTL_BENCH_PREFIX/KSCTL_BENCH_SUBNET change them).
 // Targets come from the design (shared/design); a missed target is shown as MISSED and the exit code is 1.
@@ -15,6 +15,7 @@ List<Benchmark> Benchmarks =
     new("executor", "Executor: 1,000-step chain, no-op steps", "≤ 100 ms", ExecutorBenchmarks.Chain),
     new("executor", "Executor: 1,000-step fan-out (1 root → 999), no-op steps", "≤ 100 ms", ExecutorBenchmarks.FanOut),
     new("store", "Get-KsctlCluster's listing (Store.ListAllAsync): 10,000 clusters, file store", "≤ 1 s, ≤ 200 MB", StoreBenchmarks.ListTenThousand),
+    new("reconcile", "Reconciler: one round over 1,000 opted-in Running clusters, file store", "≤ 10 s", ReconcileBenchmarks.RoundOfThousand),
     new("import", "Import-Module out/Ksctl (fresh process each) vs trivial binary module", "Δ ≤ 150 ms; no third-party assembly", ModuleBenchmarks.Import, Heavy: true),
     new("ha", $"HA K3s create, BareMetal stand-ins, 7 + {string.Join("/", HaBenchmarks.WorkerCounts)} workers", "wall ≤ 1.15× critical path; nearly flat in workers", HaBenchmarks.Create, Heavy: true),
     new("fanout", "SSH fan-out of `true`: 32 machines vs 1, connect included", "≤ 2× one machine", FanOutBenchmarks.RunTrue, Heavy: true),

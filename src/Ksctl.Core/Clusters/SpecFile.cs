@@ -35,6 +35,8 @@ public sealed class SpecFile
     public bool? AllowInsecureArtifactSource { get; set; }
     /// <summary>Self-managed: install the provider's cloud controller manager (external cloud provider).</summary>
     public bool? CloudController { get; set; }
+    /// <summary>Opt-in to the server's reconciler (New-KsctlCluster -Reconcile).</summary>
+    public bool? Reconcile { get; set; }
 
     /// <summary>One machine of a BareMetal inventory.</summary>
     public sealed class MachineEntry
@@ -109,6 +111,7 @@ public sealed class SpecFile
         ArtifactSource = spec.ArtifactSource,
         AllowInsecureArtifactSource = spec.AllowInsecureArtifactSource ? true : null,
         CloudController = spec.CloudController ? true : null,
+        Reconcile = spec.Reconcile ? true : null,
     };
 
     /// <summary>This spec as YAML in the schema <see cref="Parse"/> reads (camelCase, unset fields left out).</summary>
@@ -143,6 +146,7 @@ public sealed class SpecFile
         ArtifactSource = overrides.ArtifactSource ?? ArtifactSource,
         AllowInsecureArtifactSource = overrides.AllowInsecureArtifactSource ?? AllowInsecureArtifactSource,
         CloudController = overrides.CloudController ?? CloudController,
+        Reconcile = overrides.Reconcile ?? Reconcile,
     };
 
     /// <summary>
@@ -177,6 +181,7 @@ public sealed class SpecFile
             ArtifactSource = ArtifactSource,
             AllowInsecureArtifactSource = AllowInsecureArtifactSource ?? false,
             CloudController = CloudController ?? false,
+            Reconcile = Reconcile ?? false,
         };
     }
 

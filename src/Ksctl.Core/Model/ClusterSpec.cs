@@ -28,4 +28,7 @@ public sealed record ClusterSpec
     public bool AllowInsecureArtifactSource { get; init; }
     /// <summary>Self-managed: run the distribution with an external cloud provider and install the provider's cloud controller manager.</summary>
     public bool CloudController { get; init; }
+
+    /// <summary>Opt-in to the server's reconciler (resume failed operations with backoff, keep the worker count, report health and drift).</summary>
+    public bool Reconcile { get; init; }
 }

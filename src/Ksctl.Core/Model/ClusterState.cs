@@ -46,4 +46,7 @@ public sealed class ClusterState
 
     /// <summary>Add-ons Ksctl applied (Add-KsctlAddon), in the order they were added. Absent in older documents.</summary>
     public List<AddonRecord> Addons { get; set; } = new();
+
+    /// <summary>The reconciler's findings (null until it has looked at the cluster).</summary>
+    public ReconcileStatus? Reconcile { get; set; }
 }

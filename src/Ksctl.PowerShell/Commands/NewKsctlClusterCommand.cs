@@ -71,6 +71,10 @@ public sealed class NewKsctlClusterCommand : ClusterSpecCmdlet
     [Parameter]
     public SwitchParameter BreakStaleLock { get; set; }
 
+    /// <summary>Opts the cluster into the Ksctl server's reconciler (the spec's 'reconcile' field).</summary>
+    [Parameter]
+    public SwitchParameter Reconcile { get; set; }
+
     /// <summary>Runs the creation as a PowerShell job and returns the job at once.</summary>
     [Parameter]
     public SwitchParameter AsJob { get; set; }
@@ -83,6 +87,7 @@ public sealed class NewKsctlClusterCommand : ClusterSpecCmdlet
         try
         {
             spec = BuildSpec(manager, SpecPath, Name, Provider);
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(Reconcile))) spec = spec with { Reconcile = Reconcile.IsPresent };
             (plan, _) = Run(ct => manager.PlanCreateAsync(spec, ct));
         }
         catch (Exception ex) when (ex is not PipelineStoppedException)

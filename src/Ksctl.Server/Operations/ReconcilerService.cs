@@ -1,0 +1,36 @@
+using Ksctl.Core.Reconcile;
+using Ksctl.Server.Hosting;
+
+namespace Ksctl.Server.Operations;
+
+/// <summary>
+/// Schedules reconcile rounds (every <see cref="ServerOptions.ReconcileIntervalSeconds"/>; 0 turns the loop off). The
+/// decisions are Core's (<see cref="ClusterReconciler"/>): the server only runs rounds. The health probe is whatever
+/// <see cref="IClusterHealthProbe"/> the host registers (none: health is reported from drift only).
+/// </summary>
+internal sealed class ReconcilerService(ServerContext server, ServerOptions options, TimeProvider time, ILogger<ReconcilerService> logger, IServiceProvider services)
+    : BackgroundService
+{
+    public IReadOnlyList<ReconcileOutcome> LastRound { get; private set; } = [];
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (options.ReconcileIntervalSeconds <= 0) return;
+        var reconciler = new ClusterReconciler(server.Manager, time, ReconcilePolicy.Default, services.GetService<IClusterHealthProbe>());
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.ReconcileIntervalSeconds), time);
+        do
+        {
+            try
+            {
+                LastRound = await reconciler.RunRoundAsync(stoppingToken);
+                foreach (var o in LastRound.Where(o => o.Result is not "Nothing" and not "Skipped"))
+                    logger.LogInformation("Reconcile {Cluster}: {Action} -> {Result} ({Detail})", o.Cluster, o.Action, o.Result, o.Detail);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogWarning(ex, "A reconcile round failed; the next one runs on schedule.");
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+}
