@@ -104,9 +104,7 @@ public sealed class NewKsctlClusterCommand : ClusterSpecCmdlet
 
         try
         {
-            var options = OperationParameters.Options(ThrottleLimit, BreakStaleLock, Credential, TenantId, SubscriptionId, ProfileName);
-
-            var options = OperationParameters.Options(ThrottleLimit, BreakStaleLock, Credential, TenantId, SubscriptionId,
+            var options = OperationParameters.Options(ThrottleLimit, BreakStaleLock, Credential, TenantId, SubscriptionId, ProfileName,
                 CredentialPath is null ? null : GetUnresolvedProviderPathFromPSPath(CredentialPath), Project);
             Execute(AsJob, $"Creating cluster {id.Name}", id.Name, (m, ct) => m.CreateAsync(spec, options, ct), ModelMapper.ToCluster);
         }
