@@ -10,7 +10,7 @@ public sealed class ModuleTests
 {
     internal static readonly string[] Cmdlets =
         ["New-KsctlCluster", "Get-KsctlCluster", "Remove-KsctlCluster", "Resize-KsctlCluster", "Switch-KsctlContext", "Get-KsctlKubeconfig", "Get-KsctlConfiguration", "Set-KsctlConfiguration",
-         "Set-KsctlCredential", "Get-KsctlCredential", "Remove-KsctlCredential", "Export-KsctlState", "Import-KsctlState", "Get-KsctlPlan"];
+         "Set-KsctlCredential", "Get-KsctlCredential", "Remove-KsctlCredential", "Export-KsctlState", "Import-KsctlState", "Get-KsctlPlan", "Get-KsctlGcpToken"];
 
     [Fact]
     public void Layout_HasOnlyTheModuleAtRootAndEveryDependencyInDependencies()

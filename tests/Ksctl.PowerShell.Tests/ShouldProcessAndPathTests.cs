@@ -108,15 +108,15 @@ public sealed class ShouldProcessAndPathTests
     public void Provider_OffersExactlyTheRegisteredProviders()
     {
         using var session = new KsctlSession();
-        var registered = new[] { "Azure", "BareMetal", "Civo", "Local" };
+        var registered = new[] { "Azure", "BareMetal", "Civo", "Gcp", "Local" };
         foreach (var input in new[] { "New-KsctlCluster demo -Provider ", "Get-KsctlCluster -Provider ", "Remove-KsctlCluster demo -Provider ", "Get-KsctlPlan demo -Provider " })
             Assert.Equal(registered, CompletionTests.Complete(session, input).Order());
-        Assert.Equal(["Azure", "Civo"], CompletionTests.Complete(session, "Set-KsctlCredential -Provider ").Order());
+        Assert.Equal(["Azure", "Civo", "Gcp"], CompletionTests.Complete(session, "Set-KsctlCredential -Provider ").Order());
 
         var aws = session.Run("New-KsctlCluster demo -Provider Aws -WhatIf");
         var error = Assert.Single(aws.Errors);
         Assert.Contains("ParameterArgumentValidationError", error.FullyQualifiedErrorId);
-        Assert.Contains("Local, Azure, Civo, BareMetal", error.Exception.Message);
+        Assert.Contains("Local, Azure, Civo, BareMetal, Gcp", error.Exception.Message);
         Assert.Contains("ParameterArgumentValidationError", Assert.Single(session.Run("Get-KsctlCredential -Provider Aws").Errors).FullyQualifiedErrorId);
         // Case-insensitive, like ValidateSet.
         Assert.Empty(session.RunClean("Get-KsctlCluster -Provider civo").Output);
