@@ -27,6 +27,7 @@
         'Get-KsctlConfiguration'
         'Set-KsctlConfiguration'
         'Set-KsctlCredential'
+        'Get-KsctlGcpToken'
         'Get-KsctlCredential'
         'Remove-KsctlCredential'
         'Export-KsctlState'
@@ -41,7 +42,7 @@
     PrivateData          = @{
         PSData = @{
             # Only registered providers (ProviderRegistry): a tag promises what a user can run.
-            Tags         = @('Kubernetes', 'k8s', 'kind', 'k3s', 'kubeadm', 'etcd', 'HAProxy', 'Azure', 'AKS', 'Civo', 'AWS', 'EC2', 'Cluster', 'kubeconfig', 'ksctl', 'PSEdition_Core', 'Linux', 'Windows', 'MacOS')
+            Tags         = @('Kubernetes', 'k8s', 'kind', 'k3s', 'kubeadm', 'etcd', 'HAProxy', 'Azure', 'AKS', 'Civo', 'AWS', 'EC2', 'EKS', 'GCP', 'GKE', 'Cluster', 'kubeconfig', 'ksctl', 'PSEdition_Core', 'Linux', 'Windows', 'MacOS')
             # No ProjectUri or LicenseUri: this port has no public home yet, and github.com/ksctl/ksctl is the Go tool's.
             # The license is in the package (LICENSE, Apache-2.0, the license of the ksctl it reimplements).
             # Replaced by the build with this version's section of CHANGELOG.md.

@@ -27,6 +27,7 @@ internal static class Program
         string? module = null;
         string? file = null;
         var rest = new List<string>();
+        if (GcpTokenVerb.CommandLine(args) is { } token) return LocateModule(null) is { } m ? Run(m, null, token) : 2;
         for (var i = 0; i < args.Length; i++)
         {
             var a = args[i];

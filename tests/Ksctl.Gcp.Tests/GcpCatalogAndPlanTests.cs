@@ -48,3 +48,30 @@ public sealed class GcpCatalogAndPlanTests : IAsyncLifetime
         Assert.Empty(_bed.Gcp.TokenRequests);
     }
 }
+
+/// <summary>'ksctl gcp-token' (Get-KsctlGcpToken): an ExecCredential whose token the API accepts.</summary>
+[Collection(GcpEnvironmentCollection.Name)]
+public sealed class GcpTokenTests : IAsyncLifetime
+{
+    private GcpTestBed _bed = null!;
+
+    public async Task InitializeAsync() => _bed = await GcpTestBed.StartAsync();
+    public async Task DisposeAsync() => await _bed.DisposeAsync();
+
+    [Fact]
+    public async Task The_exec_credential_holds_a_token_from_the_chain_that_Compute_accepts()
+    {
+        using var manager = _bed.NewManager();
+        var none = await Assert.ThrowsAsync<Ksctl.Core.Diagnostics.KsctlException>(() => manager.GcpExecCredentialAsync(CancellationToken.None));
+        Assert.Equal("KsctlAuthenticationFailed", none.ErrorId);
+
+        Environment.SetEnvironmentVariable("GOOGLE_APPLICATION_CREDENTIALS", _bed.KeyFile);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(await manager.GcpExecCredentialAsync(CancellationToken.None))!;
+        Assert.Equal(("ExecCredential", "client.authentication.k8s.io/v1beta1"), (json["kind"]!.GetValue<string>(), json["apiVersion"]!.GetValue<string>()));
+        var token = json["status"]!["token"]!.GetValue<string>();
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_bed.Gcp.ComputeUrl, $"projects/{GcpEmulator.Project}"));
+        request.Headers.Authorization = new("Bearer", token);
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await http.SendAsync(request)).StatusCode);
+    }
+}

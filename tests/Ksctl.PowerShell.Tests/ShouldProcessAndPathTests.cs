@@ -108,15 +108,15 @@ public sealed class ShouldProcessAndPathTests
     public void Provider_OffersExactlyTheRegisteredProviders()
     {
         using var session = new KsctlSession();
-        var registered = new[] { "Aws", "Azure", "BareMetal", "Civo", "Local" };
+        var registered = new[] { "Aws", "Azure", "BareMetal", "Civo", "Gcp", "Local" };
         foreach (var input in new[] { "New-KsctlCluster demo -Provider ", "Get-KsctlCluster -Provider ", "Remove-KsctlCluster demo -Provider ", "Get-KsctlPlan demo -Provider " })
             Assert.Equal(registered, CompletionTests.Complete(session, input).Order());
-        Assert.Equal(["Aws", "Azure", "Civo"], CompletionTests.Complete(session, "Set-KsctlCredential -Provider ").Order());
+        Assert.Equal(["Aws", "Azure", "Civo", "Gcp"], CompletionTests.Complete(session, "Set-KsctlCredential -Provider ").Order());
 
         var unknown = session.Run("New-KsctlCluster demo -Provider Nimbus -WhatIf");
         var error = Assert.Single(unknown.Errors);
         Assert.Contains("ParameterArgumentValidationError", error.FullyQualifiedErrorId);
-        Assert.Contains("Local, Azure, Civo, Aws, BareMetal", error.Exception.Message);
+        Assert.Contains("Local, Azure, Civo, Aws, BareMetal, Gcp", error.Exception.Message);
         Assert.Contains("ParameterArgumentValidationError", Assert.Single(session.Run("Get-KsctlCredential -Provider BareMetal").Errors).FullyQualifiedErrorId);
         // Case-insensitive, like ValidateSet.
         Assert.Empty(session.RunClean("Get-KsctlCluster -Provider civo").Output);

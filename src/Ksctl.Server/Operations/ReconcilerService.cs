@@ -6,7 +6,7 @@ namespace Ksctl.Server.Operations;
 /// <summary>
 /// Schedules reconcile rounds (every <see cref="ServerOptions.ReconcileIntervalSeconds"/>; 0 turns the loop off). The
 /// decisions are Core's (<see cref="ClusterReconciler"/>): the server only runs rounds. The health probe is whatever
-/// <see cref="IClusterHealthProbe"/> the host registers (none: health is reported from drift only).
+/// <see cref="IClusterHealthProbe"/> the host registers, else Core's live checks (<see cref="LiveHealthProbe"/>, those of Test-KsctlCluster).
 /// </summary>
 internal sealed class ReconcilerService(ServerContext server, ServerOptions options, TimeProvider time, ILogger<ReconcilerService> logger, IServiceProvider services)
     : BackgroundService
@@ -16,7 +16,7 @@ internal sealed class ReconcilerService(ServerContext server, ServerOptions opti
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (options.ReconcileIntervalSeconds <= 0) return;
-        var reconciler = new ClusterReconciler(server.Manager, time, ReconcilePolicy.Default, services.GetService<IClusterHealthProbe>());
+        var reconciler = new ClusterReconciler(server.Manager, time, ReconcilePolicy.Default, services.GetService<IClusterHealthProbe>() ?? new LiveHealthProbe(server.Manager));
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.ReconcileIntervalSeconds), time);
         do
         {

@@ -28,6 +28,13 @@ internal sealed partial class GcpProvider
         return (client, project);
     }
 
+    /// <summary>An access token from the credential chain (for kubectl's exec plugin); a refused key is KsctlAuthenticationFailed.</summary>
+    internal async Task<string> AccessTokenAsync(CancellationToken ct)
+    {
+        var signIn = await GcpCredentials.ResolveAsync(ExplicitCredential, StoredCredential, _endpoints, ct).ConfigureAwait(false);
+        return await signIn.Token(ct).ConfigureAwait(false);
+    }
+
     /// <summary>The client and names of this cluster (project recorded on first use).</summary>
     internal async Task<(GcpRestClient Client, GcpNames Names)> SessionAsync(StepContext ctx, CancellationToken ct)
     {
