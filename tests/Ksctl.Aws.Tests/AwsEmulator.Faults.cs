@@ -19,6 +19,9 @@ public sealed partial class AwsEmulator
     /// <summary>The fraction (0..1) of authenticated calls of every service answered with its throttling error.</summary>
     public double ThrottleFraction { get; set; }
 
+    /// <summary>How many answers were lost on purpose (the request was carried out).</summary>
+    public int AnswersDropped { get; private set; }
+
     /// <summary>How many calls were throttled.</summary>
     public int Throttled { get; private set; }
 
@@ -63,7 +66,11 @@ public sealed partial class AwsEmulator
         if ((call.Action ?? ActionOf(call)) is not { } action) return false;
         var key = $"{call.Service}:{action}";
         while (_drops.TryGetValue(key, out var n) && n > 0)
-            if (_drops.TryUpdate(key, n - 1, n)) return true;
+            if (_drops.TryUpdate(key, n - 1, n))
+            {
+                lock (_gate) AnswersDropped++;
+                return true;
+            }
         return false;
     }
 

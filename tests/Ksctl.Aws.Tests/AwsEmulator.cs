@@ -159,8 +159,9 @@ public sealed partial class AwsEmulator : IAsyncDisposable
     {
         if (await InjectedFaultAsync(call)) return;
         var handler = _services[call.Service].Handle;
-        // A lost answer: the handler acts, its answer goes nowhere, and the connection is cut.
-        var drop = TakeDrop(call);
+        // A lost answer: the handler acts, its answer goes nowhere, and the connection is cut. Only a call the caller
+        // may make (an authorised one) loses its answer this way: a refused one is answered.
+        var drop = !call.Caller.Denied.Contains($"{call.Service}:{call.Action ?? ActionOf(call)}") && TakeDrop(call);
         if (drop) call.Http.Response.Body = Stream.Null;
         await handler(call);
         if (drop) call.Http.Abort();
