@@ -88,7 +88,10 @@ public sealed class KubeadmUpgradeTests(HaMachinesFixture machines) : IDisposabl
         Assert.Contains("is too high; kubeadm can upgrade only 1 minor version at a time", output);
         (code, output) = await TryOnAsync(Cp0, "kubeadm upgrade plan v1.34.1");
         Assert.Equal(1, code);
-        Assert.Contains("Upgrade kubeadm first", output);
+        Assert.Contains("is at least one minor release higher than the kubeadm minor release (34 > 33)", output);
+        (code, output) = await TryOnAsync(Cp0, "kubeadm upgrade plan v1.33.2");
+        Assert.Equal(1, code);
+        Assert.Contains("is higher than the kubeadm version \"v1.33.1\". Upgrade kubeadm first", output);
         (code, output) = await TryOnAsync(Cp0, "kubeadm upgrade apply v1.33.1 --not-a-flag");
         Assert.Equal(1, code);
         Assert.Contains("unknown flag: --not-a-flag", output);
@@ -132,7 +135,7 @@ public sealed class KubeadmUpgradeTests(HaMachinesFixture machines) : IDisposabl
         nodes = await NodesAsync();
         foreach (var host in hosts.Values) Assert.Contains($"{host}   Ready   <none>   1m   v1.34.1", nodes);
         Assert.DoesNotContain("SchedulingDisabled", nodes);
-        Assert.Single((await machines.RunOnAsync(Cp0, "cat /var/log/ksctl/kubeadm-argv.log")).Split('\n'), l => l.StartsWith("upgrade apply", StringComparison.Ordinal));
+        Assert.Single((await machines.RunOnAsync(Cp0, "cat /var/log/ksctl/kubeadm-argv.log")).Split('\n'), l => l == "upgrade apply v1.34.1 --yes");
         foreach (var machine in new[] { 5, 6, 7, 8 })
         {
             var argv = await machines.RunOnAsync(machine, "cat /var/log/ksctl/kubeadm-argv.log");
