@@ -97,6 +97,12 @@ internal static class BackupScripts
         set -euo pipefail
         mkdir -p /etc/kubernetes/ksctl-paused
         if [ -f /etc/kubernetes/manifests/kube-apiserver.yaml ]; then mv -f /etc/kubernetes/manifests/kube-apiserver.yaml /etc/kubernetes/ksctl-paused/; fi
+        # The kubelet looks at the static Pod folder every 20 s (fileCheckFrequency): wait until it stopped the Pod.
+        deadline=$((SECONDS + 120))
+        while [ -n "$(crictl ps --name kube-apiserver -q 2>/dev/null)" ]; do
+          if [ "$SECONDS" -ge "$deadline" ]; then echo "the kubelet did not stop kube-apiserver within 120 s" >&2; exit 1; fi
+          sleep 1
+        done
 
         """.Replace("\r\n", "\n");
 

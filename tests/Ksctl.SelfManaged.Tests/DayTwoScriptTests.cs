@@ -1,0 +1,89 @@
+using Ksctl.Core.Backup;
+using Ksctl.Core.Certificates;
+
+namespace Ksctl.SelfManaged.Tests;
+
+/// <summary>The backup, restore and certificate renewal scripts pass shellcheck like every other generated script.</summary>
+public sealed class DayTwoScriptTests
+{
+    public static TheoryData<string, string> Scripts() => new()
+    {
+        { "backup-health", BackupScripts.Health() },
+        { "backup-save", BackupScripts.Save() },
+        { "backup-chunk", BackupScripts.Chunk(3) },
+        { "backup-remove", BackupScripts.RemoveSnapshot() },
+        { "restore-prepare", BackupScripts.Prepare(1, "10.0.0.3", "infra0=https://10.0.0.2:2380,infra1=https://10.0.0.3:2380", "lab-etcd-0a1b2c3d", new string('a', 64)) },
+        { "restore-stop", BackupScripts.Stop("k3s") },
+        { "restore-start", BackupScripts.Start("k3s") },
+        { "restore-pause-apiserver", BackupScripts.PauseStaticApiServer() },
+        { "restore-resume-apiserver", BackupScripts.ResumeStaticApiServer() },
+        { "restore-swap", BackupScripts.Swap("lab-etcd-0a1b2c3d") },
+        { "restore-cleanup", BackupScripts.Cleanup("lab-etcd-0a1b2c3d") },
+        { "certs-member", CertificateScripts.RestartMember(["https://10.0.0.2:2379", "https://10.0.0.3:2379"]) },
+        { "certs-k3s", CertificateScripts.RestartK3s() },
+        { "certs-kubeadm", CertificateScripts.RenewKubeadm() },
+    };
+
+    [Theory]
+    [MemberData(nameof(Scripts))]
+    public void Script_passes_shellcheck(string name, string script) => new GeneratedScriptTests().Script_passes_shellcheck(name, script);
+
+    [Theory]
+    [InlineData("notAfter=Nov 30 19:00:00 2027 GMT", "2027-11-30T19:00:00+00:00")]
+    [InlineData("notAfter=Dec  1 08:05:09 2027 GMT", "2027-12-01T08:05:09+00:00")]
+    public void The_kubeadm_expiry_is_read_from_openssl_x509_enddate(string output, string expected) =>
+        Assert.Equal(DateTimeOffset.Parse(expected), CertificateRenewalSteps.ParseEndDate("Done renewing certificates.\n" + output + "\n"));
+
+    [Theory]
+    [InlineData("notAfter=Dec  1 08:05:09 2027 CET")]
+    [InlineData("notAfter=tomorrow")]
+    [InlineData("notAfter=Dec  1 08:05:09 9999 GMT")]
+    [InlineData("")]
+    public void An_expiry_a_machine_prints_wrongly_is_not_recorded(string output) => Assert.Null(CertificateRenewalSteps.ParseEndDate(output));
+}
+
+/// <summary>The local checks of a snapshot, whatever a machine said about it (EtcdSnapshot's header names the sources).</summary>
+public sealed class EtcdSnapshotCheckTests
+{
+    private static byte[] Valid()
+    {
+        var body = new byte[8 * 4096];
+        BitConverter.GetBytes(0xED0CDAEDu).CopyTo(body, 16);
+        System.Security.Cryptography.RandomNumberGenerator.Fill(body.AsSpan(4096));
+        return [.. body, .. System.Security.Cryptography.SHA256.HashData(body)];
+    }
+
+    [Fact]
+    public void An_intact_snapshot_passes_and_every_kind_of_damage_is_named()
+    {
+        var good = Valid();
+        Assert.Null(EtcdSnapshot.Problem(good));
+        var flipped = (byte[])good.Clone();
+        flipped[5000] ^= 1;
+        Assert.Contains("does not match the SHA-256", EtcdSnapshot.Problem(flipped));
+        Assert.Contains("does not end with the SHA-256", EtcdSnapshot.Problem(good[..^1]));
+        Assert.Contains("does not end with the SHA-256", EtcdSnapshot.Problem(good[..^32]));
+        var notBolt = (byte[])good.Clone();
+        notBolt[16] = 0;
+        Assert.Contains("bbolt magic", EtcdSnapshot.Problem(notBolt));
+        Assert.Contains("too few", EtcdSnapshot.Problem(new byte[512 + 32]));
+    }
+
+    [Theory]
+    [InlineData("{\"hash\":1284339861,\"revision\":2,\"totalKey\":5,\"totalSize\":20480}", null)]
+    [InlineData("{\"hash\":1,\"revision\":-2,\"totalKey\":5,\"totalSize\":20480}", "revision")]
+    [InlineData("{\"hash\":1,\"revision\":2,\"totalKey\":\"5\",\"totalSize\":20480}", "totalKey")]
+    [InlineData("{\"hash\":99999999999,\"revision\":2,\"totalKey\":5,\"totalSize\":20480}", "CRC-32")]
+    [InlineData("[1,2]", "JSON object")]
+    [InlineData("Error: snapshot file not found", "did not print JSON")]
+    public void Etcds_status_is_read_strictly(string json, string? problem)
+    {
+        if (problem is null)
+        {
+            Assert.Equal(new SnapshotStatus(1284339861, 2, 5, 20480), EtcdSnapshot.ParseStatus(json, "b"));
+            return;
+        }
+        var error = Assert.Throws<BackupInvalidException>(() => EtcdSnapshot.ParseStatus(json, "b"));
+        Assert.Contains(problem, error.Message);
+    }
+}
