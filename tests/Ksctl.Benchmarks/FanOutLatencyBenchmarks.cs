@@ -24,7 +24,8 @@ public static class FanOutLatencyBenchmarks
     {
         var inventory = TestMachines.Ensure(Wide).Take(Wide).ToList();
         var machines = inventory.Select(TestMachines.Remote).ToList();
-        foreach (var m in inventory) Netem(m.Index, $"add dev eth0 root netem delay {DelayMs}ms");
+        // The kernel may lack sch_netem (a container's host): then the latency is the remote command's alone, and the notes say so.
+        var delayed = inventory.All(m => Netem(m.Index, $"add dev eth0 root netem delay {DelayMs}ms"));
         try
         {
             var factory = new SshRemoteShellFactory(new RemoteShellOptions { ConnectDeadline = TimeSpan.FromSeconds(60), MaxParallelism = Wide });
@@ -49,20 +50,22 @@ public static class FanOutLatencyBenchmarks
             {
                 Median = mW, Min = sorted[0], Max = sorted[^1], Cpu = cpuWide, Runs = Runs, Met = ratio <= Target,
                 Notes = $"{Wide} machines {mW.TotalMilliseconds:0} ms vs 1 machine {m1.TotalMilliseconds:0} ms: {ratio:0.00}× (target ≤ {Target}×); " +
-                        $"netem {DelayMs} ms on every machine, remote command `sleep 1`; Ksctl's own CPU per machine per operation (connect + run): " +
+                        (delayed ? $"netem {DelayMs} ms on every machine" : "no network delay (this kernel has no sch_netem: `tc qdisc add … netem` is refused)") +
+                        $", remote command `sleep 1`; Ksctl's own CPU per machine per operation (connect + run): " +
                         $"{cpuWide.TotalMilliseconds / Wide:0.0} ms at {Wide} machines, {cpuOne.TotalMilliseconds:0.0} ms at 1",
             };
         }
         finally
         {
-            foreach (var m in inventory) Netem(m.Index, "del dev eth0 root");
+            if (delayed) foreach (var m in inventory) Netem(m.Index, "del dev eth0 root");
         }
     }
 
-    private static void Netem(int index, string args)
+    private static bool Netem(int index, string args)
     {
         var (code, _, stderr) = TestMachines.Run("ip", TimeSpan.FromSeconds(20), ["netns", "exec", $"{TestMachines.Prefix}-m{index}", "tc", "qdisc", .. args.Split(' ')]);
-        if (code != 0 && !args.StartsWith("del", StringComparison.Ordinal)) throw new InvalidOperationException($"tc qdisc {args} in machine {index}: {stderr}");
+        if (code != 0) Console.Error.WriteLine($"tc qdisc {args} in machine {index}: {stderr.Trim()}");
+        return code == 0;
     }
 
     private static async Task<(TimeSpan Wall, TimeSpan Cpu)> Timed(Func<Task> body)

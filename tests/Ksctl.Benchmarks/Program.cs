@@ -19,7 +19,7 @@ List<Benchmark> Benchmarks =
     new("import", "Import-Module out/Ksctl (fresh process each) vs trivial binary module", "Δ ≤ 150 ms; no third-party assembly", ModuleBenchmarks.Import, Heavy: true),
     new("ha", $"HA K3s create, BareMetal stand-ins, 7 + {string.Join("/", HaBenchmarks.WorkerCounts)} workers", "wall ≤ 1.15× critical path; nearly flat in workers", HaBenchmarks.Create, Heavy: true),
     new("fanout", "SSH fan-out of `true`: 32 machines vs 1, connect included", "≤ 2× one machine", FanOutBenchmarks.RunTrue, Heavy: true),
-    new("latency", "SSH fan-out of `sleep 1` with 20 ms netem per machine: 32 vs 1, connect included", "≤ 2× one machine; Ksctl CPU per machine reported", FanOutLatencyBenchmarks.SleepWithDelay, Heavy: true),
+    new("latency", "SSH fan-out of `sleep 1` (remote latency, 20 ms netem per machine where the kernel has it): 32 vs 1, connect included", "≤ 2× one machine; Ksctl CPU per machine reported", FanOutLatencyBenchmarks.SleepWithDelay, Heavy: true),
 ];
 
 var selected = Benchmarks.Where(b => (filters.Contains("all") && !b.Heavy) || filters.Contains(b.Group)).ToList();
