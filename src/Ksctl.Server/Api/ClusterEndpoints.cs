@@ -32,7 +32,7 @@ internal static class ClusterEndpoints
             .WithName("GetCluster").WithSummary("One cluster (no secrets).");
         clusters.MapPost("/", CreateAsync).RequireAuthorization(Policies.Operator)
             .WithName("CreateCluster").WithSummary("Creates (or resumes) a cluster from a spec in JSON or YAML; ?dryRun=true returns the plan.")
-            .Accepts<SpecDocument>("application/json", "application/yaml", "text/yaml")
+            .Accepts<SpecFile>("application/json", "application/yaml", "text/yaml")
             .Produces<OperationDocument>(StatusCodes.Status202Accepted).Produces<PlanDocument>(StatusCodes.Status200OK)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         clusters.MapDelete("/{name}", DeleteAsync).RequireAuthorization(Policies.Operator)
@@ -153,30 +153,4 @@ internal static class ClusterEndpoints
             ? Enum.Parse<T>(found)
             : throw new InvalidSpecException(parameter, $"'{Printable(value)}' is not one of {string.Join(", ", Enum.GetNames<T>())}.");
 }
-
-/// <summary>The create body's schema for the OpenAPI document: the fields of a -SpecPath file (SpecFile).</summary>
-public sealed class SpecDocument
-{
-    public string? Name { get; set; }
-    public string? Provider { get; set; }
-    public string? Type { get; set; }
-    public string? Region { get; set; }
-    public string? KubernetesVersion { get; set; }
-    public int? NodeCount { get; set; }
-    public string? NodeSize { get; set; }
-    public string? Distribution { get; set; }
-    public int? ControlPlaneCount { get; set; }
-    public int? WorkerCount { get; set; }
-    public int? EtcdCount { get; set; }
-    public string? ControlPlaneSize { get; set; }
-    public string? WorkerSize { get; set; }
-    public string? EtcdSize { get; set; }
-    public string? LoadBalancerSize { get; set; }
-    public string? Cni { get; set; }
-    public List<string>? Applications { get; set; }
-    public List<SpecFile.MachineEntry>? Machines { get; set; }
-    public bool? TrustOnFirstUse { get; set; }
-    public string? ArtifactSource { get; set; }
-    public bool? AllowInsecureArtifactSource { get; set; }
-    public bool? Reconcile { get; set; }
 }
