@@ -153,4 +153,3 @@ internal static class ClusterEndpoints
             ? Enum.Parse<T>(found)
             : throw new InvalidSpecException(parameter, $"'{Printable(value)}' is not one of {string.Join(", ", Enum.GetNames<T>())}.");
 }
-}
