@@ -9,6 +9,9 @@ namespace Ksctl.Aws.Tests;
 /// <summary>
 /// Ksctl's IAM and EKS clients against the emulator's IAM and EKS: the requests are signed by the SDK's signer and
 /// accepted, and the emulator refuses what the services refuse, with their codes, which the clients raise verbatim.
+/// Source of each expected code: botocore data/iam/2010-05-08/service-2.json (NoSuchEntity, EntityAlreadyExists,
+/// DeleteConflict, MalformedPolicyDocument, ValidationError) and data/eks/2017-11-01/service-2.json
+/// (ResourceNotFoundException, InvalidParameterException, ResourceInUseException).
 /// </summary>
 [Collection(AwsEnvironmentCollection.Name)]
 public sealed class EksEmulatorRulesTests : IAsyncLifetime

@@ -8,7 +8,8 @@ using Microsoft.AspNetCore.Http;
 namespace Ksctl.Gcp.Tests;
 
 /// <summary>
-/// GKE API v1 (container/v1/container-api.json; googleapis google/container/v1/cluster_service.proto):
+/// Source: the GKE API v1 discovery document (container/v1/container-api.json) and googleapis
+/// google/container/v1/cluster_service.proto. GKE API v1:
 /// projects.locations.clusters create/get/delete, nodePools.setSize, operations.get. Rules: the body of create is
 /// exactly { cluster } (unknown fields: 400 "Invalid JSON payload received. Unknown name"), no query parameters but the
 /// system ones (alt, fields, prettyPrint: an unknown one "Cannot bind query parameter"); Cluster.name "must be at most 40
