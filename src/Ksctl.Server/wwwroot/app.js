@@ -92,7 +92,8 @@ async function renderCluster(name, query) {
   let c;
   const starting = pending && pending.cluster.name === name && pending.status === "Running" ? pending : null;
   try { c = await api("GET", `/clusters/${encodeURIComponent(name)}${query}`); }
-  catch (e) { $("#cluster-title").textContent = name; $("#cluster-facts").textContent = ""; if (!starting) $("#cluster-error").textContent = e.message; }
+  // A cluster being created may not be readable yet; any other failure (a deleted cluster's KsctlClusterNotFound) is shown.
+  catch (e) { $("#cluster-title").textContent = name; $("#cluster-facts").textContent = ""; if (!starting || starting.kind !== "create") $("#cluster-error").textContent = e.message; }
   if (c) {
     $("#cluster-title").textContent = `${c.name} (${c.provider}/${c.type}, ${c.region})`;
     const dl = $("#cluster-facts"); dl.textContent = "";
@@ -137,7 +138,11 @@ async function follow(id, draw) {
       let i; while ((i = buf.indexOf("\n\n")) >= 0) {
         const chunk = buf.slice(0, i); buf = buf.slice(i + 2);
         draw(await api("GET", `/operations/${id}`));
-        if (/^event: End$/m.test(chunk) && current) { await renderCluster(current.name, current.query); return; }
+        if (/^event: End$/m.test(chunk)) {
+          if (pending && pending.id === id) pending = null;
+          if (current) await renderCluster(current.name, current.query);
+          return;
+        }
       }
     }
   } catch (e) { if (e.name !== "AbortError") $("#cluster-error").textContent = e.message; }
@@ -162,7 +167,8 @@ $("#create-form").onsubmit = submitCreate;
 $("#delete-form").confirm.oninput = (ev) => { $("#delete-button").disabled = ev.target.value !== current.name; };
 $("#delete-form").onsubmit = async (ev) => {
   ev.preventDefault();
-  try { await api("DELETE", `/clusters/${encodeURIComponent(current.name)}${current.query}`); await renderCluster(current.name, current.query); }
+  // The delete may finish before the page reads the cluster's operations back, so the page follows the operation it was answered with.
+  try { pending = await api("DELETE", `/clusters/${encodeURIComponent(current.name)}${current.query}`); await renderCluster(current.name, current.query); }
   catch (e) { $("#cluster-error").textContent = e.message; }
 };
 $("#resize-form").onsubmit = async (ev) => {
