@@ -184,7 +184,7 @@ public sealed class CivoSafetyTests : IAsyncLifetime
         _civo.HoldInstances = true;
         using var manager = NewManager();
         // The deadline is an option (no waiting on the wall clock): a zero deadline polls once and gives up.
-        using (CivoTimings.Use(CivoTimings.Default with { InstanceActive = TimeSpan.Zero }))
+        using (CivoTimings.Use(CivoTimings.Current with { InstanceActive = TimeSpan.Zero }))
         {
             var e = await Assert.ThrowsAsync<PlanFailedException>(() => manager.CreateAsync(new ClusterSpec { Id = Ha("stuck"), WorkerCount = 0 }, OperationOptions.Default, CancellationToken.None));
 

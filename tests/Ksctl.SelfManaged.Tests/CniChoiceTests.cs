@@ -104,28 +104,6 @@ public sealed class CniChoiceTests(HaMachinesFixture machines) : IDisposable
     }
 
     [Fact]
-    public async Task A_K3s_cluster_with_Calico_boots_without_flannel_and_k3s_applies_the_pinned_Calico()
-    {
-        using var manager = new ClusterManager(KsctlSettings.Load(_home));
-        await machines.RunOnAsync(Cp0, "rm -f /var/log/ksctl/k3s-deploy.log");
-        var state = await manager.CreateAsync(Spec("k3scalico", DistributionKind.K3s, "calico"), Options, CancellationToken.None);
-        Assert.Equal(ClusterStatus.Running, state.Status);
-
-        foreach (var cp in new[] { 4, 5, 6 })
-        {
-            var args = await machines.RunOnAsync(cp, "cat /var/lib/rancher/k3s/server/standin-args");
-            Assert.Contains("--flannel-backend=none", args);
-            Assert.Contains("--disable-network-policy", args);
-        }
-        var expected = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(K3sCni.Manifest("calico")!))).ToLowerInvariant();
-        var deployed = (await machines.RunOnAsync(Cp0, "cat /var/log/ksctl/k3s-deploy.log")).Trim();
-        Assert.StartsWith($"{K3sCni.ManifestPath} {expected} ", deployed);
-        Assert.DoesNotContain("error", deployed);
-
-        await manager.DeleteAsync(state.Id, Options, CancellationToken.None);
-    }
-
-    [Fact]
     public async Task A_Kubeadm_cluster_with_Calico_is_Running_once_every_node_is_Ready_on_Calico()
     {
         using var manager = new ClusterManager(KsctlSettings.Load(_home));

@@ -36,22 +36,62 @@ public sealed class HaMachinesFixture : IAsyncLifetime
             HostKey = pinHostKeys ? m.HostKey : null, Role = Roles[i],
         }).ToArray();
 
+    /// <summary>
+    /// Runs <paramref name="script"/> as root on machine <paramref name="machine"/> and returns its standard output; a
+    /// non-zero exit throws. One connection per machine serves every probe of the collection (the tests make hundreds,
+    /// and a new SSH connection each cost a key exchange and an sshd start-up each time); a dropped one is replaced.
+    /// </summary>
     public async Task<string> RunOnAsync(int machine, string script)
     {
-        var factory = new SshRemoteShellFactory(new RemoteShellOptions { ConnectDeadline = TimeSpan.FromSeconds(20) });
-        await using var shell = await factory.ConnectAsync(Machines[machine].ToRemote());
-        var result = await shell.RunAsync(new RemoteScript("test:probe", script));
-        return result.StandardOutput;
+        for (var attempt = 1; ; attempt++)
+        {
+            var connecting = _shells.GetOrAdd(machine, i => ProbeShells.ConnectAsync(Machines[i].ToRemote()));
+            IRemoteShell shell;
+            try { shell = await connecting; }
+            catch
+            {
+                _shells.TryRemove(new KeyValuePair<int, Task<IRemoteShell>>(machine, connecting));
+                throw;
+            }
+            try
+            {
+                return (await shell.RunAsync(new RemoteScript("test:probe", script))).StandardOutput;
+            }
+            catch (Ksctl.Core.Diagnostics.RemoteScriptException ex) when (ex.ExitCode is null && !ex.TimedOut && attempt == 1)
+            {
+                // The connection was lost (not the script's failure): once more on a new one.
+                await ForgetAsync(machine);
+            }
+        }
     }
 
-    public void StopMachine(int index) => TestMachineHarness.Require(Prefix, Subnet, "stop-machine", Machines[index].Index.ToString());
-    public void StartMachine(int index) => TestMachineHarness.Require(Prefix, Subnet, "start-machine", Machines[index].Index.ToString());
+    private static readonly SshRemoteShellFactory ProbeShells = new(new RemoteShellOptions { ConnectDeadline = TimeSpan.FromSeconds(20) });
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, Task<IRemoteShell>> _shells = new();
 
-    public Task DisposeAsync()
+    private async Task ForgetAsync(int machine)
     {
+        if (!_shells.TryRemove(machine, out var connecting)) return;
+        try { await (await connecting).DisposeAsync(); }
+        catch (Exception ex) when (ex is Ksctl.Core.Diagnostics.KsctlException or IOException or ObjectDisposedException) { /* it was already broken */ }
+    }
+
+    public void StopMachine(int index)
+    {
+        ForgetAsync(index).GetAwaiter().GetResult();
+        TestMachineHarness.Require(Prefix, Subnet, "stop-machine", Machines[index].Index.ToString());
+    }
+
+    public void StartMachine(int index)
+    {
+        ForgetAsync(index).GetAwaiter().GetResult();
+        TestMachineHarness.Require(Prefix, Subnet, "start-machine", Machines[index].Index.ToString());
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var machine in _shells.Keys.ToList()) await ForgetAsync(machine);
         TestMachineHarness.Stop(Prefix, Subnet);
         try { Directory.Delete(ArtifactFolder, true); } catch (IOException) { }
-        return Task.CompletedTask;
     }
 }
 

@@ -6,16 +6,16 @@ using Ksctl.Core.Model;
 namespace Ksctl.SelfManaged.Tests;
 
 /// <summary>
-/// Kubeadm on real SSH machines with the kubeadm/kubelet/kubectl stand-ins: the pod network and node readiness, what a
-/// half-built node gets on a re-run, what an artifact-folder install lays down, and where secrets may (not) be left.
+/// Kubeadm on real SSH machines with the kubeadm/kubelet/kubectl stand-ins: what a half-built node gets on a re-run, and
+/// node readiness without a pod network. The applied pod network, what an artifact-folder install lays down and where
+/// secrets may (not) be left are asserted on the shared Kubeadm cluster (SharedClusters/KubeadmSharedClusterTests).
 /// </summary>
 [Collection(HaMachinesCollection.Name)]
 public sealed class KubeadmLifecycleTests(HaMachinesFixture machines) : IDisposable
 {
-    private const int Cp0 = 4, Cp1 = 5, Worker0 = 7;
+    private const int Cp0 = 4, Cp1 = 5;
     private const string FaultFile = "/run/ksctl/kubeadm-fail-phase";
     private readonly string _home = Directory.CreateTempSubdirectory("ksctl-kubeadm-life-").FullName;
-    private readonly long _started = DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 1;
     private static readonly OperationOptions Options = new() { ConnectDeadline = TimeSpan.FromSeconds(20) };
 
     public void Dispose()
@@ -48,52 +48,6 @@ public sealed class KubeadmLifecycleTests(HaMachinesFixture machines) : IDisposa
     }
 
     private Task<string> Kubectl(int machine, string args) => machines.RunOnAsync(machine, $"kubectl --kubeconfig=/etc/kubernetes/admin.conf {args}");
-
-    [Fact]
-    public async Task The_cluster_is_Running_once_every_node_is_Ready_on_the_applied_pod_network_and_no_secret_is_left_behind()
-    {
-        await ClearRecordsAsync();
-        using var manager = new ClusterManager(KsctlSettings.Load(_home));
-        var state = await manager.CreateAsync(Spec("knet"), Options, CancellationToken.None);
-        Assert.Equal(ClusterStatus.Running, state.Status);
-
-        // Item 4: the pinned Flannel was applied from CP0, with the cluster's pod subnet, and every node is Ready.
-        Assert.Contains("apply -f /etc/ksctl/cni.yaml", await machines.RunOnAsync(Cp0, "cat /var/log/ksctl/kubectl.log"));
-        Assert.Contains("\"Network\": \"10.244.0.0/16\"", await machines.RunOnAsync(Cp0, "cat /etc/ksctl/cni.yaml"));
-        var nodes = (await Kubectl(Cp0, "get nodes --no-headers")).Trim().Split('\n').Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToList();
-        Assert.Equal(machines.Machines.Skip(Cp0).Take(4).Select(m => m.Name).Order(), nodes.Select(n => n[0]).Order());
-        Assert.All(nodes, n => Assert.Equal("Ready", n[1]));
-
-        // Item 6: an artifact-folder install lays down what the packages would: CNI plugins, crictl, kubeadm's kubelet drop-in.
-        var worker = await machines.RunOnAsync(Worker0,
-            "ls /opt/cni/bin; ls /usr/local/bin/crictl; cat /etc/systemd/system/kubelet.service.d/10-kubeadm.conf; cat /var/lib/kubelet/kubeadm-flags.env");
-        foreach (var plugin in new[] { "bridge", "host-local", "portmap", "loopback" }) Assert.Contains(plugin, worker);
-        Assert.Contains("/usr/local/bin/crictl", worker);
-        Assert.Contains("EnvironmentFile=-/var/lib/kubelet/kubeadm-flags.env", worker);
-        Assert.Contains("ExecStart=/usr/local/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELET_KUBEADM_ARGS $KUBELET_EXTRA_ARGS", worker);
-        Assert.Contains("KUBELET_KUBEADM_ARGS=", worker);
-
-        // Item 7: the join secrets travelled in config files that are gone, and never on a command line (the stand-ins record argv).
-        Assert.Contains("join --config /etc/ksctl/kubeadm-join.yaml", await machines.RunOnAsync(Cp1, "cat /var/log/ksctl/kubeadm-argv.log"));
-        string[] secrets = [state.Secrets["kubeadm:token"], state.Secrets["kubeadm:certificate-key"], state.Secrets["kubeadm:token"][7..]];
-        for (var i = 0; i < machines.Machines.Count; i++)
-        {
-            var files = await machines.RunOnAsync(i,
-                "find /etc/ksctl /var/lib/ksctl /etc/kubernetes /var/lib/kubelet /var/log/ksctl /run/ksctl /var/lib/kubeadm-standin -type f 2>/dev/null; " +
-                $"find /root /tmp -maxdepth 3 -type f -size -4M -newermt '@{_started}' -not -path '{_home}/*' -not -path '/tmp/ksctl-testmachines*' 2>/dev/null; true");
-            var list = string.Join(' ', files.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(f => $"'{f}'"));
-            Assert.DoesNotContain("kubeadm-init.yaml", files);
-            Assert.DoesNotContain("kubeadm-join.yaml", files);
-            foreach (var secret in secrets)
-            {
-                var hits = list.Length == 0 ? "" : await machines.RunOnAsync(i, $"grep -lF -- '{secret}' {list} 2>/dev/null; true");
-                Assert.True(hits.Trim().Length == 0, $"machine {i}: a kubeadm secret is in {hits}");
-            }
-        }
-
-        await manager.DeleteAsync(state.Id, Options, CancellationToken.None);
-        Assert.Equal("", (await machines.RunOnAsync(Worker0, "find /opt/cni/bin -mindepth 1; ls /usr/local/bin/crictl /etc/systemd/system/kubelet.service.d 2>/dev/null; true")).Trim());
-    }
 
     [Fact]
     public async Task A_control_plane_left_half_built_is_reset_and_done_again_on_the_next_run()

@@ -77,9 +77,16 @@ machine_private_cidr() {
 
 # ---- helpers ------------------------------------------------------------------------------
 pid_alive() {
-  local pid="$1"
-  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null
+  local pid="$1" stat
+  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
+  # A killed process its parent has not reaped yet (a zombie) is gone: waiting for the reaper (init, which in a
+  # container may reap late) cost seconds per machine on every stop and reset.
+  stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [[ "${stat%% *}" != Z ]]
 }
+
+pid_gone() { ! pid_alive "$1"; }
 
 read_pid() {
   local f="$1"
@@ -102,7 +109,7 @@ kill_pidfile() {
   pid=$(read_pid "$f")
   if pid_alive "$pid"; then
     kill "$pid" 2>/dev/null || true
-    if ! wait_for 5 bash -c "! kill -0 $pid 2>/dev/null"; then kill -9 "$pid" 2>/dev/null || true; fi
+    if ! wait_for 5 pid_gone "$pid"; then kill -9 "$pid" 2>/dev/null || true; fi
   fi
   rm -f "$f"
 }
@@ -165,7 +172,19 @@ ensure_client_keys() {
   mkdir -p "$STATE_DIR"
   chmod 700 "$STATE_DIR"
   [[ -s "$STATE_DIR/id_ed25519" ]] || ssh-keygen -q -t ed25519 -N "" -C "ksctl-test-client" -f "$STATE_DIR/id_ed25519"
-  [[ -s "$STATE_DIR/id_rsa" ]] || ssh-keygen -q -t rsa -b 3072 -m PEM -N "" -C "ksctl-test-client-rsa" -f "$STATE_DIR/id_rsa"
+  if [[ ! -s "$STATE_DIR/id_rsa" ]]; then
+    # An RSA 3072 key takes seconds to make on a busy host: one per state root is kept (private to root) and copied
+    # into each prefix's state, which "stop" removes.
+    local cache="$STATE_ROOT/.rsa-client-key"
+    if [[ ! -s "$cache/id_rsa" || ! -s "$cache/id_rsa.pub" ]]; then
+      mkdir -p "$cache" && chmod 700 "$cache"
+      rm -f "$cache/id_rsa.$$" "$cache/id_rsa.$$.pub"
+      ssh-keygen -q -t rsa -b 3072 -m PEM -N "" -C "ksctl-test-client-rsa" -f "$cache/id_rsa.$$"
+      mv -f "$cache/id_rsa.$$.pub" "$cache/id_rsa.pub" && mv -f "$cache/id_rsa.$$" "$cache/id_rsa"
+    fi
+    install -m 0600 "$cache/id_rsa" "$STATE_DIR/id_rsa"
+    install -m 0644 "$cache/id_rsa.pub" "$STATE_DIR/id_rsa.pub"
+  fi
   cat "$STATE_DIR/id_ed25519.pub" "$STATE_DIR/id_rsa.pub" >"$STATE_DIR/authorized_keys"
   chmod 600 "$STATE_DIR/authorized_keys"
 }
@@ -455,7 +474,11 @@ cmd_start() {
   ensure_client_keys
   ensure_bridge
   ensure_private_bridge
-  for ((i = 1; i <= n; i++)); do start_machine "$i"; done
+  # The machines start side by side (each is seconds of namespace, mount and sshd start-up, mostly waiting).
+  local pids=() failed=0
+  for ((i = 1; i <= n; i++)); do start_machine "$i" & pids+=("$!"); done
+  for i in "${pids[@]}"; do wait "$i" || failed=1; done
+  ((failed == 0)) || die "some machines did not start (see the messages above)"
   print_inventory
 }
 
@@ -463,7 +486,9 @@ cmd_stop() {
   local i br
   require_root_and_tools
   load_subnet
-  for i in $(existing_indices); do remove_machine "$i"; done
+  local pids=()
+  for i in $(existing_indices); do remove_machine "$i" & pids+=("$!"); done
+  for i in "${pids[@]}"; do wait "$i" || true; done
   br=$(bridge_name)
   if command -v iptables >/dev/null 2>&1; then
     while iptables -w -D FORWARD -i "$br" -o "$br" -j ACCEPT 2>/dev/null; do :; done

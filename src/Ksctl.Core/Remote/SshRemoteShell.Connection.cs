@@ -57,7 +57,7 @@ internal sealed partial class SshRemoteShell
             try
             {
                 _log.LogDebug("Connecting to {Machine} ({Endpoint}), attempt {Attempt}", Machine, _machine.Endpoint, attempts);
-                await client.ConnectAsync(attemptCts.Token).ConfigureAwait(false);
+                await ConnectOnOwnThreadAsync(client, attemptCts.Token).ConfigureAwait(false);
                 HostKeyLearned = HostKeyLearned || check.Learned;
                 HostKeyFingerprint = check.Observed ?? HostKeyFingerprint;
                 if (check.Learned)
@@ -95,6 +95,22 @@ internal sealed partial class SshRemoteShell
         }
     }
 
+
+    /// <summary>
+    /// SSH.NET's connect blocks its thread while keys are exchanged and the user is authenticated (several round trips;
+    /// its ConnectAsync awaits only the TCP connect and then waits on handles). On thread-pool threads, a fan-out to N
+    /// machines then needs N pool threads at once, and the pool adds them one every half second or so: 32 machines
+    /// behind a little latency connected one after another. A dedicated thread per connect keeps them side by side.
+    /// <see cref="ConnectionInfo.Timeout"/> bounds each of its waits; cancellation abandons the attempt (the caller
+    /// disposes the client, which ends the thread's wait).
+    /// </summary>
+    private static Task ConnectOnOwnThreadAsync(SshClient client, CancellationToken ct)
+    {
+        var connect = Task.Factory.StartNew(client.Connect, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        // An abandoned attempt's own failure (the disposed client) is expected: observe it so it is not reported as unobserved.
+        _ = connect.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        return connect.WaitAsync(ct);
+    }
 
     private IPrivateKeySource[] LoadKeys()
     {

@@ -53,7 +53,12 @@ internal sealed partial class SshRemoteShell
         try
         {
             cmd = client.CreateCommand(commandText);
-            var running = cmd.ExecuteAsync(runId is null ? linked.Token : CancellationToken.None);
+            var command = cmd;
+            var token = runId is null ? linked.Token : CancellationToken.None;
+            // ExecuteAsync opens the channel synchronously (a round trip on a blocked thread): on its own thread, so a
+            // fan-out does not wait for the thread pool to grow (see ConnectOnOwnThreadAsync).
+            var running = await Task.Factory.StartNew(() => command.ExecuteAsync(token), CancellationToken.None,
+                TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
             await using (var input = cmd.CreateInputStream())
             {
                 // A script cut short here is refused by the wrapper, which checks the byte count before running it.
