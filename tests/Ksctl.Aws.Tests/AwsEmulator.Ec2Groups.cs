@@ -99,7 +99,7 @@ public sealed partial class AwsEmulator
         var group = Existing(call, "security-group", Required(call, "GroupId"), "InvalidGroup.NotFound", "security group");
         lock (_gate)
         {
-            if (Holding(call.Region, i => Field(i, "group") == group.Id) || (_groupLag.TryGetValue(group.Id, out var lag) && lag > 0 && (_groupLag[group.Id] = lag - 1) >= 0))
+            if (Holding(call.Region, i => Field(i, "group") == group.Id) || EksHolds(call.Region, group.Id) || (_groupLag.TryGetValue(group.Id, out var lag) && lag > 0 && (_groupLag[group.Id] = lag - 1) >= 0))
                 throw new Ec2Fault("DependencyViolation", $"resource {group.Id} has a dependent object");
             Remove(group.Id);
         }

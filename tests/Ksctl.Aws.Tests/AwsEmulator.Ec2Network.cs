@@ -39,7 +39,7 @@ public sealed partial class AwsEmulator
             var dependents = All("subnet", call.Region).Concat(All("security-group", call.Region)).Concat(All("route-table", call.Region))
                 .Where(r => Field(r, "vpc") == vpc.Id)
                 .Concat(All("internet-gateway", call.Region).Where(g => Field(g, "vpc") == vpc.Id));
-            if (dependents.Any()) throw new Ec2Fault("DependencyViolation", $"The vpc '{vpc.Id}' has dependencies and cannot be deleted.");
+            if (dependents.Any() || EksHolds(call.Region, vpc.Id)) throw new Ec2Fault("DependencyViolation", $"The vpc '{vpc.Id}' has dependencies and cannot be deleted.");
             Remove(vpc.Id);
         }
         return Xml(call, "<return>true</return>");
@@ -80,7 +80,7 @@ public sealed partial class AwsEmulator
         var subnet = Existing(call, "subnet", Required(call, "SubnetId"), "InvalidSubnetID.NotFound", "subnet");
         lock (_gate)
         {
-            if (Holding(call.Region, i => Field(i, "subnet") == subnet.Id))
+            if (Holding(call.Region, i => Field(i, "subnet") == subnet.Id) || EksHolds(call.Region, subnet.Id))
                 throw new Ec2Fault("DependencyViolation", $"The subnet '{subnet.Id}' has dependencies and cannot be deleted.");
             // A subnet's route table association goes with it.
             foreach (var table in All("route-table", call.Region)) Associations(table).RemoveAll(a => a.Subnet == subnet.Id);
@@ -248,4 +248,17 @@ public sealed partial class AwsEmulator
     /// <summary>Whether an instance that is not yet terminated matches (it still holds its subnet, groups and addresses).</summary>
     private bool Holding(string region, Func<AwsResource, bool> match) =>
         _resources.Values.Any(i => i.Kind == "instance" && i.Region == region && Field(i, "state") != "terminated" && match(i));
+
+    /// <summary>
+    /// Whether an EKS cluster or node group (until it is gone, DELETING included) still has network interfaces in a
+    /// subnet or on a security group: EKS places its cross-account ENIs in the cluster's subnets and the node group's
+    /// instances in its own, and EC2 refuses to delete a subnet, security group or VPC with interfaces in it
+    /// (DependencyViolation; EKS User Guide "Amazon EKS VPC and subnet requirements", EC2 API reference DeleteSubnet,
+    /// DeleteSecurityGroup, DeleteVpc).
+    /// </summary>
+    private bool EksHolds(string region, string id) =>
+        _resources.Values.Any(r => !r.Gone && r.Region == region && r.Kind is "eks-cluster" or "eks-nodegroup"
+            && ((r.Fields.GetValueOrDefault("subnets") as List<string>)?.Contains(id) == true
+                || (r.Fields.GetValueOrDefault("securityGroups") as List<string>)?.Contains(id) == true
+                || r.Fields.GetValueOrDefault("vpc") as string == id));
 }

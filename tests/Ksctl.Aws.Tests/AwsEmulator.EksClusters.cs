@@ -54,6 +54,7 @@ public sealed partial class AwsEmulator
         cluster.Fields["version"] = version;
         cluster.Fields["subnets"] = subnets;
         cluster.Fields["vpc"] = vpc;
+        cluster.Fields["securityGroups"] = StringList(body["resourcesVpcConfig"]?["securityGroupIds"]) ?? [];
         cluster.Fields["mode"] = mode;
         cluster.Fields["bootstrapAdmin"] = body["accessConfig"]?["bootstrapClusterCreatorAdminPermissions"]?.GetValue<bool>() ?? true;
         cluster.Fields["creator"] = call.Caller.Arn;

@@ -95,18 +95,25 @@ public sealed partial class AwsEmulator : IAsyncDisposable
             AwsCall? call = null;
             try
             {
-                call = await ReceiveAsync(ctx);
-                if (call is not null) await DispatchAsync(call);
+                // The unsigned credential endpoints (SSO portal, IMDS, container, STS web identity) first.
+                if (!await CredentialSourceAsync(ctx))
+                {
+                    call = await ReceiveAsync(ctx);
+                    if (call is not null) await DispatchAsync(call);
+                }
             }
             catch (Exception e) when (!ctx.Response.HasStarted && e is not OperationCanceledException)
             {
                 ctx.Response.StatusCode = 500;
                 await ctx.Response.WriteAsync("emulator: " + e);
             }
-            Requests.Enqueue(new Request(call?.Service ?? ctx.Items["service"] as string ?? "?", call?.Action, ctx.Request.Method, ctx.Request.Path + ctx.Request.QueryString,
-                ctx.Response.StatusCode, ctx.Items["error"] as string, call?.Caller?.AccessKeyId));
+            Record(ctx, call);
         });
     }
+
+    private void Record(HttpContext ctx, AwsCall? call) =>
+        Requests.Enqueue(new Request(call?.Service ?? ctx.Items["service"] as string ?? "?", call?.Action ?? ctx.Items["action"] as string, ctx.Request.Method,
+            ctx.Request.Path + ctx.Request.QueryString, ctx.Response.StatusCode, ctx.Items["error"] as string, call?.Caller?.AccessKeyId ?? ctx.Items["key"] as string));
 
     public static async Task<AwsEmulator> StartAsync()
     {

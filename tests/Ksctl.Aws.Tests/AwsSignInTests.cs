@@ -195,6 +195,23 @@ public sealed class AwsSignInTests : IAsyncLifetime
         Assert.Empty(Aws.Requests);
     }
 
+    [Fact]
+    public async Task The_SDK_endpoint_variables_are_followed_and_held_to_the_same_https_rule()
+    {
+        AwsTestBed.UseEnvironmentCredential();
+        // AWS_ENDPOINT_URL_STS beats AWS_ENDPOINT_URL (here: a port nothing listens on), as the SDKs' configuration says.
+        Environment.SetEnvironmentVariable("AWS_ENDPOINT_URL", "http://127.0.0.1:9/");
+        Environment.SetEnvironmentVariable("AWS_ENDPOINT_URL_STS", Aws.BaseUrl.ToString());
+        await _bed.Provider(endpoints: AwsEndpoints.Public with { ExcludeHostCredentials = true, MaxErrorRetry = 0 }).PreflightAsync(Spec(), CancellationToken.None);
+        Assert.Single(Aws.Requests, r => r.Service == "sts" && r.Status == 200);
+
+        Environment.SetEnvironmentVariable("AWS_ENDPOINT_URL_STS", "http://sts.example.com/");
+        var e = await Assert.ThrowsAsync<InvalidSpecException>(() => _bed.Provider(endpoints: AwsEndpoints.Public with { ExcludeHostCredentials = true })
+            .PreflightAsync(Spec(), CancellationToken.None));
+        Assert.Equal("StsUrl", e.Parameter);
+        Assert.Single(Aws.Requests);
+    }
+
     private void WriteSharedConfig(string text)
     {
         var path = Path.Combine(_bed.Home, "aws-config");

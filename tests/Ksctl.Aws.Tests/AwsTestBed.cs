@@ -30,12 +30,14 @@ public sealed class AwsEnvironmentCollection
 public sealed class AwsTestBed : IAsyncDisposable
 {
     private readonly Dictionary<string, string?> _saved;
+    private readonly string? _savedHome;
     private readonly ILoggerFactory _loggers;
 
     private AwsTestBed(AwsEmulator aws)
     {
         Aws = aws;
         Home = Directory.CreateTempSubdirectory("ksctl-aws-").FullName;
+        _savedHome = Environment.GetEnvironmentVariable("HOME");
         _saved = HostCredentialIsolation.Clear(Path.Combine(Home, "host"));
         Settings = KsctlSettings.LoadFile(Home);
         Endpoints = AwsEndpoints.AllAt(aws.BaseUrl) with
@@ -55,7 +57,14 @@ public sealed class AwsTestBed : IAsyncDisposable
         Credentials = CredentialStore.For(Store, TimeProvider.System);
     }
 
-    public static async Task<AwsTestBed> StartAsync() => new(await AwsEmulator.StartAsync());
+    public static async Task<AwsTestBed> StartAsync()
+    {
+        var bed = new AwsTestBed(await AwsEmulator.StartAsync());
+        // The SDK reads the IMDS address once per process: make it the emulator's, before any SDK code could read it, so
+        // no test ever asks a real instance metadata service (IMDS stays off unless a test turns it on).
+        Environment.SetEnvironmentVariable("AWS_EC2_METADATA_SERVICE_ENDPOINT", await bed.Aws.ImdsEndpointAsync());
+        return bed;
+    }
 
     public AwsEmulator Aws { get; }
     public string Home { get; }
@@ -87,6 +96,17 @@ public sealed class AwsTestBed : IAsyncDisposable
         Environment.SetEnvironmentVariable("AWS_SESSION_TOKEN", token);
     }
 
+    /// <summary>
+    /// A home folder of the test's own (HOME, where the SDK looks for ~/.aws/sso/cache), restored when the bed is disposed.
+    /// </summary>
+    public string UseOwnHome()
+    {
+        var home = Path.Combine(Home, "user");
+        Directory.CreateDirectory(home);
+        Environment.SetEnvironmentVariable("HOME", home);
+        return home;
+    }
+
     /// <summary>Every log line and event, to check that no secret leaks.</summary>
     public async Task<string> AllOutputAsync()
     {
@@ -105,7 +125,11 @@ public sealed class AwsTestBed : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Whatever AWS_* a test set (AWS_PROFILE, AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ENDPOINT_URL_SSO...) goes with it: the
+        // tests share a process, and a variable left behind would sign the next test in.
+        foreach (var name in HostCredentialIsolation.HostVariables()) Environment.SetEnvironmentVariable(name, null);
         HostCredentialIsolation.Restore(_saved);
+        Environment.SetEnvironmentVariable("HOME", _savedHome);
         _loggers.Dispose();
         await Aws.DisposeAsync();
         try { Directory.Delete(Home, recursive: true); } catch (IOException) { }

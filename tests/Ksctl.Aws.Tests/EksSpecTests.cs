@@ -47,8 +47,8 @@ public sealed class EksSpecTests : IAsyncLifetime
         var text = plan.Render();
         foreach (var expected in new[]
                  {
-                     "IAM role ksctl-shop-us-east-1-eks-cluster", "IAM role ksctl-shop-us-east-1-eks-nodes", "VPC ksctl-shop-eks-vpc",
-                     "subnet ksctl-shop-eks-subnet-0", "subnet ksctl-shop-eks-subnet-1", "internet gateway ksctl-shop-eks-igw",
+                     "IAM role ksctl-shop-us-east-1-eks-cluster", "IAM role ksctl-shop-us-east-1-eks-nodes", "VPC shop-net",
+                     "subnet shop-subnet-0", "subnet shop-subnet-1", "internet gateway shop-igw",
                      "EKS cluster shop (us-east-1)", "EKS node group ksctl-nodes (3 × m7g.large)", "AL2023_ARM_64_STANDARD", "context shop-us-east-1-managed-aws-ksctl",
                  })
             Assert.Contains(expected, text);

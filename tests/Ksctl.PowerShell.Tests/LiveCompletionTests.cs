@@ -74,7 +74,7 @@ public sealed class LiveCompletionTests
     }
 
     /// <summary>Sets the module's live-lookup budget (internal: reached through the loaded module) for one test.</summary>
-    private sealed class LiveLookupBudget : IDisposable
+    internal sealed class LiveLookupBudget : IDisposable
     {
         private readonly System.Reflection.PropertyInfo _property;
         private readonly object? _saved;

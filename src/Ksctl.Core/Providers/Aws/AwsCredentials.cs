@@ -8,7 +8,7 @@ using Ksctl.Core.Storage.Credentials;
 namespace Ksctl.Core.Providers.Aws;
 
 /// <summary>Which way the AWS credential was found (shown in verbose output; never the secret).</summary>
-internal enum AwsCredentialSource { Parameter, Profile, Stored, Environment, Default }
+internal enum AwsCredentialSource { Parameter, Profile, Stored, Environment, Default, WebIdentity, Container, InstanceRole }
 
 /// <summary>The SDK credential, where it came from, and a label that is never secret (an access key id or a profile name).</summary>
 internal sealed record AwsSignIn(AWSCredentials Credentials, AwsCredentialSource Source, string? Label)
@@ -38,21 +38,15 @@ internal static class AwsCredentials
     private static readonly Regex ProfileName = new(@"^[A-Za-z0-9][A-Za-z0-9_.@+=,:/-]{0,127}\z", RegexOptions.CultureInvariant);
 
     public static async Task<AwsSignIn> ResolveAsync(ProviderCredential? explicitCredential, Func<CancellationToken, Task<StoredCredential?>>? stored,
-        AwsEndpoints endpoints, CancellationToken ct)
+        AwsEndpoints endpoints, CancellationToken ct, string region = "us-east-1")
     {
-        if (await ResolveWithoutProbingAsync(explicitCredential, stored, endpoints, ct).ConfigureAwait(false) is { } found) return found;
+        if (await ResolveWithoutProbingAsync(explicitCredential, stored, endpoints, ct).ConfigureAwait(false) is { } found)
+            return found.Source is AwsCredentialSource.Profile or AwsCredentialSource.Default
+                ? await AwsDefaultChain.ProveAsync(found, ct).ConfigureAwait(false)
+                : found;
         if (endpoints.ExcludeHostCredentials)
             throw NotFound("no -Credential, -ProfileName, stored credential, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE was given, and the default chain is off");
-        try
-        {
-            AwsSharedFiles.FollowEnvironment();
-            var credentials = await DefaultAWSCredentialsIdentityResolver.GetCredentialsAsync().ConfigureAwait(false);
-            return new AwsSignIn(credentials, AwsCredentialSource.Default, null);
-        }
-        catch (AmazonClientException e)
-        {
-            throw NotFound(e.Message);
-        }
+        return await AwsDefaultChain.ResolveAsync(endpoints, region, ct).ConfigureAwait(false);
     }
 
     /// <summary>

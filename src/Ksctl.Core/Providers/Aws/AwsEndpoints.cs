@@ -46,7 +46,12 @@ internal sealed record AwsEndpoints
     /// <summary>First back-off for Ksctl's own retries (eventual consistency, DependencyViolation), doubling to 30 s.</summary>
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>The URL of <paramref name="service"/> in <paramref name="region"/>: the override, else AWS's regional endpoint.</summary>
+    /// <summary>
+    /// The URL of <paramref name="service"/> in <paramref name="region"/>: the override, else the SDKs' standard variables
+    /// (AWS_ENDPOINT_URL_&lt;SERVICE&gt;, then AWS_ENDPOINT_URL, unless AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is true:
+    /// docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html; VPC endpoints, proxies and local emulators use
+    /// them), else AWS's regional endpoint.
+    /// </summary>
     public Uri For(string service, string region) => service switch
     {
         Ec2 => Ec2Url,
@@ -55,7 +60,19 @@ internal sealed record AwsEndpoints
         Iam => IamUrl,
         Eks => EksUrl,
         _ => throw new ArgumentException($"Unknown AWS service '{service}'.", nameof(service)),
-    } ?? Regional(service, region);
+    } ?? Configured(service) ?? Regional(service, region);
+
+    /// <summary>The endpoint the environment configures for a service (its SDK service id upper-cased), or null.</summary>
+    internal static Uri? Configured(string service)
+    {
+        if (string.Equals(Environment.GetEnvironmentVariable("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"), "true", StringComparison.OrdinalIgnoreCase)) return null;
+        var value = Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_" + service.ToUpperInvariant()) is { Length: > 0 } specific ? specific
+            : Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL") is { Length: > 0 } global ? global : null;
+        if (value is null) return null;
+        if (!Uri.TryCreate(value.Trim(), UriKind.Absolute, out var uri))
+            throw new InvalidSpecException("AWS_ENDPOINT_URL", $"'{value}' is not an absolute URL of an AWS endpoint.");
+        return uri;
+    }
 
     /// <summary>
     /// AWS's own endpoint (docs.aws.amazon.com/general/latest/gr/rande.html): <c>https://{service}.{region}.amazonaws.com</c>,
@@ -79,7 +96,11 @@ internal sealed record AwsEndpoints
     /// </summary>
     public void Validate()
     {
-        foreach (var (name, uri) in new[] { ("Ec2Url", Ec2Url), ("StsUrl", StsUrl), ("SsmUrl", SsmUrl), ("IamUrl", IamUrl), ("EksUrl", EksUrl) })
+        foreach (var (name, uri) in new[]
+                 {
+                     ("Ec2Url", Ec2Url ?? Configured(Ec2)), ("StsUrl", StsUrl ?? Configured(Sts)), ("SsmUrl", SsmUrl ?? Configured(Ssm)),
+                     ("IamUrl", IamUrl ?? Configured(Iam)), ("EksUrl", EksUrl ?? Configured(Eks)),
+                 })
         {
             if (uri is null) continue;
             if (!uri.IsAbsoluteUri || string.IsNullOrEmpty(uri.Host))

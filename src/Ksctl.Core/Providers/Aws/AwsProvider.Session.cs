@@ -13,7 +13,7 @@ internal sealed partial class AwsProvider
     /// <summary>The credential (first match of <see cref="AwsCredentials"/>) and the SDK clients for <paramref name="region"/>.</summary>
     internal async Task<AwsClients> ConnectAsync(string region, CancellationToken ct)
     {
-        var signIn = await AwsCredentials.ResolveAsync(ExplicitCredential, StoredCredential, _endpoints, ct).ConfigureAwait(false);
+        var signIn = await AwsCredentials.ResolveAsync(ExplicitCredential, StoredCredential, _endpoints, ct, region).ConfigureAwait(false);
         _logger.LogDebug("AWS: signing in with the {SignIn}.", signIn.ToString());
         return new AwsClients(signIn, region, _endpoints);
     }

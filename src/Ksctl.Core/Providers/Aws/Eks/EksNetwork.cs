@@ -55,7 +55,7 @@ internal static class EksNetwork
     ];
 
     private static List<Filter> Ours(ClusterId id, string name) =>
-        [new Filter("tag:Name", [name]), new Filter("tag:" + EksNames.TagCluster, [id.Name])];
+        [new Filter("tag:Name", [name]), new Filter("tag:" + EksNames.TagCluster, [id.Name]), new Filter("tag:" + EksNames.TagType, [EksNames.TypeValue])];
 
     private static async Task CreateAsync(StepContext ctx, EksSessionSource session, CancellationToken ct)
     {
