@@ -9,7 +9,8 @@ namespace Ksctl.Gcp.Tests;
 /// and instances. Every insert and delete answers an Operation (kind compute#operation, status PENDING → RUNNING →
 /// DONE after <see cref="PollsToComplete"/> reads, progress, selfLink, targetLink; a failed one ends DONE with
 /// error.errors[{code,message}], httpErrorStatusCode). A repeated requestId answers the operation it started the first
-/// time and changes nothing. Names and bodies are checked in GcpEmulator.ComputeRules.cs.
+/// time and changes nothing, for <see cref="RequestIdMemory"/> (60 minutes) after the first request; later the same
+/// requestId is a new request. Names and bodies are checked in GcpEmulator.ComputeRules.cs.
 /// </summary>
 public sealed partial class GcpEmulator
 {
@@ -37,7 +38,25 @@ public sealed partial class GcpEmulator
 
     private readonly Dictionary<string, Resource> _resources = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Operation> _operations = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string> _requestIds = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (string Operation, DateTimeOffset At)> _requestIds = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// How long a requestId is remembered: compute-api.json's requestId "The server will guarantee that for at least 60
+    /// minutes after the first request"; the emulator forgets it then (the strictest the guarantee allows).
+    /// </summary>
+    public static readonly TimeSpan RequestIdMemory = TimeSpan.FromMinutes(60);
+    /// <summary>The emulator's clock (for the requestId memory): tests move it instead of waiting an hour.</summary>
+    public TimeProvider Clock { get; set; } = TimeProvider.System;
+
+    /// <summary>The operation an earlier request with this requestId started, while it is remembered (caller holds the gate).</summary>
+    private bool RememberedRequest(string requestId, out string operation)
+    {
+        operation = "";
+        if (requestId.Length == 0 || !_requestIds.TryGetValue(requestId, out var earlier)) return false;
+        if (Clock.GetUtcNow() - earlier.At >= RequestIdMemory) { _requestIds.Remove(requestId); return false; }
+        operation = earlier.Operation;
+        return true;
+    }
     private readonly ConcurrentCounter _creates = new();
     private readonly List<(string Kind, string Code, string Message)> _operationFailures = [];
     private readonly List<string> _lostAnswers = [];
@@ -123,7 +142,7 @@ public sealed partial class GcpEmulator
         (int Status, string Reason, string Rpc, string Message)? refused = null;
         lock (_gate)
         {
-            if (requestId.Length > 0 && _requestIds.TryGetValue(requestId, out var earlier))
+            if (RememberedRequest(requestId, out var earlier))
             {
                 RepeatedRequestIds++;
                 op = _operations[earlier];
@@ -131,6 +150,7 @@ public sealed partial class GcpEmulator
             }
             else
             {
+                ApplyAlteration(kind, body);
                 var name = body["name"] is JsonValue v && v.TryGetValue<string>(out var n) ? n : null;
                 var path = $"{scope}/{kind}/{name}";
                 var violation = CheckName(name) ?? CheckBody(project, scope, kind, body);
@@ -149,8 +169,9 @@ public sealed partial class GcpEmulator
                     op = NewOperation(scope, "insert", path, o => FinishInsert(o, resource));
                     op.Error = error;
                     resource.PendingOperation = op.Name;
-                    if (requestId.Length > 0) _requestIds[requestId] = op.Name;
+                    if (requestId.Length > 0) _requestIds[requestId] = (op.Name, Clock.GetUtcNow());
                     lose = _lostAnswers.Remove(kind);
+                    if (kind == "firewalls") EnforceFirewalls();
                 }
             }
         }
@@ -183,7 +204,12 @@ public sealed partial class GcpEmulator
     private void FinishInsert(Operation op, Resource resource)
     {
         resource.PendingOperation = null;
-        if (op.Error is not null) { _resources.Remove(resource.Path); return; }
+        if (op.Error is not null)
+        {
+            _resources.Remove(resource.Path);
+            if (resource.Kind == "firewalls") EnforceFirewalls();
+            return;
+        }
         if (resource.Kind == "instances") BootInstance(resource);
     }
 
@@ -255,7 +281,7 @@ public sealed partial class GcpEmulator
         (int, string, string, string)? error = null;
         lock (_gate)
         {
-            if (requestId.Length > 0 && _requestIds.TryGetValue(requestId, out var earlier)) json = OperationJson(_operations[earlier]);
+            if (RememberedRequest(requestId, out var earlier)) json = OperationJson(_operations[earlier]);
             else if (!_resources.TryGetValue(path, out var r)) error = (404, "notFound", "NOT_FOUND", $"The resource '{path}' was not found");
             else if (UsedBy(r) is { } user)
                 error = (400, "resourceInUseByAnotherResource", "FAILED_PRECONDITION", $"The {r.Kind.TrimEnd('s').Replace("subnetwork", "subnetwork")} resource '{path}' is already being used by '{user}'");
@@ -265,9 +291,10 @@ public sealed partial class GcpEmulator
                 var op = NewOperation(scope, "delete", path, _ =>
                 {
                     _resources.Remove(path);
-                    if (r.Kind == "instances") InstanceReleaser?.Invoke(r.Name);
+                    if (r.Kind == "firewalls") EnforceFirewalls();
+                    if (r.Kind == "instances") { ForgetFirewall(path); InstanceReleaser?.Invoke(r.Name); }
                 });
-                if (requestId.Length > 0) _requestIds[requestId] = op.Name;
+                if (requestId.Length > 0) _requestIds[requestId] = (op.Name, Clock.GetUtcNow());
                 json = OperationJson(op);
             }
         }

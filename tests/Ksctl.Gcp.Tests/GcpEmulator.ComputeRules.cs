@@ -168,6 +168,7 @@ public sealed partial class GcpEmulator
         nic["networkIP"] = privateIp;
         foreach (var ac in (nic["accessConfigs"] as JsonArray ?? []).OfType<JsonObject>()) ac["natIP"] = publicIp;
         r.Body["status"] = "RUNNING";
+        EnforceFirewalls();
     }
 
     private JsonObject Present(Resource r)

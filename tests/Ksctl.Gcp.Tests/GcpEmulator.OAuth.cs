@@ -40,6 +40,7 @@ public sealed partial class GcpEmulator
             return;
         }
         var form = await ctx.Request.ReadFormAsync();
+        if (form["grant_type"] == "refresh_token") { await RefreshTokenAsync(ctx, form); return; }
         if (form["grant_type"] != JwtBearer)
         {
             await OAuthError(ctx, "unsupported_grant_type", $"Invalid grant_type: {form["grant_type"]}", null);

@@ -29,6 +29,7 @@ namespace Ksctl.Gcp.Tests;
 ///   Region, Zone, MachineType, Operation; requestId "must be a valid UUID with the exception that zero UUID is not
 ///   supported"; images.getFromFamily).</item>
 /// <item>GKE: container/v1/container-api.json (Cluster, NodePool, Operation, setSize) and googleapis google/container/v1/cluster_service.proto.</item>
+/// <item>ADC's other token sources (user refresh tokens, workload identity federation's STS, the metadata server): GcpEmulator.Adc.cs.</item>
 /// <item>OAuth: developers.google.com/identity/protocols/oauth2/service-account ("Preparing to make an authorized API call":
 ///   the JWT header, the claim set iss/scope/aud/exp/iat, "a maximum of 1 hour after the issued time", RS256) and
 ///   RFC 7523 (urn:ietf:params:oauth:grant-type:jwt-bearer).</item>
@@ -99,6 +100,9 @@ public sealed partial class GcpEmulator : IAsyncDisposable
 
     public Uri BaseUrl { get; private set; } = null!;
     public Uri TokenUrl => new(BaseUrl, "token");
+    public Uri StsUrl => new(BaseUrl, "sts/v1/token");
+    /// <summary>host:port, as GCE_METADATA_HOST names a metadata server.</summary>
+    public string MetadataHost => BaseUrl.Authority;
     public Uri ComputeUrl => new(BaseUrl, "compute/v1/");
     public Uri ContainerUrl => new(BaseUrl, "v1/");
     public List<ServiceAccount> Accounts { get; } = [];
@@ -122,6 +126,8 @@ public sealed partial class GcpEmulator : IAsyncDisposable
     {
         var path = ctx.Request.Path.Value ?? "/";
         if (path == "/token") { await TokenAsync(ctx); return; }
+        if (path == "/sts/v1/token") { await StsAsync(ctx); return; }
+        if (path.StartsWith("/computeMetadata/", StringComparison.Ordinal)) { await MetadataAsync(ctx, path); return; }
         var auth = ctx.Request.Headers.Authorization.ToString();
         if (!auth.StartsWith("Bearer ", StringComparison.Ordinal) || !_tokens.TryGetValue(auth[7..], out var account))
         {

@@ -40,6 +40,8 @@ public sealed class GcpHaTests : IAsyncLifetime
             return (machine.Address, machine.PrivateAddress);
         };
         _bed.Gcp.InstanceReleaser = name => _pool.Release(name);
+        // The VPC firewall rules that target an instance's tags are enforced on its machine (nftables), kept current.
+        _bed.Gcp.InstanceFirewall = (name, rules) => _pool.Firewall(name, rules);
     }
 
     public async Task DisposeAsync()
@@ -123,6 +125,14 @@ public sealed class GcpHaTests : IAsyncLifetime
         Assert.Equal($"https://{lb}:6443", state.Endpoint);
         Assert.Equal("ha-us-central1-selfmanaged-gcp-ksctl", state.ContextName);
 
+        // The firewall rules are enforced on the machines: etcd is closed to anything outside the subnet (this process is
+        // on the external side: the SYN is dropped and counted), the API through HAProxy is open to it.
+        var db = state.Nodes.First(n => n.Role == NodeRole.Datastore).Name;
+        var droppedBefore = _pool.Dropped(db);
+        Assert.Equal(124, ConnectFromHost(_pool.Booted[db].Address, 2379));
+        Assert.True(_pool.Dropped(db) > droppedBefore);
+        Assert.Equal(0, ConnectFromHost(lb, 6443));
+
         // Resize 1 → 2 → 1 workers: only an instance is created, then deleted; the network and firewalls stay.
         gcp.FailFraction(0);
         state = await manager.ResizeAsync(spec.Id, 2, Options, CancellationToken.None);
@@ -143,7 +153,7 @@ public sealed class GcpHaTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Kubeadm_HA_on_Compute_Engine_with_faults_makes_no_duplicates_and_deletes_to_an_empty_inventory()
+    public async Task Kubeadm_HA_on_Compute_Engine_with_faults_and_a_wrong_firewall_rule_fails_until_the_rule_is_fixed_then_deletes_to_an_empty_inventory()
     {
         var gcp = _bed.Gcp;
         gcp.FailFraction(0.2);
@@ -156,6 +166,31 @@ public sealed class GcpHaTests : IAsyncLifetime
         };
         using var manager = _bed.NewManager();
 
+        // A wrong rule: SSH is not opened to the datastore role's tag. The machines enforce it, so Ksctl's connections to
+        // the etcd machines are dropped and the create fails (a short connect deadline: the failure is the expected one).
+        string? dbTag = null;
+        gcp.AlterNextInsert("firewalls", body =>
+        {
+            if (!body["name"]!.GetValue<string>().EndsWith("-fw-ssh", StringComparison.Ordinal)) return false;
+            var tags = body["targetTags"]!.AsArray();
+            var db = tags.Single(t => t!.GetValue<string>().EndsWith("-db", StringComparison.Ordinal))!;
+            dbTag = db.GetValue<string>();
+            tags.Remove(db);
+            return true;
+        });
+        var failed = await Assert.ThrowsAsync<PlanFailedException>(() => manager.CreateAsync(spec, Options with { ConnectDeadline = TimeSpan.FromSeconds(4) }, CancellationToken.None));
+        Assert.Equal("KsctlCreationFailed", failed.ErrorId);
+        Assert.NotNull(dbTag);
+        var etcd = gcp.Inventory.Where(r => r.Kind == "instances" && r.Name.Contains("-vm-db-", StringComparison.Ordinal)).Select(r => r.Name).ToList();
+        Assert.Equal(3, etcd.Count);
+        Assert.All(etcd, name => Assert.True(_pool.Dropped(name) > 0, $"{name}: no SSH packet was dropped"));
+        var afterFailure = await manager.GetAsync(spec.Id, CancellationToken.None);
+        Assert.Equal(ClusterStatus.CreationFailed, afterFailure.Status);
+        Assert.Contains(afterFailure.LastErrors, l => etcd.Any(name => l.Contains(name, StringComparison.Ordinal)));
+
+        // Fixing the rule (firewalls.patch) opens the running machines at once; the re-run resumes and completes.
+        var sshRule = Assert.Single(gcp.Inventory, r => r.Kind == "firewalls" && r.Name.EndsWith("-fw-ssh", StringComparison.Ordinal)).Name;
+        gcp.UpdateFirewall(sshRule, body => body["targetTags"]!.AsArray().Add(dbTag));
         var state = await manager.CreateAsync(spec, Options, CancellationToken.None);
 
         Assert.Equal(ClusterStatus.Running, state.Status);
@@ -172,4 +207,7 @@ public sealed class GcpHaTests : IAsyncLifetime
         Assert.Empty(gcp.Inventory);
         Assert.Empty(_pool.Booted);
     }
+
+    private static int ConnectFromHost(string address, int port) =>
+        TestMachineHarness.Run("timeout", TimeSpan.FromMinutes(1), "5", "bash", "-c", $"exec 3<>/dev/tcp/{address}/{port}").ExitCode;
 }

@@ -34,7 +34,7 @@ public sealed class GcpTestBed : IAsyncDisposable
         Gcp = gcp;
         foreach (var v in Environment.GetEnvironmentVariables().Keys.Cast<string>()
                      .Where(k => k.StartsWith("GOOGLE_", StringComparison.OrdinalIgnoreCase) || k.StartsWith("CLOUDSDK_", StringComparison.OrdinalIgnoreCase) || k == "GCE_METADATA_HOST")
-                     .Concat(["GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_CLOUD_PROJECT"]).Distinct())
+                     .Concat(["GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_CLOUD_PROJECT", "CLOUDSDK_CONFIG", "GCE_METADATA_HOST"]).Distinct())
         {
             _saved[v] = Environment.GetEnvironmentVariable(v);
             Environment.SetEnvironmentVariable(v, null);

@@ -16,6 +16,9 @@ internal enum GcpCredentialSource { Parameter, Stored, Environment, ApplicationD
 /// <summary>A token source for Compute/GKE, the project (null: none found yet) and where they came from.</summary>
 internal sealed record GcpSignIn(Func<CancellationToken, Task<string>> Token, string? Project, GcpCredentialSource Source, string? Account)
 {
+    /// <summary>When the token last handed out expires, as the token answer said (null: unknown, or none yet).</summary>
+    public Func<DateTimeOffset?> Expiry { get; init; } = () => null;
+
     public override string ToString() => $"{Source} credential{(Account is null ? "" : $" for {Account}")}";
 }
 
@@ -56,19 +59,18 @@ internal static class GcpCredentials
             var text = Read(file, CredentialsVariable);
             if (ServiceAccountKey.Parse(text, CredentialsVariable) is { } key)
                 return FromKey(key, CredentialsVariable, chosen, GcpCredentialSource.Environment, endpoints);
-            // Another kind of credential file (authorized_user, external_account): Google's library reads it.
-            return Library(CredentialFactory.FromJson<GoogleCredential>(text), chosen, GcpCredentialSource.Environment, null);
+            // Another kind of credential file (authorized_user, external_account): read as ADC reads gcloud's file.
+            var other = GcpApplicationDefault.FromFile(text, file, endpoints);
+            return Library(other.Credential, chosen, GcpCredentialSource.Environment, other.Account);
         }
         // Tab completion never probes ADC (the metadata server, gcloud): it may take seconds or prompt.
         if (!endpoints.UseApplicationDefault || !probe)
             throw Auth("no GCP credential was found", $"Give -CredentialPath <key.json>, run Set-KsctlCredential -Provider Gcp -Path <key.json>, or set {CredentialsVariable}.");
-        GoogleCredential adc;
-        try { adc = await GoogleCredential.GetApplicationDefaultAsync(ct).ConfigureAwait(false); }
-        catch (InvalidOperationException e)
-        {
-            throw Auth($"no GCP credential was found ({e.Message})", $"Give -CredentialPath <key.json>, run Set-KsctlCredential -Provider Gcp -Path <key.json>, set {CredentialsVariable}, or run 'gcloud auth application-default login'.");
-        }
-        return Library(adc, chosen, GcpCredentialSource.ApplicationDefault, null);
+        var found = await GcpApplicationDefault.FindAsync(endpoints, ct).ConfigureAwait(false)
+            ?? throw Auth("no GCP credential was found (no gcloud credential file, no metadata server)",
+                $"Give -CredentialPath <key.json>, run Set-KsctlCredential -Provider Gcp -Path <key.json>, set {CredentialsVariable}, or run 'gcloud auth application-default login'.");
+        if (found.Project is not null && chosen is null && Variable(ProjectVariable) is null) CheckProject(found.Project, "Project");
+        return Library(found.Credential, chosen ?? Variable(ProjectVariable) ?? found.Project, GcpCredentialSource.ApplicationDefault, found.Account);
     }
 
     /// <summary>Reads and checks a service-account key file (the -CredentialPath and Set-KsctlCredential -Path rule).</summary>
@@ -134,8 +136,17 @@ internal static class GcpCredentials
             {
                 throw new KsctlException("KsctlCloudApiError", KsctlErrorCategory.ConnectionError, $"Google's token endpoint could not be reached: {e.Message}", "Gcp", e);
             }
-        }, project ?? Variable(ProjectVariable), source, account);
+        }, project ?? Variable(ProjectVariable), source, account) { Expiry = () => ExpiryOf(scoped) };
     }
+
+    /// <summary>Issued time + expires_in of the credential's current token (Google.Apis.Auth keeps the last answer).</summary>
+    private static DateTimeOffset? ExpiryOf(ICredential credential) => credential switch
+    {
+        GoogleCredential g => ExpiryOf(g.UnderlyingCredential),
+        ServiceCredential { Token: { ExpiresInSeconds: { } s } t } => new DateTimeOffset(DateTime.SpecifyKind(t.IssuedUtc, DateTimeKind.Utc)).AddSeconds(s),
+        UserCredential { Token: { ExpiresInSeconds: { } s } t } => new DateTimeOffset(DateTime.SpecifyKind(t.IssuedUtc, DateTimeKind.Utc)).AddSeconds(s),
+        _ => null,
+    };
 
     internal static KsctlException Auth(string why, string action) =>
         new("KsctlAuthenticationFailed", KsctlErrorCategory.AuthenticationError, $"GCP sign-in failed: {why}.", "Gcp") { RecommendedAction = action };

@@ -22,6 +22,10 @@ internal sealed record GcpEndpoints
     public required Uri Container { get; init; }
     /// <summary>Google's OAuth 2.0 token endpoint: the audience of a service account's JWT-bearer assertion.</summary>
     public required Uri TokenUrl { get; init; }
+    /// <summary>Google's Security Token Service (workload identity federation exchanges its external token here).</summary>
+    public Uri StsUrl { get; init; } = new("https://sts.googleapis.com/v1/token");
+    /// <summary>The IAM Credentials API root: a federated identity may impersonate a service account only through it.</summary>
+    public Uri IamCredentials { get; init; } = new("https://iamcredentials.googleapis.com/");
     /// <summary>
     /// Whether the last resort of the credential order, Application Default Credentials (gcloud's user credentials,
     /// workload identity federation, the metadata server), is tried. Tests turn it off so nothing of the host signs in.
@@ -33,7 +37,7 @@ internal sealed record GcpEndpoints
     /// <summary>Refuses an endpoint that would send a token or a signed assertion in clear text; checked before any request.</summary>
     public void Validate()
     {
-        foreach (var (name, uri) in new[] { ("Compute", Compute), ("Container", Container), ("TokenUrl", TokenUrl) })
+        foreach (var (name, uri) in new[] { ("Compute", Compute), ("Container", Container), ("TokenUrl", TokenUrl), ("StsUrl", StsUrl), ("IamCredentials", IamCredentials) })
         {
             if (!uri.IsAbsoluteUri || string.IsNullOrEmpty(uri.Host))
                 throw new InvalidSpecException(name, $"'{uri}' is not an absolute URL of a Google endpoint.");
@@ -62,6 +66,8 @@ internal sealed record GcpTimings
     public TimeSpan ClusterDeadline { get; init; } = TimeSpan.FromMinutes(40);
     /// <summary>How long a firewall or network may stay in use after what used it is gone (deletes finish lazily).</summary>
     public TimeSpan InUse { get; init; } = TimeSpan.FromMinutes(3);
+    /// <summary>How long the metadata server may take to answer before Ksctl concludes it is not on Google Cloud.</summary>
+    public TimeSpan MetadataProbe { get; init; } = TimeSpan.FromSeconds(2);
 
     public TimeSpan Next(TimeSpan delay) => TimeSpan.FromMilliseconds(Math.Min(MaxPoll.TotalMilliseconds, delay.TotalMilliseconds * 2));
 }

@@ -29,10 +29,11 @@ internal sealed partial class GcpProvider
     }
 
     /// <summary>An access token from the credential chain (for kubectl's exec plugin); a refused key is KsctlAuthenticationFailed.</summary>
-    internal async Task<string> AccessTokenAsync(CancellationToken ct)
+    internal async Task<(string Token, DateTimeOffset? Expiry)> AccessTokenAsync(CancellationToken ct)
     {
         var signIn = await GcpCredentials.ResolveAsync(ExplicitCredential, StoredCredential, _endpoints, ct).ConfigureAwait(false);
-        return await signIn.Token(ct).ConfigureAwait(false);
+        var token = await signIn.Token(ct).ConfigureAwait(false);
+        return (token, signIn.Expiry());
     }
 
     /// <summary>The client and names of this cluster (project recorded on first use).</summary>
