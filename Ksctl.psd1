@@ -19,6 +19,7 @@
         'Update-KsctlCluster'
         'Backup-KsctlCluster'
         'Get-KsctlBackup'
+        'Remove-KsctlBackup'
         'Restore-KsctlCluster'
         'Update-KsctlCertificate'
         'Get-KsctlPlan'

@@ -51,6 +51,51 @@ public sealed class AddonApplyTests
     }
 
     [Fact]
+    public async Task InstalledAt_is_the_managers_clock_not_the_wall_clock()
+    {
+        var then = new DateTimeOffset(2031, 5, 4, 3, 2, 1, TimeSpan.Zero);
+        await using var cluster = await AddonTestCluster.StartAsync(time: new FixedClock(then));
+        var state = await cluster.Manager.AddAddonAsync(cluster.Id, ["metrics-server"], new(), CancellationToken.None);
+        Assert.Equal(then, Assert.Single(state.Addons).InstalledAt);
+        Assert.Equal(then, Assert.Single((await cluster.StateAsync()).Addons).InstalledAt);
+    }
+
+    [Fact]
+    public async Task An_add_on_change_killed_mid_way_is_reported_as_that_change_with_the_cmdlet_that_finishes_it()
+    {
+        // The state document as the store held it while the step ran: what a process killed at that moment leaves.
+        byte[]? midway = null;
+        string? document = null;
+        var events = new Progress(e =>
+        {
+            if (e is { Kind: KsctlEventKind.StepStarted, Step: "addon:metrics-server" } && document is not null) midway = File.ReadAllBytes(document);
+        });
+        await using var cluster = await AddonTestCluster.StartAsync(events: events);
+        document = ((Ksctl.Core.Storage.FileStateStore)cluster.Manager.Store).DocumentPath(cluster.Id);
+        var state = await cluster.Manager.AddAddonAsync(cluster.Id, ["metrics-server"], new(), CancellationToken.None);
+        Assert.False(state.Resources.ContainsKey(Ksctl.Core.Clusters.ClusterManager.Day2RunningResource));
+        Assert.NotNull(midway);
+        File.WriteAllBytes(document, midway!);
+
+        var listed = Assert.Single((await cluster.Manager.ListSummariesAsync(Ksctl.Core.Storage.ClusterQuery.All, CancellationToken.None)).Clusters);
+        Assert.Equal(ClusterStatus.ConfiguringFailed, listed.Status);
+        var hint = Assert.Single(listed.LastErrors);
+        Assert.Contains("The add-on change was interrupted", hint);
+        Assert.Contains("run Add-KsctlAddon again", hint);
+        Assert.DoesNotContain("Resize", hint);
+    }
+
+    private sealed class Progress(Action<KsctlEvent> report) : IProgress<KsctlEvent>
+    {
+        public void Report(KsctlEvent value) => report(value);
+    }
+
+    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+
+    [Fact]
     public async Task Ingress_nginx_creates_its_namespace_before_the_dry_run_and_Remove_deletes_what_was_applied()
     {
         await using var cluster = await AddonTestCluster.StartAsync();

@@ -110,6 +110,59 @@ public sealed class BackupCmdletTests
         Assert.Empty(session.RunClean("Get-KsctlBackup -Name nosuch*").Output);
     }
 
+    [Fact]
+    public void Remove_KsctlBackup_deletes_store_backups_forgets_Path_ones_keeps_their_files_and_refuses_what_it_must()
+    {
+        using var session = new KsctlSession();
+        ImportBareMetalCluster(session, "lab");
+        var file = WriteBackupFile(session, "lab");
+        var index = Path.Combine(Path.GetDirectoryName(Assert.Single(session.StateFiles(), f => f.EndsWith("state.json")))!, "backups");
+        Directory.CreateDirectory(index);
+        File.Copy(file + ".json", Path.Combine(index, BackupId + ".json"));
+        const string StoreId = "20261201T090000Z-abcdef";
+        WriteStoreBackup(session, index, "lab", StoreId);
+        Assert.Equal([BackupId, StoreId], session.RunClean("Get-KsctlBackup lab").Output.Select(o => (string)((dynamic)o).Id));
+
+        // -WhatIf: one line per backup, nothing removed.
+        var whatIf = session.RunClean("Get-KsctlBackup lab | Remove-KsctlBackup -WhatIf");
+        Assert.Contains($"the listing of backup {BackupId}", whatIf.HostText);
+        Assert.Contains($"backup {StoreId} of cluster", whatIf.HostText);
+        Assert.Equal(3, Directory.GetFiles(index).Length);
+
+        // An id the cluster does not have, and a malformed one: errors naming them, nothing removed.
+        var missing = session.Run("Remove-KsctlBackup lab -Id 20200101T000000Z-000000 -Force");
+        Assert.StartsWith("KsctlBackupNotFound,", Assert.Single(missing.Errors).FullyQualifiedErrorId);
+        var malformed = session.Run("Remove-KsctlBackup lab -Id latest -Force");
+        Assert.StartsWith("ParameterArgumentValidationError,", Assert.Single(malformed.Errors).FullyQualifiedErrorId);
+        Assert.Equal(3, Directory.GetFiles(index).Length);
+
+        // Piped from Get-KsctlBackup: both go; the store's files are deleted, the -Path file and its description stay.
+        var removed = session.RunClean("Get-KsctlBackup lab | Remove-KsctlBackup -Confirm:$false -PassThru");
+        Assert.Equal([BackupId, StoreId], removed.Output.Select(o => (string)((dynamic)o).Id));
+        Assert.Empty(Directory.GetFiles(index));
+        Assert.True(File.Exists(file) && File.Exists(file + ".json"));
+        Assert.Empty(session.RunClean("Get-KsctlBackup lab").Output);
+    }
+
+    [Fact]
+    public void The_backup_an_unfinished_restore_uses_is_not_removed()
+    {
+        using var session = new KsctlSession();
+        const string StoreId = "20261201T090000Z-abcdef";
+        var snapshot = Snapshot();
+        var sha = Convert.ToHexString(SHA256.HashData(snapshot)).ToLowerInvariant();
+        ImportBareMetalCluster(session, "lab", new Dictionary<string, string> { ["restore:backup"] = $"{StoreId}:{sha}", ["restore:token"] = "lab-etcd-0a1b2c3d" });
+        var index = Path.Combine(Path.GetDirectoryName(Assert.Single(session.StateFiles(), f => f.EndsWith("state.json")))!, "backups");
+        WriteStoreBackup(session, index, "lab", StoreId, snapshot);
+
+        var refused = session.Run($"Remove-KsctlBackup lab -Id {StoreId} -Force");
+        var error = Assert.Single(refused.Errors);
+        Assert.StartsWith("KsctlBackupInUse,", error.FullyQualifiedErrorId);
+        Assert.Equal(ErrorCategory.InvalidOperation, error.CategoryInfo.Category);
+        Assert.Contains($"Restore-KsctlCluster -Backup {StoreId}", error.Exception.Message);
+        Assert.Equal(2, Directory.GetFiles(index).Length);
+    }
+
     private static byte[] StateBytes(KsctlSession session) => File.ReadAllBytes(Assert.Single(session.StateFiles(), f => f.EndsWith("state.json") && f.Contains("lab")));
 
     /// <summary>
@@ -118,25 +171,41 @@ public sealed class BackupCmdletTests
     /// </summary>
     private static string WriteBackupFile(KsctlSession session, string cluster)
     {
+        var snapshot = Snapshot();
+        var file = Path.Combine(session.Root, "lab-etcd.db");
+        File.WriteAllBytes(file, snapshot);
+        File.WriteAllText(file + ".json", Description(cluster, BackupId, snapshot, file));
+        return file;
+    }
+
+    /// <summary>A backup kept in a file store without a state key, as Backup-KsctlCluster leaves it (plain 0600 files).</summary>
+    private static void WriteStoreBackup(KsctlSession session, string index, string cluster, string id, byte[]? snapshot = null)
+    {
+        snapshot ??= Snapshot();
+        Directory.CreateDirectory(index);
+        File.WriteAllBytes(Path.Combine(index, id + ".snapshot"), snapshot);
+        File.WriteAllText(Path.Combine(index, id + ".json"), Description(cluster, id, snapshot, "store"));
+    }
+
+    private static byte[] Snapshot()
+    {
         var body = new byte[4 * 4096];
         BitConverter.GetBytes(0xED0CDAEDu).CopyTo(body, 16);
         RandomNumberGenerator.Fill(body.AsSpan(4096));
-        var snapshot = body.Concat(SHA256.HashData(body)).ToArray();
-        var file = Path.Combine(session.Root, "lab-etcd.db");
-        File.WriteAllBytes(file, snapshot);
-        var description = new
-        {
-            backup = new
-            {
-                cluster = new { provider = "BareMetal", type = "SelfManaged", name = cluster, region = "baremetal" },
-                id = BackupId, createdAt = DateTimeOffset.UtcNow, revision = 42L, totalKeys = 7L, size = (long)snapshot.Length,
-                sha256 = Convert.ToHexString(SHA256.HashData(snapshot)).ToLowerInvariant(), member = "db-0", location = file,
-            },
-            encoding = "none",
-        };
-        File.WriteAllText(file + ".json", JsonSerializer.Serialize(description));
-        return file;
+        return body.Concat(SHA256.HashData(body)).ToArray();
     }
+
+    private static string Description(string cluster, string id, byte[] snapshot, string location) => JsonSerializer.Serialize(new
+    {
+        backup = new
+        {
+            cluster = new { provider = "BareMetal", type = "SelfManaged", name = cluster, region = "baremetal" },
+            id, createdAt = DateTimeOffset.ParseExact(id[..16], "yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal),
+            revision = 42L, totalKeys = 7L, size = (long)snapshot.Length,
+            sha256 = Convert.ToHexString(SHA256.HashData(snapshot)).ToLowerInvariant(), member = "db-0", location,
+        },
+        encoding = "none",
+    });
 
     /// <summary>A Running K3s HA cluster on BareMetal in the store (an export of one, imported): nothing connects to its machines.</summary>
     internal static void ImportBareMetalCluster(KsctlSession session, string name, Dictionary<string, string>? resources = null)

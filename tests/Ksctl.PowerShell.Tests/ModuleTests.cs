@@ -11,7 +11,7 @@ public sealed class ModuleTests
     internal static readonly string[] Cmdlets =
         ["New-KsctlCluster", "Get-KsctlCluster", "Remove-KsctlCluster", "Resize-KsctlCluster", "Test-KsctlCluster", "Update-KsctlCluster", "Switch-KsctlContext", "Get-KsctlKubeconfig", "Get-KsctlConfiguration", "Set-KsctlConfiguration",
          "Set-KsctlCredential", "Get-KsctlCredential", "Remove-KsctlCredential", "Export-KsctlState", "Import-KsctlState", "Get-KsctlPlan",
-         "Backup-KsctlCluster", "Get-KsctlBackup", "Restore-KsctlCluster", "Update-KsctlCertificate",
+         "Backup-KsctlCluster", "Get-KsctlBackup", "Remove-KsctlBackup", "Restore-KsctlCluster", "Update-KsctlCertificate",
          "Add-KsctlAddon", "Get-KsctlAddon", "Remove-KsctlAddon", "Get-KsctlGcpToken"];
 
     [Fact]

@@ -7,7 +7,8 @@ namespace Ksctl.Core.Addons;
 /// <summary>The plan steps of Add-/Remove-KsctlAddon: one per add-on.</summary>
 internal static class AddonPlans
 {
-    public static PlanStep Apply(AddonCatalog.Entry entry) => new($"addon:{entry.Name}", async (ctx, ct) =>
+    /// <param name="time">The manager's clock: InstalledAt is what it says (tests and the reconciler inject theirs).</param>
+    public static PlanStep Apply(AddonCatalog.Entry entry, TimeProvider time) => new($"addon:{entry.Name}", async (ctx, ct) =>
     {
         var manifest = entry.Manifest.Load();
         var objects = ManifestObject.Parse(manifest);
@@ -26,7 +27,7 @@ internal static class AddonPlans
         var record = new AddonRecord
         {
             Name = entry.Name, Version = entry.Manifest.Version, Sha256 = entry.Manifest.Sha256,
-            InstalledAt = DateTimeOffset.UtcNow, Objects = objects.Select(o => o.ToRecord()).ToList(),
+            InstalledAt = time.GetUtcNow(), Objects = objects.Select(o => o.ToRecord()).ToList(),
         };
         ctx.Mutate(s =>
         {

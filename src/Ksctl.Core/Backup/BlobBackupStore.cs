@@ -74,6 +74,19 @@ internal sealed class BlobBackupStore(AzureBlobStateStore store) : IBackupStore
         return decoded;
     }
 
+    public Task DeleteAsync(EtcdBackup backup, CancellationToken cancellationToken) =>
+        store.GuardAsync(async () =>
+        {
+            if (!BackupRecord.IsValidId(backup.Id)) throw new BackupNotFoundException(ClusterId.Printable(backup.Id), Description);
+            var prefix = Prefix(backup.Cluster) + backup.Id;
+            foreach (var name in new[] { prefix + ".json", prefix + ".snapshot" })
+            {
+                try { await store.Container.GetBlobClient(name).DeleteAsync(DeleteSnapshotsOption.IncludeSnapshots, null, cancellationToken).ConfigureAwait(false); }
+                catch (RequestFailedException ex) when (ex.Status == 404) { }
+            }
+            return true;
+        }, cancellationToken);
+
     public Task<byte[]> ReadSnapshotAsync(EtcdBackup backup, CancellationToken cancellationToken) =>
         store.GuardAsync(async () =>
         {

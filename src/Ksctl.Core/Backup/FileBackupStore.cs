@@ -76,6 +76,19 @@ internal sealed class FileBackupStore(FileStateStore store) : IBackupStore
         return decoded;
     }
 
+    public Task DeleteAsync(EtcdBackup backup, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var id = Checked(backup.Id);
+        var dir = Dir(backup.Cluster);
+        foreach (var file in new[] { id + ".json", id + ".snapshot" })
+        {
+            var path = Path.Combine(dir, file);
+            if (File.Exists(path)) File.Delete(path);
+        }
+        return Task.CompletedTask;
+    }
+
     public async Task<byte[]> ReadSnapshotAsync(EtcdBackup backup, CancellationToken cancellationToken)
     {
         var id = Checked(backup.Id);

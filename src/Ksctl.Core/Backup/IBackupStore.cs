@@ -20,6 +20,12 @@ internal interface IBackupStore
     /// <summary>One backup's checked description, or null.</summary>
     Task<EtcdBackup?> GetAsync(ClusterId cluster, string id, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Deletes a backup: its description first (so a listed backup always has its snapshot), then its snapshot. A
+    /// backup written to -Path loses only its listing: the file is the user's and stays.
+    /// </summary>
+    Task DeleteAsync(EtcdBackup backup, CancellationToken cancellationToken);
+
     /// <summary>The snapshot's bytes, decrypted; checked against the description by the caller.</summary>
     Task<byte[]> ReadSnapshotAsync(EtcdBackup backup, CancellationToken cancellationToken);
 }

@@ -24,13 +24,13 @@ public sealed partial class ClusterManager
         var entries = ResolveAddons(names);
         var state = await GetAsync(id, cancellationToken).ConfigureAwait(false);
         await EnsureAddonsAllowedAsync(state, "add add-ons to", lockHeld: false, cancellationToken).ConfigureAwait(false);
-        return new Plan(AddonOperation, id, entries.Select(AddonPlans.Apply));
+        return new Plan(AddonOperation, id, entries.Select(e => AddonPlans.Apply(e, _services.Time)));
     }
 
     public async Task<ClusterState> AddAddonAsync(ClusterId id, IReadOnlyList<string> names, OperationOptions options, CancellationToken cancellationToken)
     {
         var entries = ResolveAddons(names);
-        return await ChangeAddonsAsync(id, AddonOperation, "add add-ons to", options, state => entries.Select(AddonPlans.Apply), cancellationToken).ConfigureAwait(false);
+        return await ChangeAddonsAsync(id, AddonOperation, "add add-ons to", options, state => entries.Select(e => AddonPlans.Apply(e, _services.Time)), cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<Plan> PlanRemoveAddonAsync(ClusterId id, IReadOnlyList<string> names, CancellationToken cancellationToken)
@@ -57,10 +57,11 @@ public sealed partial class ClusterManager
             foreach (var key in s.Steps.Keys.Where(k => k.StartsWith(operation + "/", StringComparison.Ordinal)).ToList()) s.Steps.Remove(key);
             s.Status = ClusterStatus.Configuring;
             s.LastErrors.Clear();
+            MarkDay2Running(s, operation);
         });
         await session.CheckpointAsync().ConfigureAwait(false);
         _logger.LogInformation("{Operation} on {Cluster}: {Steps} step(s).", operation, id, plan.Steps.Count);
-        await RunAsync(plan, session, options, ClusterStatus.Running, ClusterStatus.ConfiguringFailed, "KsctlAddonFailed", cancellationToken).ConfigureAwait(false);
+        await RunDay2Async(plan, session, options, "KsctlAddonFailed", cancellationToken).ConfigureAwait(false);
         return state;
     }
 

@@ -79,6 +79,29 @@ public sealed partial class ClusterManager
         return await backups.ListAsync(id, ex => invalid?.Invoke(ex), cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Deletes one backup of a cluster (Remove-KsctlBackup) and returns what it was. A backup kept in the store loses
+    /// its description and its snapshot; one written with -Path loses only its listing (the file is the user's and is
+    /// never deleted from a path read back from the store). The backup an unfinished restore is using is refused, so
+    /// that the restore can still be resumed.
+    /// </summary>
+    public async Task<EtcdBackup> RemoveBackupAsync(ClusterId id, string backupId, OperationOptions options, CancellationToken cancellationToken)
+    {
+        StorePaths.CheckIdentity(id);
+        if (!BackupRecord.IsValidId(backupId))
+            throw new InvalidSpecException("Id", $"'{ClusterId.Printable(backupId ?? "")}' is not a backup id (like 20261130T184500Z-1a2b3c; see Get-KsctlBackup).");
+        var backups = BackupStores.For(Store);
+        await using var clusterLock = await Store.AcquireLockAsync(id, "backup-remove", options.BreakStaleLock, cancellationToken).ConfigureAwait(false);
+        var state = await GetAsync(id, cancellationToken).ConfigureAwait(false);
+        var backup = await backups.GetAsync(id, backupId, cancellationToken).ConfigureAwait(false) ?? throw new BackupNotFoundException(backupId, backups.Description);
+        if (state.Resources.TryGetValue(RestoreBackupResource, out var pending) && pending.StartsWith(backupId + ":", StringComparison.Ordinal))
+            throw new KsctlException("KsctlBackupInUse", KsctlErrorCategory.InvalidOperation,
+                $"Backup {backupId} is the one the unfinished restore of {id} uses; finish it first (Restore-KsctlCluster -Backup {backupId}), then remove the backup.", backupId);
+        await backups.DeleteAsync(backup, cancellationToken).ConfigureAwait(false);
+        _logger.LogInformation("Backup {Backup} of {Cluster} removed{Where}.", backupId, id, backup.InStore ? "" : $" from the listing (the file {backup.Location} stays)");
+        return backup;
+    }
+
     /// <summary>The restore plan for -WhatIf: the backup is read and checked, nothing is touched.</summary>
     public async Task<Plan> PlanRestoreAsync(ClusterId id, string? backupId, string? path, CancellationToken cancellationToken)
     {
@@ -115,13 +138,14 @@ public sealed partial class ClusterManager
             }
             s.Status = ClusterStatus.Configuring;
             s.LastErrors.Clear();
+            MarkDay2Running(s, "restore");
         });
         token = state.Resources[RestoreTokenResource];
         await session.CheckpointAsync().ConfigureAwait(false);
         await using var access = Day2Access(state, options);
         var plan = new Plan("restore", id, EtcdRestoreSteps.Create(state, token, backup, snapshot, access));
         _logger.LogInformation("Restoring {Cluster} from backup {Backup} (revision {Revision}): {Steps} step(s).", id, backup.Id, backup.Revision, plan.Steps.Count);
-        await RunAsync(plan, session, options, ClusterStatus.Running, ClusterStatus.ConfiguringFailed, "KsctlRestoreFailed", cancellationToken).ConfigureAwait(false);
+        await RunDay2Async(plan, session, options, "KsctlRestoreFailed", cancellationToken).ConfigureAwait(false);
         session.Mutate(s =>
         {
             s.Resources.Remove(RestoreBackupResource);

@@ -37,12 +37,13 @@ public sealed partial class ClusterManager
             if (!resuming) foreach (var key in s.Steps.Keys.Where(k => k.StartsWith("certificates/", StringComparison.Ordinal)).ToList()) s.Steps.Remove(key);
             s.Status = ClusterStatus.Configuring;
             s.LastErrors.Clear();
+            MarkDay2Running(s, "certificates");
         });
         await session.CheckpointAsync().ConfigureAwait(false);
         await using var access = Day2Access(state, options);
         var plan = new Plan("certificates", id, CertificateRenewalSteps.Create(state, access, _services.Time));
         _logger.LogInformation("Renewing the certificates of {Cluster}: {Steps} step(s).", id, plan.Steps.Count);
-        await RunAsync(plan, session, options, ClusterStatus.Running, ClusterStatus.ConfiguringFailed, "KsctlCertificateRenewalFailed", cancellationToken).ConfigureAwait(false);
+        await RunDay2Async(plan, session, options, "KsctlCertificateRenewalFailed", cancellationToken).ConfigureAwait(false);
         return state;
     }
 }

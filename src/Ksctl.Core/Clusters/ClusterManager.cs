@@ -204,6 +204,8 @@ public sealed partial class ClusterManager : IDisposable
             {
                 ClusterStatus.Creating => ("create", "run New-KsctlCluster again to resume it, or Remove-KsctlCluster"),
                 ClusterStatus.Deleting => ("delete", "run Remove-KsctlCluster again to finish it"),
+                // A day-2 operation records its name while it runs (a pending upgrade may be older than it).
+                _ when InterruptedDay2(state) is { } day2 => day2,
                 _ when state.UpgradeTargetVersion is { } target => ("upgrade", $"run Update-KsctlCluster -KubernetesVersion {target} again to resume it"),
                 _ => ("resize", "run Resize-KsctlCluster again, or Remove-KsctlCluster"),
             };

@@ -1,5 +1,7 @@
 using System.Management.Automation;
+using Ksctl.Core.Clusters;
 using Ksctl.Core.Engine;
+using Ksctl.Core.Model;
 using Ksctl.PowerShell.Completers;
 using Ksctl.PowerShell.Models;
 
@@ -12,58 +14,33 @@ namespace Ksctl.PowerShell.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Add, "KsctlAddon", DefaultParameterSetName = NameSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(KsctlAddon))]
-public sealed class AddKsctlAddonCommand : ClusterTargetCmdlet
+public sealed class AddKsctlAddonCommand : AddonChangeCmdlet
 {
-    /// <summary>The add-ons to apply (Get-KsctlAddon -ListAvailable lists them).</summary>
-    [Parameter(Mandatory = true)]
-    [ArgumentCompleter(typeof(AddonNameCompleter))]
-    [ValidateNotNullOrEmpty]
-    public string[] Addon { get; set; } = [];
-
-    /// <summary>Takes over the cluster's lock when its holder is gone.</summary>
-    [Parameter]
-    public SwitchParameter BreakStaleLock { get; set; }
-
     /// <summary>Runs the operation as a PowerShell job and returns the job at once.</summary>
     [Parameter]
     public SwitchParameter AsJob { get; set; }
 
-    protected override void ProcessRecord()
+    private protected override Task<Plan> PlanAsync(ClusterManager manager, ClusterId id, IReadOnlyList<string> names, CancellationToken cancellationToken) =>
+        manager.PlanAddAddonAsync(id, names, cancellationToken);
+
+    private protected override bool Confirm(ClusterState state, Plan plan)
     {
-        var state = ResolveTarget();
-        if (state is null) return;
-        var manager = GetManager();
+        var what = string.Join(", ", plan.Steps.Select(s => s.Resources.FirstOrDefault() ?? s.Name));
+        return ShouldProcess($"Adding {what} to cluster {state.Id}.{Environment.NewLine}{plan.Render()}",
+            $"Add {what} to cluster {state.Id}?{Environment.NewLine}{plan.Render()}", "Confirm add-on");
+    }
+
+    private protected override void Change(ClusterManager manager, ClusterState state, IReadOnlyList<string> names, Plan plan, OperationOptions options)
+    {
         var id = state.Id;
-        var names = Addon;
-        Plan plan;
-        try
+        var added = plan.Steps.Select(s => s.Name["addon:".Length..]).ToHashSet(StringComparer.Ordinal);
+        Func<ClusterState, KsctlAddon[]> output = s => s.Addons.Where(a => added.Contains(a.Name)).Select(a => AddonModels.Installed(s, a)).ToArray();
+        if (AsJob)
         {
-            plan = Run(ct => manager.PlanAddAddonAsync(id, names, ct));
-        }
-        catch (Exception ex) when (ex is not PipelineStoppedException)
-        {
-            WriteFailure(ex, id.Name);
+            Execute(true, $"Adding add-ons to {id.Name}", id.Name, (m, ct) => m.AddAddonAsync(id, names, options, ct), output);
             return;
         }
-        var what = string.Join(", ", plan.Steps.Select(s => s.Resources.FirstOrDefault() ?? s.Name));
-        if (!ShouldProcess($"Adding {what} to cluster {id}.{Environment.NewLine}{plan.Render()}",
-                $"Add {what} to cluster {id}?{Environment.NewLine}{plan.Render()}", "Confirm add-on")) return;
-        try
-        {
-            var options = new Core.Clusters.OperationOptions { BreakStaleLock = BreakStaleLock };
-            var added = plan.Steps.Select(s => s.Name["addon:".Length..]).ToHashSet(StringComparer.Ordinal);
-            Func<Core.Model.ClusterState, KsctlAddon[]> output = s => s.Addons.Where(a => added.Contains(a.Name)).Select(a => AddonModels.Installed(s, a)).ToArray();
-            if (AsJob)
-            {
-                Execute(true, $"Adding add-ons to {id.Name}", id.Name, (m, ct) => m.AddAddonAsync(id, names, options, ct), output);
-                return;
-            }
-            var result = Run(ct => manager.AddAddonAsync(id, names, options, ct), $"Adding add-ons to {id.Name}");
-            WriteObject(output(result), enumerateCollection: true);
-        }
-        catch (Exception ex) when (ex is not PipelineStoppedException)
-        {
-            WriteFailure(ex, id.Name);
-        }
+        var result = Run(ct => manager.AddAddonAsync(id, names, options, ct), $"Adding add-ons to {id.Name}");
+        WriteObject(output(result), enumerateCollection: true);
     }
 }

@@ -12,7 +12,8 @@ namespace Ksctl.PowerShell.Commands;
 /// <summary>
 /// The plan New-, Remove- or Resize-KsctlCluster would run, as step objects (Name, DependsOn, Description, Resources,
 /// AlreadyDone) for scripts and CI to inspect; the same validation as the cmdlet itself, and nothing is touched.
-/// -Operation New takes New-KsctlCluster's parameters; Remove and Resize take the cluster by name or from the pipeline.
+/// -Operation New takes New-KsctlCluster's parameters; Remove and Resize take the cluster by name or from the pipeline
+/// (Resize with -WorkerCount, or -NodeCount for a managed cluster's node pool).
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "KsctlPlan", DefaultParameterSetName = ParametersSet)]
 [OutputType(typeof(KsctlPlanStep))]
@@ -48,8 +49,9 @@ public sealed class GetKsctlPlanCommand : ClusterSpecCmdlet
     [ValidateNotNull]
     public KsctlCluster? InputObject { get; set; }
 
-    /// <summary>Parameters that only describe a new cluster (everything but the identity and -WorkerCount).</summary>
-    private static readonly string[] IdentityParameters = ["Operation", "Name", "Provider", "Type", "Region", "InputObject", "WorkerCount"];
+    /// <summary>Parameters that only describe a new cluster (everything but the identity and, for Resize, its counts).</summary>
+    private static readonly string[] IdentityParameters = ["Operation", "Name", "Provider", "Type", "Region", "InputObject"];
+    private static readonly string[] ResizeParameters = ["WorkerCount", "NodeCount"];
 
     protected override void ProcessRecord()
     {
@@ -89,14 +91,25 @@ public sealed class GetKsctlPlanCommand : ClusterSpecCmdlet
     private (Plan, ClusterState?) PlanExisting(ClusterManager manager)
     {
         if (SpecPath is not null) throw new InvalidSpecException("SpecPath", $"applies to -Operation New only; -Operation {Operation} plans for an existing cluster.");
-        if (MyInvocation.BoundParameters.Keys.FirstOrDefault(k => !IdentityParameters.Contains(k, StringComparer.OrdinalIgnoreCase) && !IsCommon(k)) is { } extra)
-            throw new InvalidSpecException(extra, $"applies to -Operation New only; -Operation {Operation} takes the cluster (-Name, -Provider, -Type, -Region or -InputObject){(Operation == Resize ? " and -WorkerCount" : "")}.");
+        if (MyInvocation.BoundParameters.Keys.FirstOrDefault(k => !IdentityParameters.Contains(k, StringComparer.OrdinalIgnoreCase)
+                && !(Operation == Resize && ResizeParameters.Contains(k, StringComparer.OrdinalIgnoreCase)) && !IsCommon(k)) is { } extra)
+            throw new InvalidSpecException(extra, $"applies to -Operation New only; -Operation {Operation} takes the cluster (-Name, -Provider, -Type, -Region or -InputObject){(Operation == Resize ? " and -WorkerCount or -NodeCount" : "")}.");
         var (name, provider, type, region) = InputObject is { } c ? (c.Name, c.Provider, c.Type, c.Region) : (Name!, Provider, Type, Region);
         var state = Run(ct => manager.ResolveAsync(name, Names.ParseEnum<CloudProvider>(provider), Names.ParseEnum<ClusterType>(type),
             string.IsNullOrWhiteSpace(region) ? null : region, ct));
         if (Operation == Remove) return (Run(ct => manager.PlanDeleteAsync(state.Id, ct)), state);
-        if (!MyInvocation.BoundParameters.ContainsKey("WorkerCount"))
-            throw new InvalidSpecException("WorkerCount", "-Operation Resize needs the total number of workers wanted.");
+        // As Resize-KsctlCluster: -WorkerCount for a self-managed cluster's workers, -NodeCount for a managed node pool.
+        var hasWorkers = MyInvocation.BoundParameters.ContainsKey("WorkerCount");
+        var hasNodes = MyInvocation.BoundParameters.ContainsKey("NodeCount");
+        if (hasWorkers && hasNodes)
+            throw new InvalidSpecException("NodeCount", "-Operation Resize takes -WorkerCount (a self-managed cluster's workers) or -NodeCount (a managed cluster's node pool), not both.");
+        if (hasNodes)
+        {
+            var nodes = NodeCount;
+            return (Run(ct => manager.PlanResizeNodesAsync(state.Id, nodes, ct)), state);
+        }
+        if (!hasWorkers)
+            throw new InvalidSpecException("WorkerCount", "-Operation Resize needs the total number of workers wanted (-WorkerCount), or for a managed cluster the node pool's size (-NodeCount).");
         var workers = WorkerCount;
         return (Run(ct => manager.PlanResizeAsync(state.Id, workers, ct)), state);
     }
