@@ -28,21 +28,30 @@ public static class HaBenchmarks
     private sealed record Measured(int Workers, int Steps, TimeSpan Wall, TimeSpan Span, TimeSpan CriticalPath, IReadOnlyList<string> Chain,
         TimeSpan ChainWaits, int MaxConcurrent, TimeSpan Delete, string WorkerSteps, string Longest, TimeSpan OurCpu, TimeSpan RemoteCpu);
 
-    public static BenchmarkResult Create() => CreateAsync().GetAwaiter().GetResult();
+    public static BenchmarkResult Create() => CreateAsync(latency: false).GetAwaiter().GetResult();
 
-    private static async Task<BenchmarkResult> CreateAsync()
+    /// <summary>
+    /// The same creates where the remote work is latency: every SSH connection goes through a <see cref="DelayProxy"/>
+    /// (20 ms per round trip) and the k3s agents sleep instead of computing (<see cref="SleepingAgents"/>), so the
+    /// executor's and the SSH client's own scaling shows although the test machines share this host's cores.
+    /// </summary>
+    public static BenchmarkResult CreateWithLatency() => CreateAsync(latency: true).GetAwaiter().GetResult();
+
+    private static async Task<BenchmarkResult> CreateAsync(bool latency)
     {
         var machines = TestMachines.Ensure(MachinesNeeded).Take(MachinesNeeded).ToList();
         await TestMachines.ProvisionStandInsAsync(machines);
         var artifacts = TestMachines.MakeArtifactFolder();
+        if (latency) SleepingAgents.Install(artifacts);
         var options = new OperationOptions { MaxParallelism = 32, ConnectDeadline = TimeSpan.FromSeconds(30) };
         var results = new List<Measured>();
+        using var proxy = latency ? DelayProxy.Start(machines, FanOutLatencyBenchmarks.OneWayDelayMs) : null;
         try
         {
             foreach (var workers in WorkerCounts)
             {
-                Console.Error.WriteLine($"  HA create with {workers} worker(s)");
-                results.Add(await MeasureAsync(machines, workers, artifacts, options));
+                Console.Error.WriteLine($"  HA create with {workers} worker(s){(latency ? ", latency" : "")}");
+                results.Add(await MeasureAsync(machines, workers, artifacts, options, latency ? DelayProxy.Port : null));
             }
         }
         finally
@@ -85,7 +94,7 @@ public static class HaBenchmarks
 
     private static double Ratio(Measured r) => r.Wall / r.CriticalPath;
 
-    private static async Task<Measured> MeasureAsync(IReadOnlyList<InventoryMachine> all, int workers, string artifacts, OperationOptions options)
+    private static async Task<Measured> MeasureAsync(IReadOnlyList<InventoryMachine> all, int workers, string artifacts, OperationOptions options, int? sshPort)
     {
         var home = Directory.CreateTempSubdirectory("ksctl-bench-ha-home-").FullName;
         try
@@ -94,11 +103,11 @@ public static class HaBenchmarks
             var used = all.Take(Fixed.Length + workers).ToList();
             var spec = new ClusterSpec
             {
-                Id = new ClusterId(CloudProvider.BareMetal, ClusterType.SelfManaged, $"bench{workers}", "lab"),
+                Id = new ClusterId(CloudProvider.BareMetal, ClusterType.SelfManaged, $"bench{workers}{(sshPort is null ? "" : "l")}", "lab"),
                 Distribution = DistributionKind.K3s,
                 Machines = used.Select((m, i) => new MachineSpec
                 {
-                    Address = m.Address, Port = m.Port, User = m.User, KeyPath = m.KeyPath, HostKey = m.HostKey,
+                    Address = m.Address, Port = sshPort ?? m.Port, User = m.User, KeyPath = m.KeyPath, HostKey = m.HostKey,
                     Role = i < Fixed.Length ? Fixed[i] : NodeRole.Worker,
                 }).ToArray(),
                 WorkerCount = workers,

@@ -1,5 +1,5 @@
 // Ksctl benchmarks: a small timed harness that prints a Markdown table.
-//   dotnet run -c Release --project tests/Ksctl.Benchmarks -- [all|executor|store|reconcile|import|ha|fanout|latency]...
+//   dotnet run -c Release --project tests/Ksctl.Benchmarks -- [all|executor|store|reconcile|import|ha|ha-latency|fanout|latency]...
 // "all" runs the in-process groups (executor, store); import, ha and fanout start processes or SSH test machines and are
 // run by name (as root for ha/fanout: machines prefix ksb, subnet 10.251.210; KSCTL_BENCH_PREFIX/KSCTL_BENCH_SUBNET change them).
 // Targets come from the design (shared/design); a missed target is shown as MISSED and the exit code is 1.
@@ -19,7 +19,8 @@ List<Benchmark> Benchmarks =
     new("import", "Import-Module out/Ksctl (fresh process each) vs trivial binary module", "Δ ≤ 150 ms; no third-party assembly", ModuleBenchmarks.Import, Heavy: true),
     new("ha", $"HA K3s create, BareMetal stand-ins, 7 + {string.Join("/", HaBenchmarks.WorkerCounts)} workers", "wall ≤ 1.15× critical path; nearly flat in workers", HaBenchmarks.Create, Heavy: true),
     new("fanout", "SSH fan-out of `true`: 32 machines vs 1, connect included", "≤ 2× one machine", FanOutBenchmarks.RunTrue, Heavy: true),
-    new("latency", "SSH fan-out of `sleep 1` (remote latency, 20 ms netem per machine where the kernel has it): 32 vs 1, connect included", "≤ 2× one machine; Ksctl CPU per machine reported", FanOutLatencyBenchmarks.SleepWithDelay, Heavy: true),
+    new("latency", "SSH fan-out of `sleep 1` (remote latency: 20 ms per SSH round trip through a delay proxy): 32 vs 1, connect included", "≤ 2× one machine; Ksctl CPU per machine reported", FanOutLatencyBenchmarks.SleepWithDelay, Heavy: true),
+    new("ha-latency", $"HA K3s create, sleeping agents, 20 ms per SSH round trip, 7 + {string.Join("/", HaBenchmarks.WorkerCounts)} workers", "wall ≤ 1.15× critical path; growth ≤ 1.25×", HaBenchmarks.CreateWithLatency, Heavy: true),
 ];
 
 var selected = Benchmarks.Where(b => (filters.Contains("all") && !b.Heavy) || filters.Contains(b.Group)).ToList();
@@ -34,7 +35,7 @@ Console.CancelKeyPress += (_, _) => TestMachines.StopIfStarted();
 try
 {
     // SSH machines once, for the largest need of the selected groups (start N removes machines above N).
-    var machines = selected.Max(b => b.Group switch { "ha" => HaBenchmarks.MachinesNeeded, "fanout" => FanOutBenchmarks.MachinesNeeded, "latency" => FanOutLatencyBenchmarks.MachinesNeeded, _ => 0 });
+    var machines = selected.Max(b => b.Group switch { "ha" or "ha-latency" => HaBenchmarks.MachinesNeeded, "fanout" => FanOutBenchmarks.MachinesNeeded, "latency" => FanOutLatencyBenchmarks.MachinesNeeded, _ => 0 });
     if (machines > 0) TestMachines.Ensure(machines);
     foreach (var b in selected)
     {

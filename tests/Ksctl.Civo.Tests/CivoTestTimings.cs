@@ -12,8 +12,8 @@ namespace Ksctl.Civo.Tests;
 /// </summary>
 internal static class CivoTestTimings
 {
-    /// <summary>Fast, but not so fast that a machine booting for seconds spends the emulator's request budget (300 a minute).</summary>
-    public static readonly CivoTimings Fast = CivoTimings.Default with { FirstPoll = TimeSpan.FromMilliseconds(20), MaxPoll = TimeSpan.FromMilliseconds(250) };
+    /// <summary>Fast, but not so fast that instances booting for tens of seconds on a busy host spend a test's request budget (120 a minute in the HA test).</summary>
+    public static readonly CivoTimings Fast = CivoTimings.Default with { FirstPoll = TimeSpan.FromMilliseconds(20), MaxPoll = TimeSpan.FromSeconds(1) };
 
     [ModuleInitializer]
     internal static void Initialize() => CivoTimings.UseForProcess(Fast);
