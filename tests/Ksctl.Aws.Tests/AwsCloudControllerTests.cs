@@ -67,6 +67,14 @@ public sealed class AwsCloudControllerTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Every_self_managed_resource_carries_the_tag_the_controller_finds_the_cluster_by()
+    {
+        var tags = AwsNames.Tags(Id, AwsNames.Keys.Instance("cp-0"), "web-vm-cp-0");
+        Assert.Contains(tags, t => t.Key == "kubernetes.io/cluster/web" && t.Value == "owned");
+        Assert.Contains(AwsNames.TagSpec("subnet", Id, AwsNames.Keys.Subnet, "web-subnet").Tags, t => t.Key == "kubernetes.io/cluster/web");
+    }
+
+    [Fact]
     public void Without_a_long_term_access_key_the_controller_is_refused_naming_CloudController()
     {
         foreach (var credential in new ProviderCredential?[]
