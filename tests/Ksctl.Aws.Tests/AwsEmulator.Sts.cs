@@ -4,7 +4,9 @@ namespace Ksctl.Aws.Tests;
 /// STS (query protocol, API version 2011-06-15, namespace https://sts.amazonaws.com/doc/2011-06-15/): GetCallerIdentity,
 /// which needs no permission and answers Arn, UserId and Account (AWS STS API reference, GetCallerIdentity; the shape
 /// from the sts service model). It also serves a presigned GET (Action and Version in the query string), the form the
-/// EKS token carries.
+/// EKS token carries. Answers are XML only, whatever Accept asks for: STS's model declares the query protocol alone
+/// (botocore data/sts/2011-06-15/service-2.json metadata.protocol "query", no "protocols" list offering awsJson1_0
+/// as the services moved to JSON list), so the real service has no JSON form to give.
 /// </summary>
 public sealed partial class AwsEmulator
 {

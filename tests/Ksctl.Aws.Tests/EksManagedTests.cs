@@ -229,6 +229,22 @@ public sealed class EksManagedTests : IAsyncLifetime
         Assert.Empty(Aws.Inventory);
     }
 
+    [Fact]
+    public async Task A_cluster_created_with_ProfileName_has_that_profile_as_AWS_PROFILE_in_its_kubeconfig_exec()
+    {
+        var config = Path.Combine(_bed.Home, "aws-config");
+        File.WriteAllText(config, $"[profile team-dev]\naws_access_key_id = {AwsEmulator.AccessKeyId}\naws_secret_access_key = {AwsEmulator.SecretKey}\n");
+        Environment.SetEnvironmentVariable("AWS_CONFIG_FILE", config);
+        using var manager = _bed.NewManager();
+
+        var state = await manager.CreateAsync(Spec(), Options with { Credential = new Ksctl.Core.Providers.ProviderCredential { ProfileName = "team-dev" } }, CancellationToken.None);
+
+        var exec = KubeconfigFile.Parse(state.Secrets[ClusterState.KubeconfigSecret], "state").Users.Single().UserCredentials.ExternalExecution;
+        var env = Assert.Single(exec.EnvironmentVariables);
+        Assert.Equal(("AWS_PROFILE", "team-dev"), (env["name"], env["value"]));
+        Assert.Contains("shop", exec.Arguments);
+    }
+
     /// <summary>Two roles, two subnets, one of everything else: nothing was made twice.</summary>
     private void AssertEachMadeOnce()
     {

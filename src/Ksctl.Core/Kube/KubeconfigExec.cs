@@ -8,7 +8,9 @@ namespace Ksctl.Core.Kube;
 /// writes (Providers/Aws/Eks/EksKubeconfig), `aws --region R eks get-token --cluster-name N --output json` and
 /// `ksctl token --cluster-name N --region R`. Anything else in an exec entry (another command, other arguments, env,
 /// installHint) would let a forged state make kubectl run a program, so the entry is rebuilt from the two checked
-/// values and nothing else, or refused. Field names: client-go tools/clientcmd/api/v1/types.go (ExecConfig).
+/// values and nothing else, or refused. The one env entry kept is an EKS command's AWS_PROFILE (what `aws eks
+/// update-kubeconfig --profile` writes), a profile name only. Field names: client-go tools/clientcmd/api/v1/types.go
+/// (ExecConfig, ExecEnvVar).
 /// </summary>
 internal static partial class KubeconfigExec
 {
@@ -20,7 +22,7 @@ internal static partial class KubeconfigExec
         if (node is not YamlMappingNode exec) return null;
         // GKE's plugins take no per-cluster arguments: a fixed list (KubeconfigExecPlugins).
         if (KubeconfigExecPlugins.Rebuild(exec) is { } gke) return gke;
-        var allowedKeys = new HashSet<string>(StringComparer.Ordinal) { "apiVersion", "command", "args", "interactiveMode", "provideClusterInfo" };
+        var allowedKeys = new HashSet<string>(StringComparer.Ordinal) { "apiVersion", "command", "args", "interactiveMode", "provideClusterInfo", "env" };
         if (exec.Children.Keys.Any(k => k is not YamlScalarNode s || !allowedKeys.Contains(s.Value ?? ""))) return null;
         if (KubeconfigYaml.Scalar(exec, "apiVersion") != ApiVersion) return null;
         var command = KubeconfigYaml.Scalar(exec, "command");
@@ -33,22 +35,37 @@ internal static partial class KubeconfigExec
         else if (command == "ksctl" && args.Count == 5 && args[0] == "token" && args[1] == "--cluster-name" && args[3] == "--region")
             (region, cluster) = (args[4], args[2]);
         if (region is null || cluster is null || !Region().IsMatch(region) || !ClusterName().IsMatch(cluster)) return null;
-        return Build(command!, region, cluster);
+        string? profile = null;
+        if (exec.Children.TryGetValue("env", out var envNode) && envNode is not YamlScalarNode { Value: null or "" or "null" })
+        {
+            if (envNode is not YamlSequenceNode { Children: [YamlMappingNode only] } || only.Children.Count != 2
+                || KubeconfigYaml.Scalar(only, "name") != "AWS_PROFILE" || KubeconfigYaml.Scalar(only, "value") is not { } p || !Profile().IsMatch(p))
+                return null;
+            profile = p;
+        }
+        return Build(command!, region, cluster, profile);
     }
 
-    public static YamlMappingNode Build(string command, string region, string cluster)
+    public static YamlMappingNode Build(string command, string region, string cluster, string? profile = null)
     {
         var args = command == "aws"
             ? new[] { "--region", region, "eks", "get-token", "--cluster-name", cluster, "--output", "json" }
             : ["token", "--cluster-name", cluster, "--region", region];
-        return new YamlMappingNode
+        var exec = new YamlMappingNode
         {
             { "apiVersion", ApiVersion },
             { "command", KubeconfigYaml.Str(command) },
             { "args", new YamlSequenceNode(args.Select(a => (YamlNode)KubeconfigYaml.Str(a))) { Style = YamlDotNet.Core.Events.SequenceStyle.Block } },
             { "interactiveMode", "Never" },
         };
+        if (profile is not null)
+            exec.Add("env", new YamlSequenceNode(new YamlMappingNode { { "name", "AWS_PROFILE" }, { "value", KubeconfigYaml.Str(profile) } }) { Style = YamlDotNet.Core.Events.SequenceStyle.Block });
+        return exec;
     }
+
+    /// <summary>An AWS profile name (an ini section name; AwsCredentials' rule).</summary>
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9_.@+=,:/-]{0,127}\z")]
+    private static partial Regex Profile();
 
     /// <summary>AWS region names (us-east-1, ap-southeast-4, us-gov-west-1, cn-north-1).</summary>
     [GeneratedRegex("^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$")]

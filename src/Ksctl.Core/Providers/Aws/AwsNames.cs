@@ -9,7 +9,8 @@ namespace Ksctl.Core.Providers.Aws;
 /// Names, tags and state keys of a self-managed cluster's AWS resources. Names follow the other providers
 /// (REFERENCE.md: &lt;name&gt;-net, &lt;name&gt;-ssh, &lt;name&gt;-fw-{lb,db,cp,wp}, &lt;name&gt;-vm-&lt;key&gt;); every resource is
 /// created with its tags in the same call (TagSpecifications), so a resource never exists untagged: ksctl-cluster
-/// (the name), ksctl-type, ksctl-region and ksctl-resource (which one of the cluster's it is, to find it by tag).
+/// (the name), ksctl-type, ksctl-region and ksctl-resource (which one of the cluster's it is, to find it by tag), and
+/// kubernetes.io/cluster/&lt;name&gt;=owned, the tag cloud-provider-aws finds a cluster's resources by.
 /// </summary>
 internal static class AwsNames
 {
@@ -60,7 +61,12 @@ internal static class AwsNames
         new() { Key = TypeTag, Value = id.Type == ClusterType.Managed ? "managed" : "selfmanaged" },
         new() { Key = RegionTag, Value = id.Region },
         new() { Key = ResourceTag, Value = ResourceValue(stateKey) },
+        // cloud-provider-aws (-CloudController) finds the cluster's instances, subnets and security groups by this tag
+        // (its docs/getting_started.md: kubernetes.io/cluster/<cluster id>=owned for resources the cluster owns).
+        new() { Key = KubernetesClusterTag(id.Name), Value = "owned" },
     ];
+
+    public static string KubernetesClusterTag(string cluster) => $"kubernetes.io/cluster/{cluster}";
 
     public static TagSpecification TagSpec(string resourceType, ClusterId id, string stateKey, string name) =>
         new() { ResourceType = resourceType, Tags = Tags(id, stateKey, name) };

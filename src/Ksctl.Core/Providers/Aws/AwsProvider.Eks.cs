@@ -12,7 +12,8 @@ internal sealed partial class AwsProvider : IManagedResizeProvider
 {
     partial void PrepareManaged(ClusterSpec spec, ref ClusterSpec? prepared) => prepared = EksSpec.Prepare(spec, Descriptor.DefaultNodeCount);
 
-    private EksManagedCluster Eks => new(OpenEksSessionAsync);
+    // -ProfileName (not a -Credential's keys) goes into the kubeconfig, so its token command signs in as the create did.
+    private EksManagedCluster Eks => new(OpenEksSessionAsync, ExplicitCredential is { HasSecret: false } c ? c.ProfileName : null);
 
     public IReadOnlyList<PlanStep> CreateSteps(ClusterSpec spec) => Eks.CreateSteps(spec);
 

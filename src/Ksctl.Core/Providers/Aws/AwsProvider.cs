@@ -10,7 +10,8 @@ namespace Ksctl.Core.Providers.Aws;
 /// files add <see cref="IManagedClusterProvider"/> and implement <see cref="PrepareManaged"/>). What the provider
 /// supports is what its parts implement: the descriptor's types are read from the interfaces this class has.
 /// Split by responsibility: AwsProvider.Session.cs (sign-in, SDK clients, STS identity), AwsCredentials (the chain),
-/// AwsEndpoints (one URL per service), AwsRequestSigner (SigV4 for services without an SDK package here).
+/// AwsEndpoints (one URL per service); IAM and EKS, which have no SDK package here, are signed by the SDK's public SigV4
+/// signer (Eks/AwsSignedClient: SigV4SigningHandler), the one SigV4 path besides the SDK clients' own.
 /// </summary>
 internal sealed partial class AwsProvider : ICloudProvider, IPreflightProvider
 {

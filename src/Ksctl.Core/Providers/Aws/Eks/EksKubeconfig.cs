@@ -9,10 +9,13 @@ namespace Ksctl.Core.Providers.Aws.Eks;
 /// The kubeconfig of an EKS cluster: its endpoint and CA, and a user whose token comes from an exec plugin
 /// (client.authentication.k8s.io/v1beta1), as `aws eks update-kubeconfig` writes it: `aws eks get-token` when the AWS
 /// CLI is on PATH, else `ksctl token` (the Ksctl host's own generator of the same k8s-aws-v1 token). No secret is in it.
+/// A cluster created with -ProfileName gets <c>env: [{name: AWS_PROFILE, value: profile}]</c> in its exec entry, as
+/// `aws eks update-kubeconfig --profile` writes it (aws-cli awscli/customizations/eks/update_kubeconfig.py), so the
+/// token is made with the same profile whatever the shell's environment says.
 /// </summary>
 internal static class EksKubeconfig
 {
-    public static PlanStep Step(ClusterId id) =>
+    public static PlanStep Step(ClusterId id, string? profile = null) =>
         new("kubeconfig", (ctx, _) =>
         {
             var endpoint = ctx.State.Endpoint;
@@ -20,7 +23,7 @@ internal static class EksKubeconfig
             if (endpoint is null || ca is null)
                 throw new KsctlException("KsctlStateInconsistent", KsctlErrorCategory.InvalidData, "The cluster's endpoint or CA is not recorded; run the command again.", id.Name);
             var context = id.DefaultContextName;
-            var yaml = KubeconfigFile.Normalize(Build(id, endpoint, ca, context, AwsCliOnPath()), context);
+            var yaml = KubeconfigFile.Normalize(Build(id, endpoint, ca, context, AwsCliOnPath(), profile), context);
             ctx.Mutate(s =>
             {
                 s.Secrets[ClusterState.KubeconfigSecret] = yaml;
@@ -34,8 +37,10 @@ internal static class EksKubeconfig
             Resources = [$"context {id.DefaultContextName}"],
         };
 
-    internal static string Build(ClusterId id, string endpoint, string ca, string context, bool awsCli)
+    internal static string Build(ClusterId id, string endpoint, string ca, string context, bool awsCli, string? profile = null)
     {
+        // At the column of exec's keys (6) in the document below; the args are indented further, as YAML allows.
+        var env = profile is null ? "" : $"\n      env:\n      - name: AWS_PROFILE\n        value: {Quote(profile)}";
         var name = EksNames.Cluster(id);
         var (command, args) = awsCli
             ? ("aws", new[] { "--region", id.Region, "eks", "get-token", "--cluster-name", name, "--output", "json" })
@@ -56,7 +61,7 @@ internal static class EksKubeconfig
                   apiVersion: client.authentication.k8s.io/v1beta1
                   command: {command}
                   interactiveMode: Never
-                  args:{argLines.Replace("\n", "\n    ")}
+                  args:{argLines.Replace("\n", "\n    ")}{env}
             contexts:
             - name: {Quote(context)}
               context:

@@ -8,7 +8,8 @@ namespace Ksctl.Core.Providers.Aws.Eks;
 /// node group, which needs the node role too) → kubeconfig. Delete (each step safe if already gone): node group →
 /// cluster → (roles ∥ network). Resize: the node group's size.
 /// </summary>
-internal sealed class EksManagedCluster(EksSessionSource session)
+/// <param name="profile">The -ProfileName the operation signed in with (null: none), written into the kubeconfig's exec env.</param>
+internal sealed class EksManagedCluster(EksSessionSource session, string? profile = null)
 {
     public IReadOnlyList<PlanStep> CreateSteps(ClusterSpec spec) =>
     [
@@ -18,7 +19,7 @@ internal sealed class EksManagedCluster(EksSessionSource session)
         EksControlPlane.CreateStep(session, spec),
         EksControlPlane.AdminStep(session, spec.Id),
         EksNodegroups.CreateStep(session, spec),
-        EksKubeconfig.Step(spec.Id),
+        EksKubeconfig.Step(spec.Id, profile),
     ];
 
     public IReadOnlyList<PlanStep> DeleteSteps(ClusterState state)
