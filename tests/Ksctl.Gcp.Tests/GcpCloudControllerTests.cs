@@ -42,7 +42,7 @@ public sealed class GcpCloudControllerTests : IAsyncLifetime
     {
         var state = State("unused");
         var package = GcpCloudController.Build(state, new(DistributionKind.K3s, K3sCni.ClusterCidr, Key));
-        Assert.Equal(("cloud-provider-gcp", "v36.3.8"), (package.Name, package.Version));
+        Assert.Equal(("cloud-provider-gcp", "v35.0.0"), (package.Name, package.Version));
         Assert.Equal(("Secret", "kube-system", "gcp-cloud-config"), (package.Secret.Kind, package.Secret.Namespace, package.Secret.Name));
         var data = (JsonObject)package.Secret.Body["data"]!;
         string Data(string key) => Encoding.UTF8.GetString(Convert.FromBase64String((string)data[key]!));
@@ -68,6 +68,7 @@ public sealed class GcpCloudControllerTests : IAsyncLifetime
         Assert.Equal("gcp-cloud-config", (string?)ds["spec"]!["template"]!["spec"]!["volumes"]![0]!["secret"]!["secretName"]);
         Assert.DoesNotContain("hostPath", ds.ToJsonString());
         Assert.Contains(package.Objects, o => o.Kind == "ClusterRole" && o.Name == "system:cloud-controller-manager");
+        Assert.Equal("registry.k8s.io/cloud-provider-gcp/cloud-controller-manager:v35.0.0", (string?)container["image"]);
     }
 
     [Fact]
@@ -108,7 +109,7 @@ public sealed class GcpCloudControllerTests : IAsyncLifetime
         Assert.Contains(patches, p => p.Path == "/apis/apps/v1/namespaces/kube-system/daemonsets/cloud-controller-manager" && !p.Query.ContainsKey("dryRun"));
         Assert.Contains(patches, p => p.Path == "/apis/rbac.authorization.k8s.io/v1/clusterroles/system:cloud-controller-manager" && !p.Query.ContainsKey("dryRun"));
         Assert.All(patches, p => Assert.True(p.Status is >= 200 and < 300, $"{p.Path}: {p.Status} {p.Body}"));
-        Assert.Equal("cloud-provider-gcp v36.3.8", state.Resources[CloudControllerStep.Resource]);
+        Assert.Equal("cloud-provider-gcp v35.0.0", state.Resources[CloudControllerStep.Resource]);
         var document = System.Text.Json.JsonSerializer.Serialize(state);
         Assert.DoesNotContain("PRIVATE KEY", document);
         Assert.DoesNotContain(Convert.ToBase64String(Encoding.UTF8.GetBytes(File.ReadAllText(_bed.KeyFile))), document);

@@ -10,10 +10,12 @@ namespace Ksctl.Core.Providers.Gcp;
 
 /// <summary>
 /// cloud-provider-gcp for self-managed clusters on Compute Engine: the cloud-controller-manager DaemonSet and its RBAC
-/// of kubernetes/cloud-provider-gcp v36.3.8 (deploy/packages/default/manifest.yaml, pinned, see
-/// CloudControllers/Manifests/README.md) and the Secret gcp-cloud-config (kube-system) with cloud.config, the gcfg file
-/// the controller reads with --cloud-config (providers/gce/gce.go ConfigGlobal: project-id, network-name,
-/// subnetwork-name, node-tags, node-instance-prefix, regional, multizone), and key.json, the service-account key it
+/// of kubernetes/cloud-provider-gcp (deploy/packages/default/manifest.yaml at commit d72bf49dd "pin to
+/// cloud-controller-manager tag", the first revision that names a versioned image, registry.k8s.io's v35.0.0; the
+/// release tags up to v36.3.8 still name ":latest"; pinned, see CloudControllers/Manifests/README.md) and the
+/// Secret gcp-cloud-config (kube-system) with cloud.config, the gcfg file the controller reads with --cloud-config
+/// (providers/gce/gce.go ConfigGlobal: project-id, network-name, subnetwork-name, node-tags, node-instance-prefix,
+/// regional, multizone), and key.json, the service-account key it
 /// signs in with through Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS).
 /// Ksctl's changes to the upstream objects, each because the package would not run on a Ksctl cluster as it is:
 /// args ("args must be replaced by tooling") become --cloud-provider=gce, --cloud-config, --cluster-name,
@@ -24,10 +26,10 @@ namespace Ksctl.Core.Providers.Gcp;
 /// </summary>
 internal static class GcpCloudController
 {
-    public static readonly PinnedManifest ControllerManifest = new("cloud-provider-gcp cloud-controller-manager", "v36.3.8",
+    public static readonly PinnedManifest ControllerManifest = new("cloud-provider-gcp cloud-controller-manager", "v35.0.0",
         "Ksctl.Core.Providers.CloudControllers.Manifests.gcp-cloud-controller-manager.yaml",
-        "46ffa27d31d17a8f7cbfbabefa61b6031def573763bb7be1b3bc0d5525e91970",
-        "kubernetes/cloud-provider-gcp v36.3.8: deploy/packages/default/manifest.yaml");
+        "5e20f64573d7e83b9a03eca5e2266f013b930b3970e3d2819fd272f62a740d65",
+        "kubernetes/cloud-provider-gcp d72bf49dd1d76e80e1be931544a5e6556efc5e7d: deploy/packages/default/manifest.yaml");
 
     public const string SecretName = "gcp-cloud-config";
     private const string MountPath = "/etc/kubernetes/cloud-config";
