@@ -99,6 +99,7 @@ public sealed partial class GcpEmulator
         }
         if (await ForbiddenAsync(ctx, account, project, method == "GET" ? "compute.projects.get" : "compute.instances.create")) return;
         if (s.Length == 2 && method == "GET") { await Json(ctx, 200, new JsonObject { ["kind"] = "compute#project", ["name"] = project, ["id"] = "4815162342" }); return; }
+        if (s.Length == 4 && s[2] == "aggregated" && s[3] == "instances" && method == "GET") { await AggregatedInstancesAsync(ctx, project); return; }
         if (await CatalogAsync(ctx, project, s)) return;
         // projects/p/{global | regions/r | zones/z}/{collection}[/{name}]
         var (scope, rest) = s[2] == "global" ? (string.Join('/', s[..3]), s[3..]) : s.Length >= 4 && s[2] is "regions" or "zones" ? (string.Join('/', s[..4]), s[4..]) : (null, Array.Empty<string>());

@@ -56,6 +56,9 @@ internal sealed class GcpNames(string project, ClusterId cluster)
 
     public static bool IsName(string? name) => name is not null && Rfc1035.IsMatch(name);
 
+    /// <summary>An instance status as compute-api.json's Instance.status enum spells them (upper-case letters and '_').</summary>
+    public static bool IsStatus(string status) => status.Length is > 0 and <= 20 && status.All(c => c is (>= 'A' and <= 'Z') or '_');
+
     public string Global(string collection, string name) => $"projects/{project}/global/{collection}/{name}";
     public string Regional(string region, string collection, string name) => $"projects/{project}/regions/{region}/{collection}/{name}";
     public string Zonal(string zone, string collection, string name) => $"projects/{project}/zones/{zone}/{collection}/{name}";
