@@ -66,12 +66,29 @@ public sealed partial class RecordStore
             catch (DirectoryNotFoundException) { return null; }
         }
 
-        public Task WriteAsync(string name, byte[] content, CancellationToken cancellationToken)
+        /// <summary>
+        /// Atomic (a temp file renamed over the record) but not flushed to disk: a record is rewritten at every step of an
+        /// operation, and a record lost in a power cut costs a progress view, not a cluster (SecureFile.WriteAtomic's
+        /// fsyncs are for state documents).
+        /// </summary>
+        public async Task WriteAsync(string name, byte[] content, CancellationToken cancellationToken)
         {
             SecureFile.EnsureDirectory(Path.GetDirectoryName(folder)!);
             SecureFile.EnsureDirectory(folder);
-            SecureFile.WriteAtomic(Path.Combine(folder, name + ".json"), content);
-            return Task.CompletedTask;
+            var path = Path.Combine(folder, name + ".json");
+            var temp = Path.Combine(folder, $".{name}.{Guid.NewGuid():N}.tmp");
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, Options = FileOptions.Asynchronous };
+            if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            try
+            {
+                await using (var stream = new FileStream(temp, options)) await stream.WriteAsync(content, cancellationToken).ConfigureAwait(false);
+                File.Move(temp, path, overwrite: true);
+            }
+            catch
+            {
+                try { File.Delete(temp); } catch (IOException) { }
+                throw;
+            }
         }
 
         public Task DeleteAsync(string name, CancellationToken cancellationToken)
