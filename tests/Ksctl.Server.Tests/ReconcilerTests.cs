@@ -2,6 +2,7 @@ using Ksctl.Core.Clusters;
 using Ksctl.Core.Configuration;
 using Ksctl.Core.Diagnostics;
 using Ksctl.Core.Model;
+using Ksctl.Core.Providers;
 using Ksctl.Core.Reconcile;
 using Ksctl.Server.Security;
 using Ksctl.Server.Tests.Harness;
@@ -126,6 +127,62 @@ public sealed class ReconcilerTests
         Assert.Equal((ReconcileAction.ResumeResize, 3), (ReconcileDecision.Decide(state, now, Policy).Action, ReconcileDecision.Decide(state, now, Policy).WorkerCount));
 
         Assert.Equal([1, 2, 4, 4, 4], Enumerable.Range(1, 5).Select(a => (int)Policy.BackoffAfter(a).TotalMinutes));
+    }
+
+    [Fact]
+    public void Repair_replaces_only_lost_workers_resumes_a_failed_replacement_and_believes_no_inventory_without_the_control_planes()
+    {
+        var id = new ClusterId(CloudProvider.Civo, ClusterType.SelfManaged, "sm", "LON1");
+        var state = new ClusterState { Id = id, Spec = new ClusterSpec { Id = id, WorkerCount = 2, Reconcile = true, Repair = true }, Status = ClusterStatus.Running };
+        foreach (var (role, key) in new[] { (NodeRole.LoadBalancer, "lb"), (NodeRole.ControlPlane, "cp-0"), (NodeRole.Worker, "wp-0"), (NodeRole.Worker, "wp-1") })
+            state.Nodes.Add(new NodeState { Name = $"sm-vm-{key}", Key = key, Role = role, Index = key.EndsWith('1') ? 1 : 0, ResourceId = $"id-{key}" });
+        LiveMachine Live(string key) => new($"sm-vm-{key}", $"id-{key}", "ACTIVE");
+        var now = DateTimeOffset.UnixEpoch;
+
+        // Matched by id or name; a stopped machine is not lost.
+        Assert.Empty(LostWorkers.Find(state, [Live("lb"), Live("cp-0"), Live("wp-0"), Live("wp-1") with { State = "SHUTOFF" }]).Keys);
+        var lost = LostWorkers.Find(state, [Live("lb"), Live("cp-0"), Live("wp-1")]);
+        Assert.Equal(["wp-0"], lost.Keys);
+        var decision = ReconcileDecision.Decide(state, now, Policy, lost.Keys);
+        Assert.Equal(ReconcileAction.ReplaceWorkers, decision.Action);
+        Assert.Equal(["wp-0"], decision.Workers!);
+        // Without the opt-in the same loss is only reported.
+        state.Spec = state.Spec with { Repair = false };
+        Assert.Equal(ReconcileAction.CheckHealth, ReconcileDecision.Decide(state, now, Policy, lost.Keys).Action);
+        state.Spec = state.Spec with { Repair = true };
+
+        // An inventory without the load balancer or a control plane (the wrong account, an outage) replaces nothing.
+        var withheld = LostWorkers.Find(state, [Live("wp-1")]);
+        Assert.Empty(withheld.Keys);
+        Assert.Contains("lb, cp-0", withheld.Withheld);
+
+        // A failed replacement is resumed for the same workers, with backoff, and given up like any resume.
+        state.Status = ClusterStatus.ConfiguringFailed;
+        state.Reconcile = new ReconcileStatus { Replacing = ["wp-0"] };
+        var resume = ReconcileDecision.Decide(state, now, Policy);
+        Assert.Equal(ReconcileAction.ResumeReplace, resume.Action);
+        Assert.Equal(["wp-0"], resume.Workers!);
+        state.Reconcile.Attempts = 1;
+        state.Reconcile.NextAttemptAt = now.AddMinutes(1);
+        Assert.Equal(ReconcileAction.Wait, ReconcileDecision.Decide(state, now, Policy).Action);
+        state.Reconcile.Attempts = Policy.MaxAttempts;
+        Assert.Equal(ReconcileAction.GiveUp, ReconcileDecision.Decide(state, now.AddHours(1), Policy).Action);
+    }
+
+    [Fact]
+    public async Task Repair_is_refused_where_no_cloud_makes_the_machines_and_without_reconcile_naming_Repair()
+    {
+        Assert.Equal("Repair", Assert.Throws<InvalidSpecException>(() => SpecFile.Parse("name: a\nprovider: Local\nreconcile: true\nrepair: true\n", "test").ToClusterSpec(_ => "LOCAL")).Parameter);
+        Assert.Equal("Repair", Assert.Throws<InvalidSpecException>(() => SpecFile.Parse("name: a\nprovider: Civo\ntype: SelfManaged\nrepair: true\n", "test").ToClusterSpec(_ => "LON1")).Parameter);
+        Assert.True(SpecFile.Parse("name: a\nprovider: Civo\ntype: SelfManaged\nreconcile: true\nrepair: true\n", "test").ToClusterSpec(_ => "LON1").Repair);
+
+        await using var server = await TestServer.StartAsync();
+        using var op = await server.ApiAsync(ApiRole.Operator);
+        var refused = await op.PostAsync("/api/v1/clusters", "name: rep\nprovider: Local\nreconcile: true\nrepair: true\n", "application/yaml");
+        Assert.Equal(400, refused.Status);
+        Assert.Equal("KsctlInvalidSpec", refused.Json["errorId"]!.GetValue<string>());
+        Assert.Contains("repair", refused.Json["detail"]!.GetValue<string>(), StringComparison.OrdinalIgnoreCase);
+        Assert.Null(await new ClusterManager(KsctlSettings.Load(server.Home)).Store.ReadAsync(new ClusterId(CloudProvider.Local, ClusterType.Managed, "rep", "LOCAL"), CancellationToken.None));
     }
 
     [Fact]

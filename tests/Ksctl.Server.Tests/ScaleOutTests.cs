@@ -17,7 +17,7 @@ namespace Ksctl.Server.Tests;
 /// lease), after which one other replica finishes the create, once.
 /// </summary>
 [Collection(ServerCollection.Name)]
-public sealed class ScaleOutTests
+public sealed partial class ScaleOutTests
 {
     [Fact]
     public async Task Three_replicas_share_one_Azurite_store_and_a_killed_replicas_create_is_finished_once_by_another()
@@ -51,6 +51,12 @@ public sealed class ScaleOutTests
                 await manager.CreateAsync(new ClusterSpec { Id = Local(name), Reconcile = true }, OperationOptions.Default, CancellationToken.None);
 
             var key = new ApiKeyStore(ApiKeyStore.DefaultPath(Path.Combine(root, "r0")), TimeProvider.System).Create("ci", ApiRole.Operator).Key;
+            // Every replica knows the key (as the Deployment mounts one key file into each): any of them can be asked.
+            foreach (var other in new[] { "r1", "r2" })
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(ApiKeyStore.DefaultPath(Path.Combine(root, other)))!);
+                File.Copy(ApiKeyStore.DefaultPath(Path.Combine(root, "r0")), ApiKeyStore.DefaultPath(Path.Combine(root, other)));
+            }
             for (var i = 0; i < 3; i++)
             {
                 var env = new Dictionary<string, string?>(environment) { ["KSCTL_HOME"] = Path.Combine(root, $"r{i}") };
@@ -60,8 +66,13 @@ public sealed class ScaleOutTests
             }
             var addresses = await Task.WhenAll(replicas.Select(r => r.ListeningAsync()));
 
-            // Every opted-in cluster gets reconciled (by some replica) and stays healthy and untouched.
+            // Every opted-in cluster gets reconciled (by some replica) and stays healthy and untouched: in each round that
+            // the replicas ran (three rounds at least), each cluster was reconciled exactly once, by one of the three.
             await Eventually(async () => (await States(manager, "shared-a", "shared-b", "shared-c")).All(s => s.Reconcile?.LastRoundAt is not null));
+            await Eventually(() => Task.FromResult(Rounds(replicas).GroupBy(r => r.Cluster).Count(g => g.Select(r => r.Round).Distinct().Count() >= 3) == 3));
+            var rounds = Rounds(replicas);
+            Assert.All(rounds.GroupBy(r => (r.Cluster, r.Round)), g => Assert.Single(g));
+            Assert.Equal(["shared-a", "shared-b", "shared-c"], rounds.Select(r => r.Cluster).Distinct().Order());
             Assert.DoesNotContain(File.ReadAllLines(environment["KIND_STANDIN_LOG"]!), l => l.StartsWith("delete", StringComparison.Ordinal));
 
             using var client = Client(addresses[0], replicas[0], key);
@@ -69,6 +80,13 @@ public sealed class ScaleOutTests
             Assert.Equal(System.Net.HttpStatusCode.Accepted, created.StatusCode);
             await Eventually(() => Task.FromResult(File.ReadAllLines(environment["KIND_STANDIN_LOG"]!).Any(l => l.StartsWith("create cluster --name moved", StringComparison.Ordinal))));
             Assert.Equal(ClusterStatus.Creating, (await manager.GetAsync(Local("moved"), CancellationToken.None)).Status);
+            // The operation replica 0 runs is answered by the others, from the shared store.
+            var operationId = System.Text.Json.Nodes.JsonNode.Parse(await created.Content.ReadAsStringAsync())!["id"]!.GetValue<string>();
+            using (var other = Client(addresses[1], replicas[1], key))
+            {
+                var elsewhere = System.Text.Json.Nodes.JsonNode.Parse(await other.GetStringAsync($"/api/v1/operations/{operationId}"))!;
+                Assert.Equal(("create", "Running", "moved"), (elsewhere["kind"]!.GetValue<string>(), elsewhere["status"]!.GetValue<string>(), elsewhere["cluster"]!["name"]!.GetValue<string>()));
+            }
             replicas[0].Kill();
 
             // After the lease lapses one of the others resumes the create and finishes it.
@@ -83,6 +101,19 @@ public sealed class ScaleOutTests
             bool ResumedIt(ReplicaProcess r) => r.Output.Contains("Reconcile moved (Local/Managed, LOCAL): ResumeCreate -> Done", StringComparison.Ordinal);
             await Eventually(() => Task.FromResult(replicas.Skip(1).Any(ResumedIt)));
             Assert.Single(replicas.Skip(1), ResumedIt);
+
+            // The resume is an operation of the reconciler's, recorded once; the replica that did not run it lists it and
+            // streams its events (replayed from the store) to the end.
+            var resumer = replicas.IndexOf(replicas.Skip(1).Single(ResumedIt));
+            var follower = resumer == 1 ? 2 : 1;
+            using var followerClient = Client(addresses[follower], replicas[follower], key);
+            var listed = System.Text.Json.Nodes.JsonNode.Parse(await followerClient.GetStringAsync("/api/v1/clusters/moved/operations"))!.AsArray();
+            var resumed = Assert.Single(listed, o => o!["requestedBy"]!.GetValue<string>() == "reconciler")!;
+            Assert.Equal(("create", "Succeeded"), (resumed["kind"]!.GetValue<string>(), resumed["status"]!.GetValue<string>()));
+            var events = await Sse.ReadAllAsync(followerClient, $"/api/v1/operations/{resumed["id"]!.GetValue<string>()}/events");
+            Assert.Equal(Enumerable.Range(1, events.Count).Select(i => (long)i), events.Select(e => e.Data["sequence"]!.GetValue<long>()));
+            Assert.Equal(("End", "Succeeded"), (events[^1].Event, events[^1].Data["status"]!.GetValue<string>()));
+            Assert.Contains(events, e => e.Event == "StepCompleted" && e.Data["step"]!.GetValue<string>() == "kind:cluster");
         }
         finally
         {
@@ -93,6 +124,17 @@ public sealed class ScaleOutTests
     }
 
     private static ClusterId Local(string name) => new(CloudProvider.Local, ClusterType.Managed, name, "LOCAL");
+
+    /// <summary>
+    /// Every reconciliation of the shared clusters the replicas logged: which cluster, in which round. A replica that
+    /// found the cluster's lock held by another ("Locked": someone else has it) did not reconcile it.
+    /// </summary>
+    private static List<(string Cluster, long Round)> Rounds(IEnumerable<ReplicaProcess> replicas) =>
+        replicas.SelectMany(r => RoundLine().Matches(r.Output)).Where(m => m.Groups[2].Value != "Locked")
+            .Select(m => (m.Groups[1].Value, long.Parse(m.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture))).ToList();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"Reconcile (shared-[abc]) \(Local/Managed, LOCAL\): \w+ -> (\w+) \(.*?\) in round (\d+)")]
+    private static partial System.Text.RegularExpressions.Regex RoundLine();
 
     private static async Task<List<ClusterState>> States(ClusterManager manager, params string[] names)
     {

@@ -11,7 +11,7 @@ public sealed partial class ClusterManager
         await using var clusterLock = await Store.AcquireLockAsync(id, "set-reconcile", breakStale: false, cancellationToken).ConfigureAwait(false);
         var state = await GetAsync(id, cancellationToken).ConfigureAwait(false);
         state.Spec = state.Spec with { Reconcile = enabled };
-        if (enabled) state.Reconcile = new ReconcileStatus { Log = state.Reconcile?.Log ?? new() };
+        if (enabled) state.Reconcile = new ReconcileStatus { Log = state.Reconcile?.Log ?? new(), Replacing = state.Reconcile?.Replacing ?? new() };
         state.Reconcile?.Append(_services.Time.GetUtcNow(), enabled ? "reconciliation turned on" : "reconciliation turned off");
         state.UpdatedAt = _services.Time.GetUtcNow();
         await Store.WriteAsync(state, cancellationToken).ConfigureAwait(false);

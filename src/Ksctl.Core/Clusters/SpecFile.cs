@@ -37,6 +37,8 @@ public sealed class SpecFile
     public bool? CloudController { get; set; }
     /// <summary>Opt-in to the server's reconciler (New-KsctlCluster -Reconcile).</summary>
     public bool? Reconcile { get; set; }
+    /// <summary>Opt-in to repair by the reconciler: a worker whose machine the cloud lost is replaced (default off).</summary>
+    public bool? Repair { get; set; }
 
     /// <summary>One machine of a BareMetal inventory.</summary>
     public sealed class MachineEntry
@@ -112,6 +114,7 @@ public sealed class SpecFile
         AllowInsecureArtifactSource = spec.AllowInsecureArtifactSource ? true : null,
         CloudController = spec.CloudController ? true : null,
         Reconcile = spec.Reconcile ? true : null,
+        Repair = spec.Repair ? true : null,
     };
 
     /// <summary>This spec as YAML in the schema <see cref="Parse"/> reads (camelCase, unset fields left out).</summary>
@@ -147,6 +150,7 @@ public sealed class SpecFile
         AllowInsecureArtifactSource = overrides.AllowInsecureArtifactSource ?? AllowInsecureArtifactSource,
         CloudController = overrides.CloudController ?? CloudController,
         Reconcile = overrides.Reconcile ?? Reconcile,
+        Repair = overrides.Repair ?? Repair,
     };
 
     /// <summary>
@@ -160,6 +164,14 @@ public sealed class SpecFile
         var provider = ParseEnum<CloudProvider>(Provider, "Provider");
         var type = Type is null ? ClusterType.Managed : ParseEnum<ClusterType>(Type, "Type");
         var region = string.IsNullOrWhiteSpace(Region) ? defaultRegion(provider) : Region.Trim();
+        if (Repair == true)
+        {
+            // A replacement machine is made by a cloud: BareMetal machines are yours, and managed clusters repair themselves.
+            if (type != ClusterType.SelfManaged || provider is CloudProvider.BareMetal or CloudProvider.Local)
+                throw new InvalidSpecException("Repair", $"repair replaces lost worker machines of self-managed clusters on a cloud; {provider} {type} clusters cannot be repaired by Ksctl.");
+            if (Reconcile != true)
+                throw new InvalidSpecException("Repair", "repair is done by the reconciler: set 'reconcile: true' (New-KsctlCluster -Reconcile) as well.");
+        }
         return new ClusterSpec
         {
             Id = new ClusterId(provider, type, Name.Trim(), region),
@@ -182,6 +194,7 @@ public sealed class SpecFile
             AllowInsecureArtifactSource = AllowInsecureArtifactSource ?? false,
             CloudController = CloudController ?? false,
             Reconcile = Reconcile ?? false,
+            Repair = Repair ?? false,
         };
     }
 

@@ -31,4 +31,10 @@ public sealed record ClusterSpec
 
     /// <summary>Opt-in to the server's reconciler (resume failed operations with backoff, keep the worker count, report health and drift).</summary>
     public bool Reconcile { get; init; }
+
+    /// <summary>
+    /// Opt-in (with <see cref="Reconcile"/>) to repair: the reconciler replaces a worker whose machine the cloud no longer
+    /// has (self-managed clusters on a cloud). Off by default: replacing a machine costs money and changes addresses.
+    /// </summary>
+    public bool Repair { get; init; }
 }

@@ -17,6 +17,9 @@ public sealed class ReconcileStatus
     /// <summary>The reconciler's own log for this cluster, newest last, at most <see cref="MaxLog"/> lines.</summary>
     public List<string> Log { get; set; } = new();
 
+    /// <summary>Workers (node keys) a repair is replacing; kept until it succeeds, so a failed repair is resumed for the same ones.</summary>
+    public List<string> Replacing { get; set; } = new();
+
     public const int MaxLog = 20;
 
     public void Append(DateTimeOffset at, string message)

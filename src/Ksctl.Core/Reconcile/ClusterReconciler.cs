@@ -6,7 +6,8 @@ using Ksctl.Core.Storage;
 namespace Ksctl.Core.Reconcile;
 
 /// <summary>What one cluster's reconciliation did in a round.</summary>
-public sealed record ReconcileOutcome(ClusterId Cluster, ReconcileAction Action, string Result, string Detail);
+/// <summary>What one cluster's reconciliation did in a round (<see cref="Round"/>: the round's number when rounds have a length).</summary>
+public sealed record ReconcileOutcome(ClusterId Cluster, ReconcileAction Action, string Result, string Detail, long? Round = null);
 
 /// <summary>
 /// One reconcile round over the clusters that opted in: for each one not locked by someone else, decide
@@ -15,14 +16,26 @@ public sealed record ReconcileOutcome(ClusterId Cluster, ReconcileAction Action,
 /// Several replicas may run rounds on one store: whoever takes a cluster's lock handles it, the others skip it (a
 /// ClusterLockedException is "someone else has it", never a failure).
 /// </summary>
-public sealed class ClusterReconciler(ClusterManager manager, TimeProvider time, ReconcilePolicy? policy = null, IClusterHealthProbe? health = null)
+public sealed class ClusterReconciler(ClusterManager manager, TimeProvider time, ReconcilePolicy? policy = null, IClusterHealthProbe? health = null,
+    IReconcileOperations? operations = null)
 {
     private readonly ReconcilePolicy _policy = policy ?? ReconcilePolicy.Default;
+    private readonly IReconcileOperations _operations = operations ?? new DirectOperations(manager);
 
     public IStateStore Store => manager.Store;
 
     /// <summary>Clusters reconciled at once in a round.</summary>
     public int MaxParallel { get; init; } = 8;
+
+    /// <summary>
+    /// The length of a round shared by every replica on the store: time is cut into rounds of this length (round n is
+    /// [n·length, (n+1)·length) in UTC ticks), and a cluster whose last reconciliation (<see cref="ReconcileStatus.LastRoundAt"/>,
+    /// read under its lock) falls in the current round is left alone. With several replicas running rounds on their
+    /// own schedules, each cluster is then reconciled once per round, not once per replica. Null: every call reconciles.
+    /// </summary>
+    public TimeSpan? RoundLength { get; init; }
+
+    private long? RoundOf(DateTimeOffset at) => RoundLength is { Ticks: > 0 } length ? at.UtcTicks / length.Ticks : null;
 
     /// <summary>Every opted-in cluster once.</summary>
     public async Task<IReadOnlyList<ReconcileOutcome>> RunRoundAsync(CancellationToken cancellationToken)
@@ -39,6 +52,14 @@ public sealed class ClusterReconciler(ClusterManager manager, TimeProvider time,
 
     public async Task<ReconcileOutcome> ReconcileAsync(ClusterId id, CancellationToken cancellationToken)
     {
+        // The round is the one the cluster was looked at in (under its lock), not the one the work ended in.
+        var round = new System.Runtime.CompilerServices.StrongBox<long?>();
+        var outcome = await ReconcileOnceAsync(id, round, cancellationToken).ConfigureAwait(false);
+        return outcome with { Round = outcome.Round ?? round.Value };
+    }
+
+    private async Task<ReconcileOutcome> ReconcileOnceAsync(ClusterId id, System.Runtime.CompilerServices.StrongBox<long?> lookedAt, CancellationToken cancellationToken)
+    {
         ReconcileDecision decision;
         ClusterState? state;
         // The decision and the health check happen under the cluster's lock, so one replica handles a cluster per round.
@@ -49,10 +70,16 @@ public sealed class ClusterReconciler(ClusterManager manager, TimeProvider time,
             if (state is null) return new(id, ReconcileAction.None, "Gone", "the cluster has no state any more");
             if (!state.Spec.Reconcile) return new(id, ReconcileAction.None, "Skipped", "not opted in");
             var now = time.GetUtcNow();
-            decision = ReconcileDecision.Decide(state, now, _policy);
+            lookedAt.Value = RoundOf(now);
+            if (lookedAt.Value is { } round && state.Reconcile?.LastRoundAt is { } last && RoundOf(last) == round)
+                return new(id, ReconcileAction.None, "Skipped", $"already reconciled in round {round} (at {last:O})", round);
+            var lost = await FindLostAsync(state, cancellationToken).ConfigureAwait(false);
+            decision = ReconcileDecision.Decide(state, now, _policy, lost.Keys);
             var record = state.Reconcile ??= new ReconcileStatus();
             record.LastRoundAt = now;
             record.Drift = ReconcileDecision.Drift(state);
+            record.Drift.AddRange(lost.Keys.Select(k => $"{k}: its machine is gone from {state.Id.Provider}"));
+            if (lost.Withheld is { } withheld) record.Drift.Add($"repair withheld: {withheld}");
             switch (decision.Action)
             {
                 case ReconcileAction.CheckHealth:
@@ -87,19 +114,39 @@ public sealed class ClusterReconciler(ClusterManager manager, TimeProvider time,
         string? failure = null;
         try
         {
-            switch (decision.Action)
+            var spec = state.Spec;
+            var task = decision.Action switch
             {
-                case ReconcileAction.ResumeCreate: await manager.CreateAsync(state.Spec, OperationOptions.Default, cancellationToken).ConfigureAwait(false); break;
-                case ReconcileAction.ResumeDelete: await manager.DeleteAsync(id, OperationOptions.Default with { KeepKubeconfigEntries = true }, cancellationToken).ConfigureAwait(false); break;
-                case ReconcileAction.ResumeResize or ReconcileAction.ResizeToDesired:
-                    await manager.ResizeAsync(id, decision.WorkerCount ?? 0, OperationOptions.Default, cancellationToken).ConfigureAwait(false); break;
-            }
+                ReconcileAction.ResumeCreate => _operations.RunAsync("create", id, (m, ct) => m.CreateAsync(spec, OperationOptions.Default, ct), cancellationToken),
+                ReconcileAction.ResumeDelete => _operations.RunAsync("delete", id, (m, ct) => m.DeleteAsync(id, OperationOptions.Default with { KeepKubeconfigEntries = true }, ct), cancellationToken),
+                ReconcileAction.ResumeResize or ReconcileAction.ResizeToDesired =>
+                    _operations.RunAsync("resize", id, (m, ct) => m.ResizeAsync(id, decision.WorkerCount ?? 0, OperationOptions.Default, ct), cancellationToken),
+                ReconcileAction.ReplaceWorkers or ReconcileAction.ResumeReplace =>
+                    _operations.RunAsync("repair", id, (m, ct) => m.ReplaceWorkersAsync(id, decision.Workers ?? [], OperationOptions.Default, ct), cancellationToken),
+                _ => Task.CompletedTask,
+            };
+            await task.ConfigureAwait(false);
         }
         catch (ClusterLockedException ex) { return new(id, decision.Action, "Locked", ex.Holder); }
         catch (KsctlException ex) { failure = $"{ex.ErrorId}: {ex.Message}"; }
         if (decision.Action == ReconcileAction.ResumeDelete && failure is null) return new(id, decision.Action, "Done", "deleted");
         await RecordResultAsync(id, failure, cancellationToken).ConfigureAwait(false);
         return new(id, decision.Action, failure is null ? "Done" : "Failed", failure ?? decision.Reason);
+    }
+
+    /// <summary>Lost workers of a running cluster that opted into repair; an inventory that cannot be read replaces nothing.</summary>
+    private async Task<LostWorkers> FindLostAsync(ClusterState state, CancellationToken cancellationToken)
+    {
+        if (!state.Spec.Repair || state.Status != ClusterStatus.Running || state.Id.Type != ClusterType.SelfManaged) return LostWorkers.None;
+        try { return await manager.FindLostWorkersAsync(state, cancellationToken).ConfigureAwait(false); }
+        catch (Exception ex) when (ex is not OperationCanceledException) { return new([], $"the {state.Id.Provider} inventory could not be read: {ex.Message}"); }
+    }
+
+    /// <summary>Without a host's operation records: the reconciler's own manager runs the use case.</summary>
+    private sealed class DirectOperations(ClusterManager manager) : IReconcileOperations
+    {
+        public Task RunAsync(string kind, ClusterId cluster, Func<ClusterManager, CancellationToken, Task> work, CancellationToken cancellationToken) =>
+            work(manager, cancellationToken);
     }
 
     private async Task RecordResultAsync(ClusterId id, string? failure, CancellationToken cancellationToken)

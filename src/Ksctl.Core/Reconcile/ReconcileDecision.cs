@@ -2,16 +2,18 @@ using Ksctl.Core.Model;
 
 namespace Ksctl.Core.Reconcile;
 
-public enum ReconcileAction { None, ResumeCreate, ResumeDelete, ResumeResize, ResizeToDesired, Wait, GiveUp, CheckHealth }
+public enum ReconcileAction { None, ResumeCreate, ResumeDelete, ResumeResize, ResizeToDesired, Wait, GiveUp, CheckHealth, ReplaceWorkers, ResumeReplace }
 
 /// <summary>
 /// The reconciler's decision for one cluster, as data and without side effects (so tests and a cmdlet can ask "what
 /// would it do"). <see cref="Decide"/> reads only the state, the time and the policy; the caller has made sure no
 /// live process holds the cluster's lock (a transitional status then means the operation was killed).
 /// </summary>
-public sealed record ReconcileDecision(ReconcileAction Action, string Reason, int? WorkerCount = null)
+public sealed record ReconcileDecision(ReconcileAction Action, string Reason, int? WorkerCount = null, IReadOnlyList<string>? Workers = null)
 {
-    public static ReconcileDecision Decide(ClusterState state, DateTimeOffset now, ReconcilePolicy policy)
+    /// <param name="lostWorkers">Workers (node keys) whose machines the cloud no longer has, for a cluster that opted into
+    /// repair (<see cref="ClusterSpec.Repair"/>); the caller found them (<see cref="Clusters.ClusterManager.FindLostWorkersAsync"/>).</param>
+    public static ReconcileDecision Decide(ClusterState state, DateTimeOffset now, ReconcilePolicy policy, IReadOnlyList<string>? lostWorkers = null)
     {
         var status = StatusRules.IsTransitional(state.Status) ? StatusRules.AfterInterruption(state.Status) : state.Status;
         var record = state.Reconcile;
@@ -19,6 +21,8 @@ public sealed record ReconcileDecision(ReconcileAction Action, string Reason, in
         {
             ClusterStatus.CreationFailed or ClusterStatus.Fresh => ReconcileAction.ResumeCreate,
             ClusterStatus.DeletionFailed => ReconcileAction.ResumeDelete,
+            // A failed repair is finished for the same workers (a resize would not know which machine it was replacing).
+            ClusterStatus.ConfiguringFailed when record is { Replacing.Count: > 0 } => ReconcileAction.ResumeReplace,
             ClusterStatus.ConfiguringFailed => ReconcileAction.ResumeResize,
             _ => ReconcileAction.None,
         };
@@ -29,10 +33,15 @@ public sealed record ReconcileDecision(ReconcileAction Action, string Reason, in
                 return new(ReconcileAction.GiveUp, $"{record.Attempts} attempt(s) at resuming {state.Status} failed");
             if (record?.NextAttemptAt is { } next && now < next) return new(ReconcileAction.Wait, $"backing off until {next:O}");
             var interrupted = status != state.Status ? $" (interrupted {state.Status})" : "";
-            return resume == ReconcileAction.ResumeResize
-                ? new(resume, $"resuming the failed resize{interrupted}", state.Spec.WorkerCount ?? 0)
-                : new(resume, $"resuming {status}{interrupted}");
+            return resume switch
+            {
+                ReconcileAction.ResumeResize => new(resume, $"resuming the failed resize{interrupted}", state.Spec.WorkerCount ?? 0),
+                ReconcileAction.ResumeReplace => new(resume, $"resuming the replacement of {string.Join(", ", record!.Replacing)}{interrupted}", Workers: record.Replacing.ToList()),
+                _ => new(resume, $"resuming {status}{interrupted}"),
+            };
         }
+        if (status == ClusterStatus.Running && state.Spec.Repair && lostWorkers is { Count: > 0 })
+            return new(ReconcileAction.ReplaceWorkers, $"replacing lost worker(s) {string.Join(", ", lostWorkers)} (their machines are gone from {state.Id.Provider})", Workers: lostWorkers.ToList());
         if (status == ClusterStatus.Running && state.Id.Type == ClusterType.SelfManaged && state.Spec.WorkerCount is { } desired)
         {
             var workers = state.Nodes.Count(n => n.Role == NodeRole.Worker);

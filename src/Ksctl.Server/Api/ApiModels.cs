@@ -35,6 +35,10 @@ public sealed record ClusterSummary
     public IReadOnlyList<string> HealthReasons { get; init; } = [];
     public IReadOnlyList<string> Drift { get; init; } = [];
     public IReadOnlyList<string> ReconcileLog { get; init; } = [];
+    /// <summary>Whether the reconciler replaces a worker whose machine the cloud lost (the spec's 'repair', default off).</summary>
+    public bool Repair { get; init; }
+    /// <summary>Workers a repair is replacing (kept until it succeeds).</summary>
+    public IReadOnlyList<string> Replacing { get; init; } = [];
 
     public static ClusterSummary Of(ClusterState s) => new()
     {
@@ -56,6 +60,8 @@ public sealed record ClusterSummary
         HealthReasons = s.Reconcile?.HealthReasons.ToList() ?? [],
         Drift = s.Reconcile?.Drift.ToList() ?? [],
         ReconcileLog = s.Reconcile?.Log.ToList() ?? [],
+        Repair = s.Spec.Repair,
+        Replacing = s.Reconcile?.Replacing.ToList() ?? [],
     };
 }
 

@@ -120,7 +120,7 @@ internal static class ClusterEndpoints
         string name, string? provider, string? type, string? region, CancellationToken ct)
     {
         var id = await server.ResolveAsync(name, provider, type, region, ct);
-        return TypedResults.Ok(operations.List(id).Select(o => o.ToDocument()).ToList());
+        return TypedResults.Ok((await operations.ListAsync(id, ct)).ToList());
     }
 
     private static async Task<IResult> KubeconfigAsync(ServerContext server, string name, string? provider, string? type, string? region, CancellationToken ct)

@@ -32,6 +32,8 @@ public static class KsctlServer
         builder.Services.AddSingleton(sp => sp.GetRequiredService<ServerContext>().Settings);
         builder.Services.AddSingleton(sp => new ApiKeyStore(options.ApiKeysPath is { Length: > 0 } keys ? Path.GetFullPath(keys) : ApiKeyStore.DefaultPath(home), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(_ => new AuditLog(Path.Combine(home, "logs", "audit.log")));
+        builder.Services.AddSingleton(sp => new OperationStore(sp.GetRequiredService<ServerContext>().Manager.Store, sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<OperationStore>>()));
         builder.Services.AddSingleton<OperationRegistry>();
         builder.Services.AddSingleton<ReconcilerService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ReconcilerService>());

@@ -17,6 +17,9 @@ public sealed record OperationDocument(
     string Id, string Kind, ClusterRef Cluster, string RequestedBy, string Status,
     DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt, IReadOnlyList<OperationStep> Steps, IReadOnlyList<OperationError> Errors);
 
+/// <summary>What the shared store keeps of an operation (<see cref="OperationStore"/>): its document and its newest events.</summary>
+public sealed record OperationRecord(OperationDocument Operation, IReadOnlyList<OperationEvent> Events);
+
 /// <summary>
 /// One create/delete/resize the server runs: its steps with times (from the plan executor's events), its errors with
 /// their Ksctl ids, and the event history the SSE stream replays to a late subscriber before following it live.
@@ -49,6 +52,21 @@ public sealed class ServerOperation
         lock (_gate)
             return new OperationDocument(Id, Kind, Cluster, RequestedBy, Status.ToString(), CreatedAt, FinishedAt,
                 _stepOrder.Select(n => _steps[n]).ToList(), _errors.ToList());
+    }
+
+    /// <summary>
+    /// The record to store, with the newest <paramref name="maxEvents"/> events (the End event is always among them),
+    /// and a task that completes at the next change (so a writer waits on changes, not on a clock).
+    /// </summary>
+    public OperationRecord ToRecord(int maxEvents, out Task changed)
+    {
+        lock (_gate)
+        {
+            changed = _changed.Task;
+            return new OperationRecord(
+                new OperationDocument(Id, Kind, Cluster, RequestedBy, Status.ToString(), CreatedAt, FinishedAt, _stepOrder.Select(n => _steps[n]).ToList(), _errors.ToList()),
+                _events.Skip(Math.Max(0, _events.Count - maxEvents)).ToList());
+        }
     }
 
     /// <summary>Applies one Core event (called on the executor's threads).</summary>

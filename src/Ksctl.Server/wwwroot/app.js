@@ -11,7 +11,10 @@ function key() { return sessionStorage.getItem("ksctl-key"); }
 async function api(method, path, body, type) {
   const headers = { "Authorization": "Bearer " + key() };
   if (body !== undefined) headers["Content-Type"] = type || "application/json";
-  const res = await fetch("/api/v1" + path, { method, headers, body: body === undefined ? undefined : (typeof body === "string" ? body : JSON.stringify(body)) });
+  const send = () => fetch("/api/v1" + path, { method, headers, body: body === undefined ? undefined : (typeof body === "string" ? body : JSON.stringify(body)) });
+  // A read whose connection broke ("Failed to fetch": a busy server closed it) is sent once more; a change never is.
+  let res;
+  try { res = await send(); } catch (e) { if (method !== "GET" || e.name !== "TypeError") throw e; res = await send(); }
   if (res.status === 401) { signOut(); throw new Error("Signed out: the API key was refused."); }
   const text = await res.text();
   const data = text && (res.headers.get("content-type") || "").includes("json") ? JSON.parse(text) : text;
@@ -83,17 +86,31 @@ async function submitCreate(ev) {
   } catch (e) { $("#create-error").textContent = e.message; }
 }
 
-let current = null, streams = [];
+let current = null, streams = [], renders = 0;
 
 async function renderCluster(name, query) {
+  // Renders can overlap (a click, an operation's End): only the newest one draws; an older one stops at its next await.
+  const render = ++renders;
   show("cluster"); applyRoles(); $("#cluster-error").textContent = "";
   streams.forEach((s) => s.abort()); streams = [];
   current = { name, query };
-  let c;
   const starting = pending && pending.cluster.name === name && pending.status === "Running" ? pending : null;
-  try { c = await api("GET", `/clusters/${encodeURIComponent(name)}${query}`); }
+  // The operations first, then the cluster: an operation still running when listed is followed (its End renders the
+  // page again), and one that ended before the list was read is already in the cluster read after it. (Read the other
+  // way round, an operation ending between the two reads left the page showing Deleting for good.)
+  let ops = [];
+  try { ops = await api("GET", `/clusters/${encodeURIComponent(name)}/operations${query}`); } catch { /* the cluster is gone, or not there yet */ }
+  if (render !== renders) return;
+  let c, failure = null;
+  try { c = await api("GET", `/clusters/${encodeURIComponent(name)}${query}`); } catch (e) { failure = e; }
+  if (render !== renders) return;
   // A cluster being created may not be readable yet; any other failure (a deleted cluster's KsctlClusterNotFound) is shown.
-  catch (e) { $("#cluster-title").textContent = name; $("#cluster-facts").textContent = ""; if (!starting || starting.kind !== "create") $("#cluster-error").textContent = e.message; }
+  // Until then the title comes from the operation that creates it (its cluster reference names the same four parts).
+  if (failure) {
+    $("#cluster-title").textContent = starting ? `${name} (${starting.cluster.provider}/${starting.cluster.type}, ${starting.cluster.region})` : name;
+    $("#cluster-facts").textContent = "";
+    if (!starting || starting.kind !== "create") $("#cluster-error").textContent = failure.message;
+  }
   if (c) {
     $("#cluster-title").textContent = `${c.name} (${c.provider}/${c.type}, ${c.region})`;
     const dl = $("#cluster-facts"); dl.textContent = "";
@@ -104,8 +121,6 @@ async function renderCluster(name, query) {
     $("#delete-form").confirm.value = ""; $("#delete-button").disabled = true;
   }
   const box = $("#operations"); box.textContent = "";
-  let ops = [];
-  try { ops = await api("GET", `/clusters/${encodeURIComponent(name)}/operations${query}`); } catch { /* the cluster is gone, or not there yet */ }
   if (starting && !ops.some((o) => o.id === starting.id)) ops.unshift(starting);
   else pending = null;
   for (const op of ops) box.append(renderOperation(op));
