@@ -22,7 +22,38 @@ public sealed class DayTwoScriptTests
         { "certs-member", CertificateScripts.RestartMember(["https://10.0.0.2:2379", "https://10.0.0.3:2379"]) },
         { "certs-k3s", CertificateScripts.RestartK3s() },
         { "certs-kubeadm", CertificateScripts.RenewKubeadm() },
+        { "certs-kubeadm-restart", CertificateScripts.RenewKubeadm(renew: false) },
     };
+
+    /// <summary>
+    /// The CA is rotated when a leaf issued now would outlive it (with 30 days' notice), and the rotation's order is
+    /// trust both on every machine, new leaves, drop the old CA on every machine, one machine at a time.
+    /// </summary>
+    [Theory]
+    [InlineData(0, false)]
+    [InlineData(290, false)]
+    [InlineData(310, true)]
+    [InlineData(700, true)]
+    public void The_etcd_CA_is_rotated_when_its_leaves_would_outlive_it(int ageDays, bool due)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var id = new Ksctl.Core.Model.ClusterId(Ksctl.Core.Model.CloudProvider.BareMetal, Ksctl.Core.Model.ClusterType.SelfManaged, "lab", "lab");
+        var state = new Ksctl.Core.Model.ClusterState { Id = id, Spec = new Ksctl.Core.Model.ClusterSpec { Id = id, Distribution = Ksctl.Core.Model.DistributionKind.K3s } };
+        // A CA of 730 days issued 35 + ageDays days ago ends in 695 - ageDays days: due below 365 + 30, i.e. from an age of 300.
+        var ca = Ksctl.Core.Distributions.Etcd.EtcdCertificateAuthority.CreateCa("lab", now.AddDays(-ageDays - 35));
+        state.Secrets["etcd:ca.crt"] = ca.Certificate;
+        Assert.Equal(due, EtcdCaRotation.Due(state, now));
+
+        for (var i = 0; i < 3; i++)
+        {
+            state.Nodes.Add(new() { Name = $"db{i}", Key = $"db-{i}", Role = Ksctl.Core.Model.NodeRole.Datastore, Index = i, PrivateIP = $"10.0.0.{2 + i}" });
+            state.Nodes.Add(new() { Name = $"cp{i}", Key = $"cp-{i}", Role = Ksctl.Core.Model.NodeRole.ControlPlane, Index = i, PrivateIP = $"10.0.0.{12 + i}" });
+        }
+        var steps = CertificateRenewalSteps.Create(state, null!, TimeProvider.System, rotateCa: due).Select(s => s.Name).ToList();
+        string[] leaves = ["certs:issue", "certs:etcd:db-0", "certs:etcd:db-1", "certs:etcd:db-2", "certs:control-plane:cp-0", "certs:control-plane:cp-1", "certs:control-plane:cp-2"];
+        string[] Each(string prefix) => [$"{prefix}etcd:db-0", $"{prefix}etcd:db-1", $"{prefix}etcd:db-2", $"{prefix}control-plane:cp-0", $"{prefix}control-plane:cp-1", $"{prefix}control-plane:cp-2"];
+        Assert.Equal(due ? ["certs:ca:issue", .. Each("certs:ca-trust:"), .. leaves, .. Each("certs:ca-drop:"), "certs:record"] : [.. leaves, "certs:record"], steps);
+    }
 
     [Theory]
     [MemberData(nameof(Scripts))]

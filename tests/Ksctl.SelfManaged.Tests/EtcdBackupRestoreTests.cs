@@ -10,45 +10,32 @@ namespace Ksctl.SelfManaged.Tests;
 /// <summary>
 /// Backup-/Restore-KsctlCluster on the real etcd cluster (Debian's etcd 3.4, 3 members over TLS) of a K3s HA cluster on
 /// the test machines: keys written before a backup and deleted after it are back after the restore; a restore cancelled
-/// mid-way resumes; a changed or damaged snapshot is refused before anything on the cluster changes.
+/// mid-way resumes (and a process killed there is reported with the command that resumes it); a changed or damaged
+/// snapshot is refused before anything on the cluster changes. Both run on the shared K3s cluster
+/// (<see cref="DayTwoClusters"/>) and leave it Running and healthy.
 /// </summary>
-[Collection(HaMachinesCollection.Name)]
-public sealed class EtcdBackupRestoreTests(HaMachinesFixture machines) : IDisposable
+[Collection(DayTwoCollection.Name)]
+public sealed class EtcdBackupRestoreTests(DayTwoClusters clusters) : IDisposable
 {
     private const int Cp0 = 4;
     private readonly string _home = Directory.CreateTempSubdirectory("ksctl-etcd-backup-").FullName;
     private static readonly OperationOptions Options = new() { ConnectDeadline = TimeSpan.FromSeconds(20) };
+    private DayTwoMachineSet Machines => clusters.K3s;
 
     public void Dispose()
     {
-        using (var manager = new ClusterManager(KsctlSettings.Load(_home)))
-        {
-            foreach (var cluster in manager.ListAsync(Ksctl.Core.Storage.ClusterQuery.All, CancellationToken.None).ToBlockingEnumerable().ToList())
-            {
-                try { manager.DeleteAsync(cluster.Id, Options with { BreakStaleLock = true }, CancellationToken.None).GetAwaiter().GetResult(); }
-                catch (KsctlException) { /* the test already failed; the next fixture start resets the machines */ }
-            }
-        }
         try { Directory.Delete(_home, true); } catch (IOException) { }
     }
-
-    private ClusterSpec Spec(string name) => new()
-    {
-        Id = new ClusterId(CloudProvider.BareMetal, ClusterType.SelfManaged, name, "lab"),
-        Distribution = DistributionKind.K3s,
-        Machines = machines.Inventory(),
-        WorkerCount = 0,
-        ArtifactSource = machines.ArtifactFolder,
-    };
 
     [Fact]
     public async Task Keys_deleted_after_a_backup_are_back_after_the_restore_and_the_backup_is_listed()
     {
-        using var manager = new ClusterManager(KsctlSettings.Load(_home));
-        var state = await manager.CreateAsync(Spec("bkp"), Options, CancellationToken.None);
-        var etcd = new EtcdClient(state, machines);
+        var state = await clusters.AcquireAsync(DistributionKind.K3s);
+        using var manager = clusters.Manager();
+        var etcd = new EtcdClient(state, Machines);
         etcd.Put("/ksctl-test/a", "alpha");
         etcd.Put("/ksctl-test/b", "beta");
+        var earlier = (await manager.ListBackupsAsync(state.Id, null, CancellationToken.None)).Select(b => b.Id).ToList();
 
         var backup = await manager.BackupAsync(state.Id, null, Options, CancellationToken.None);
         Assert.Equal(EtcdBackup.StoreLocation, backup.Location);
@@ -56,10 +43,11 @@ public sealed class EtcdBackupRestoreTests(HaMachinesFixture machines) : IDispos
         Assert.True(backup.Revision > 0);
         Assert.True(backup.TotalKeys >= 2);
         Assert.Equal(0, (backup.Size - 32) % 512);
-        var listed = Assert.Single(await manager.ListBackupsAsync(state.Id, null, CancellationToken.None));
-        Assert.Equal(backup, listed);
+        var listed = await manager.ListBackupsAsync(state.Id, null, CancellationToken.None);
+        Assert.Equal([.. earlier, backup.Id], listed.Select(b => b.Id));
+        Assert.Equal(backup, listed[^1]);
         // Nothing is left on the member, and the backup changed neither status nor step records.
-        Assert.Equal("", (await machines.RunOnAsync(1, "ls -A /var/lib/ksctl/backup 2>/dev/null; true")).Trim());
+        Assert.Equal("", (await Machines.RunOnAsync(1, "ls -A /var/lib/ksctl/backup 2>/dev/null; true")).Trim());
         var after = await manager.GetAsync(state.Id, CancellationToken.None);
         Assert.Equal(ClusterStatus.Running, after.Status);
         Assert.DoesNotContain(after.Steps.Keys, k => k.StartsWith("backup/"));
@@ -78,14 +66,15 @@ public sealed class EtcdBackupRestoreTests(HaMachinesFixture machines) : IDispos
         Assert.Equal(3, etcd.HealthyMembers());
         // A new etcd cluster (new token) from the same members, the old data gone, the API servers running again.
         var token = state.Resources[ClusterManager.EtcdClusterTokenResource];
-        Assert.Matches("^bkp-etcd-[0-9a-f]{8}$", token);
+        Assert.Matches($"^{DayTwoClusters.K3sName}-etcd-[0-9a-f]{{8}}$", token);
         for (var i = 1; i <= 3; i++)
         {
-            Assert.Contains($"--initial-cluster-token {token}", await machines.RunOnAsync(i, "cat /etc/systemd/system/etcd.service"));
-            Assert.Equal($".ksctl-restored\nmember", (await machines.RunOnAsync(i, "ls -A /var/lib/etcd")).Trim());
+            Assert.Contains($"--initial-cluster-token {token}", await Machines.RunOnAsync(i, "cat /etc/systemd/system/etcd.service"));
+            Assert.Equal($".ksctl-restored\nmember", (await Machines.RunOnAsync(i, "ls -A /var/lib/etcd")).Trim());
         }
-        for (var i = Cp0; i < Cp0 + 3; i++) Assert.Equal("active", (await machines.RunOnAsync(i, "systemctl is-active k3s; true")).Trim());
+        for (var i = Cp0; i < Cp0 + 3; i++) Assert.Equal("active", (await Machines.RunOnAsync(i, "systemctl is-active k3s; true")).Trim());
         Assert.DoesNotContain(state.Steps.Keys, k => k.StartsWith("restore/"));
+        Assert.False(state.Resources.ContainsKey(ClusterManager.Day2RunningResource));
 
         // -Path: the snapshot as etcd saved it plus its description, listed with the store's.
         var file = Path.Combine(_home, "bkp.db");
@@ -94,7 +83,7 @@ public sealed class EtcdBackupRestoreTests(HaMachinesFixture machines) : IDispos
         Assert.Null(EtcdSnapshot.Problem(File.ReadAllBytes(file)));
         Assert.Contains(written.Sha256, File.ReadAllText(file + ".json"));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
-        Assert.Equal([backup.Id, written.Id], (await manager.ListBackupsAsync(state.Id, null, CancellationToken.None)).Select(b => b.Id));
+        Assert.Equal([.. earlier, backup.Id, written.Id], (await manager.ListBackupsAsync(state.Id, null, CancellationToken.None)).Select(b => b.Id));
         var again = await Assert.ThrowsAsync<InvalidSpecException>(() => manager.BackupAsync(state.Id, file, Options, CancellationToken.None));
         Assert.Equal("Path", again.Parameter);
 
@@ -116,55 +105,79 @@ public sealed class EtcdBackupRestoreTests(HaMachinesFixture machines) : IDispos
         var unchanged = await manager.GetAsync(state.Id, CancellationToken.None);
         Assert.Equal(ClusterStatus.Running, unchanged.Status);
         Assert.False(unchanged.Resources.ContainsKey("restore:backup"));
-        Assert.Equal(token, (await machines.RunOnAsync(1, "cat /var/lib/etcd/.ksctl-restored")).Trim());
+        Assert.Equal(token, (await Machines.RunOnAsync(1, "cat /var/lib/etcd/.ksctl-restored")).Trim());
 
-        await manager.DeleteAsync(state.Id, Options, CancellationToken.None);
+        // Remove-KsctlBackup's Core: the damaged one goes (description and snapshot), the -Path one only from the listing.
+        await manager.RemoveBackupAsync(state.Id, backup.Id, Options, CancellationToken.None);
+        await manager.RemoveBackupAsync(state.Id, written.Id, Options, CancellationToken.None);
+        Assert.False(File.Exists(stored));
+        Assert.True(File.Exists(file));
+        Assert.Equal(earlier, (await manager.ListBackupsAsync(state.Id, null, CancellationToken.None)).Select(b => b.Id));
+        clusters.Done(DistributionKind.K3s);
     }
 
     [Fact]
     public async Task A_restore_cancelled_after_etcd_stopped_resumes_and_finishes_without_redoing_done_steps()
     {
-        var spec = Spec("bkr");
+        var state = await clusters.AcquireAsync(DistributionKind.K3s);
+        var id = state.Id;
         EtcdBackup backup;
-        EtcdClient etcd;
-        using (var manager = new ClusterManager(KsctlSettings.Load(_home)))
+        var etcd = new EtcdClient(state, Machines);
+        using (var manager = clusters.Manager())
         {
-            var state = await manager.CreateAsync(spec, Options, CancellationToken.None);
-            etcd = new EtcdClient(state, machines);
             etcd.Put("/ksctl-test/kept", "yes");
-            backup = await manager.BackupAsync(state.Id, null, Options, CancellationToken.None);
+            backup = await manager.BackupAsync(id, null, Options, CancellationToken.None);
             etcd.Delete("/ksctl-test/kept");
         }
 
+        // The state document as the store held it when the swap began: what a process killed there leaves.
+        string document;
+        using (var manager = clusters.Manager()) document = ((Ksctl.Core.Storage.FileStateStore)manager.Store).DocumentPath(id);
+        byte[]? killedThere = null;
         var cts = new CancellationTokenSource();
-        var first = new EventLog(e => { if (e is { Kind: KsctlEventKind.StepStarted, Step: "restore:swap:db-1" }) cts.Cancel(); });
-        using (var manager = new ClusterManager(KsctlSettings.Load(_home), first))
+        var first = new EventLog(e =>
         {
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => manager.RestoreAsync(spec.Id, backup.Id, null, Options, cts.Token));
-            var stopped = await manager.GetAsync(spec.Id, CancellationToken.None);
+            if (e is not { Kind: KsctlEventKind.StepStarted, Step: "restore:swap:db-1" }) return;
+            killedThere = File.ReadAllBytes(document);
+            cts.Cancel();
+        });
+        using (var manager = clusters.Manager(first))
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => manager.RestoreAsync(id, backup.Id, null, Options, cts.Token));
+            var stopped = await manager.GetAsync(id, CancellationToken.None);
             Assert.Equal(ClusterStatus.ConfiguringFailed, stopped.Status);
             Assert.Contains(stopped.LastErrors, e => e.Contains("cancelled"));
+
+            // Killed instead of cancelled: Get-KsctlCluster names the restore and the command that resumes it.
+            var cancelled = File.ReadAllBytes(document);
+            File.WriteAllBytes(document, killedThere!);
+            var listed = Assert.Single((await manager.ListSummariesAsync(new Ksctl.Core.Storage.ClusterQuery { NameMatches = n => n == id.Name }, CancellationToken.None)).Clusters);
+            Assert.Equal(ClusterStatus.ConfiguringFailed, listed.Status);
+            Assert.Contains($"The restore was interrupted (no process runs it any more); run Restore-KsctlCluster -Backup {backup.Id} again to resume it.", listed.LastErrors);
+            File.WriteAllBytes(document, cancelled);
         }
         var done = first.Completed();
         Assert.Contains("restore:stop-etcd:db-0", done);
         Assert.DoesNotContain(Ksctl.Core.Backup.EtcdRestoreSteps.HealthStep, done);
-        Assert.Equal("", (await machines.RunOnAsync(Cp0, "systemctl is-active k3s >/dev/null && echo running; true")).Trim());
+        Assert.Equal("", (await Machines.RunOnAsync(Cp0, "systemctl is-active k3s >/dev/null && echo running; true")).Trim());
 
         var second = new EventLog(_ => { });
-        using (var manager = new ClusterManager(KsctlSettings.Load(_home), second))
+        using (var manager = clusters.Manager(second))
         {
-            var state = await manager.RestoreAsync(spec.Id, backup.Id, null, Options, CancellationToken.None);
+            state = await manager.RestoreAsync(id, backup.Id, null, Options, CancellationToken.None);
             Assert.Equal(ClusterStatus.Running, state.Status);
             Assert.Empty(second.Started().Intersect(done));
             Assert.Contains(Ksctl.Core.Backup.EtcdRestoreSteps.HealthStep, second.Started());
             Assert.Equal("yes", etcd.Get("/ksctl-test/kept"));
             Assert.Equal(3, etcd.HealthyMembers());
-            await manager.DeleteAsync(spec.Id, Options, CancellationToken.None);
+            await manager.RemoveBackupAsync(id, backup.Id, Options, CancellationToken.None);
         }
+        clusters.Done(DistributionKind.K3s);
     }
 
     /// <summary>etcdctl from the test host with the cluster's client certificate.</summary>
-    internal sealed class EtcdClient(ClusterState state, HaMachinesFixture machines)
+    /// <param name="trust">The CA certificates to trust (the state's CA when null).</param>
+    internal sealed class EtcdClient(ClusterState state, DayTwoMachineSet machines, string? trust = null)
     {
         private readonly string _endpoints = string.Join(',', machines.Machines.Skip(1).Take(3).Select(m => $"https://{m.Address}:2379"));
 
@@ -185,7 +198,7 @@ public sealed class EtcdBackupRestoreTests(HaMachinesFixture machines) : IDispos
             var pki = Directory.CreateTempSubdirectory("ksctl-etcd-client-").FullName;
             try
             {
-                File.WriteAllText(Path.Combine(pki, "ca.crt"), state.Secrets["etcd:ca.crt"]);
+                File.WriteAllText(Path.Combine(pki, "ca.crt"), trust ?? state.Secrets["etcd:ca.crt"]);
                 File.WriteAllText(Path.Combine(pki, "client.crt"), state.Secrets["etcd:client.crt"]);
                 File.WriteAllText(Path.Combine(pki, "client.key"), state.Secrets["etcd:client.key"]);
                 var (code, stdout, stderr) = TestMachineHarness.Run("etcdctl", TimeSpan.FromSeconds(60), new Dictionary<string, string> { ["ETCDCTL_API"] = "3" },

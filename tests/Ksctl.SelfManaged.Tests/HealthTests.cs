@@ -11,38 +11,16 @@ namespace Ksctl.SelfManaged.Tests;
 /// kubeadm stand-in's API server with real client certificates and node heartbeats) passes every check; a stopped
 /// etcd member and a worker whose machine is gone are each reported with their reason, and -Refresh shows Degraded.
 /// </summary>
-[Collection(HaMachinesCollection.Name)]
-public sealed class HealthTests(HaMachinesFixture machines) : IDisposable
+[Collection(DayTwoCollection.Name)]
+public sealed class HealthTests(DayTwoClusters clusters)
 {
-    private readonly string _home = Directory.CreateTempSubdirectory("ksctl-health-home-").FullName;
-    private static readonly OperationOptions Options = new() { ConnectDeadline = TimeSpan.FromSeconds(20) };
-
-    public void Dispose()
-    {
-        using (var manager = new ClusterManager(KsctlSettings.Load(_home)))
-        {
-            foreach (var cluster in manager.ListAsync(Ksctl.Core.Storage.ClusterQuery.All, CancellationToken.None).ToBlockingEnumerable().ToList())
-            {
-                try { manager.DeleteAsync(cluster.Id, Options with { BreakStaleLock = true }, CancellationToken.None).GetAwaiter().GetResult(); }
-                catch (KsctlException) { /* the test already failed; the next fixture start resets the machines */ }
-            }
-        }
-        try { Directory.Delete(_home, true); } catch (IOException) { }
-    }
-
     [Fact]
     public async Task A_healthy_cluster_passes_every_check_and_a_stopped_member_and_a_gone_worker_are_reported()
     {
-        using var manager = new ClusterManager(KsctlSettings.Load(_home));
-        var spec = new ClusterSpec
-        {
-            Id = new ClusterId(CloudProvider.BareMetal, ClusterType.SelfManaged, "health", "lab"),
-            Distribution = DistributionKind.Kubeadm,
-            Machines = machines.Inventory(),
-            WorkerCount = 2,
-            ArtifactSource = machines.ArtifactFolder,
-        };
-        var state = await manager.CreateAsync(spec, Options, CancellationToken.None);
+        // The shared Kubeadm cluster (two workers), left as it was found: the member and the worker are started again.
+        var machines = clusters.Kubeadm;
+        var state = await clusters.AcquireAsync(DistributionKind.Kubeadm);
+        using var manager = clusters.Manager();
         var lb = machines.Machines[0].Address;
 
         // Healthy: every check passes (nodes become Ready once Flannel is applied and the kubelets post status).
@@ -89,7 +67,9 @@ public sealed class HealthTests(HaMachinesFixture machines) : IDisposable
             await machines.RunOnAsync(8, "systemctl start kubelet");
             await machines.RunOnAsync(2, "systemctl start etcd");
         }
-        await manager.DeleteAsync(state.Id, Options, CancellationToken.None);
+        // Healthy again before the next test uses the cluster.
+        await UntilAsync(manager, state.Id, r => r.All(c => c.Passed), "every check to pass again");
+        clusters.Done(DistributionKind.Kubeadm);
     }
 
     /// <summary>Runs the checks until <paramref name="done"/> holds; counts attempts (each takes a round of real checks).</summary>

@@ -12,30 +12,23 @@ namespace Ksctl.SelfManaged.Tests;
 /// cannot be placed), a refused other version while that upgrade is pending, a Ctrl+C during the resume, and the
 /// final resume from the node it stopped at. The k3s stand-in is copied as v1.34.1+k3s1 into the artifact folder: a
 /// node restarted on it reports that version as its kubelet version, so "Ready at the new version" is observed.
+/// While the upgrade is unfinished, a resize that would join workers (at the old version) is refused. Runs on the
+/// shared K3s cluster (<see cref="DayTwoClusters"/>) while it is still at the version it was created with.
 /// </summary>
-[Collection(HaMachinesCollection.Name)]
-public sealed class K3sUpgradeTests(HaMachinesFixture machines) : IDisposable
+[Collection(DayTwoCollection.Name)]
+public sealed class K3sUpgradeTests(DayTwoClusters clusters) : IDisposable
 {
-    private const string From = "1.33.1";
+    private const string From = DayTwoClusters.FromVersion;
     private const string To = "1.34.1";
     private const int Cp0 = 4;
     private const int SecondWorker = 8;
-    private readonly string _home = Directory.CreateTempSubdirectory("ksctl-k3s-upgrade-").FullName;
     private static readonly OperationOptions Options = new() { ConnectDeadline = TimeSpan.FromSeconds(20) };
+    private DayTwoMachineSet Machines => clusters.K3s;
 
     public void Dispose()
     {
-        try { machines.RunOnAsync(SecondWorker, "mount -o remount,rw /usr/local/bin").GetAwaiter().GetResult(); }
-        catch (Exception ex) when (ex is KsctlException or InvalidOperationException) { /* the fixture restart resets it */ }
-        using (var manager = new ClusterManager(KsctlSettings.Load(_home)))
-        {
-            foreach (var cluster in manager.ListAsync(Ksctl.Core.Storage.ClusterQuery.All, CancellationToken.None).ToBlockingEnumerable().ToList())
-            {
-                try { manager.DeleteAsync(cluster.Id, Options with { BreakStaleLock = true }, CancellationToken.None).GetAwaiter().GetResult(); }
-                catch (KsctlException) { /* the test already failed; the next fixture start resets the machines */ }
-            }
-        }
-        try { Directory.Delete(_home, true); } catch (IOException) { }
+        try { Machines.RunOnAsync(SecondWorker, "mount -o remount,rw /usr/local/bin").GetAwaiter().GetResult(); }
+        catch (Exception ex) when (ex is KsctlException or InvalidOperationException) { /* a broken cluster is replaced, its machines reset */ }
     }
 
     /// <summary>The k3s stand-in as another release: the same script reporting <paramref name="k3sVersion"/>, with its SHA256SUMS.</summary>
@@ -49,26 +42,16 @@ public sealed class K3sUpgradeTests(HaMachinesFixture machines) : IDisposable
         TestMachineHarness.WriteChecksums(dir);
     }
 
-    private ClusterSpec Spec(string name) => new()
-    {
-        Id = new ClusterId(CloudProvider.BareMetal, ClusterType.SelfManaged, name, "lab"),
-        Distribution = DistributionKind.K3s,
-        KubernetesVersion = From,
-        Machines = machines.Inventory(),
-        WorkerCount = 3,
-        ArtifactSource = machines.ArtifactFolder,
-    };
-
-    private async Task<string> VersionOnAsync(int machine) => (await machines.RunOnAsync(machine, "/usr/local/bin/k3s --version | awk 'NR == 1 { print $3 }'")).Trim();
+    private async Task<string> VersionOnAsync(int machine) => (await Machines.RunOnAsync(machine, "/usr/local/bin/k3s --version | awk 'NR == 1 { print $3 }'")).Trim();
 
     [Fact]
     public async Task Skew_is_refused_with_nothing_changed_then_a_rolling_upgrade_fails_on_a_worker_and_resumes_from_it_after_a_cancellation()
     {
-        AddK3sRelease(machines.ArtifactFolder, "v1.34.1+k3s1");
-        using var manager = new ClusterManager(KsctlSettings.Load(_home));
-        var spec = Spec("upg");
-        var state = await manager.CreateAsync(spec, Options, CancellationToken.None);
-        Assert.Equal(ClusterStatus.Running, state.Status);
+        AddK3sRelease(Machines.ArtifactFolder, "v1.34.1+k3s1");
+        var state = await clusters.AcquireAsync(DistributionKind.K3s, atFromVersion: true);
+        using var manager = clusters.Manager();
+        var spec = state.Spec;
+        Assert.Equal(3, spec.WorkerCount);
         var hosts = state.Nodes.Where(n => n.Role is NodeRole.ControlPlane or NodeRole.Worker).ToDictionary(n => n.Key!, n => n.Hostname!);
 
         // Skew: two minors up, a downgrade, a major jump: KsctlInvalidSpec naming -KubernetesVersion; nothing changed.
@@ -102,7 +85,7 @@ public sealed class K3sUpgradeTests(HaMachinesFixture machines) : IDisposable
         Assert.Contains("1. upgrade:cp-0", plan.Render());
 
         // One worker at a time; the second worker's new binary cannot be placed: KsctlUpgradeFailed, stopped there.
-        await machines.RunOnAsync(SecondWorker, "mount -o remount,ro /usr/local/bin");
+        await Machines.RunOnAsync(SecondWorker, "mount -o remount,ro /usr/local/bin");
         var error = await Assert.ThrowsAsync<PlanFailedException>(() => manager.UpgradeAsync(spec.Id, To, 1, Options, CancellationToken.None));
         Assert.Equal("KsctlUpgradeFailed", error.ErrorId);
         Assert.Contains(error.Errors, e => e.Contains("upgrade:wp-1"));
@@ -122,9 +105,18 @@ public sealed class K3sUpgradeTests(HaMachinesFixture machines) : IDisposable
         foreach (var machine in new[] { 4, 5, 6, 7 }) Assert.Equal("v1.34.1+k3s1", await VersionOnAsync(machine));
         Assert.Equal("v1.33.1+k3s1", await VersionOnAsync(SecondWorker));
         Assert.Equal("v1.33.1+k3s1", await VersionOnAsync(9));
-        var nodes = await machines.RunOnAsync(Cp0, "k3s kubectl get nodes --no-headers");
+        var nodes = await Machines.RunOnAsync(Cp0, "k3s kubectl get nodes --no-headers");
         Assert.Contains($"{hosts["wp-1"]}   Ready,SchedulingDisabled", nodes);
         Assert.Contains($"{hosts["wp-0"]}   Ready   <none>   1m   v1.34.1+k3s1", nodes);
+
+        // While it is unfinished, new workers would join at the old version: a scale-up is refused, naming the way on.
+        foreach (var resize in new Func<Task>[] { () => manager.ResizeAsync(spec.Id, 4, Options, CancellationToken.None), () => manager.PlanResizeAsync(spec.Id, 4, CancellationToken.None) })
+        {
+            var join = await Assert.ThrowsAsync<InvalidSpecException>(resize);
+            Assert.Equal("WorkerCount", join.Parameter);
+            Assert.Contains($"run Update-KsctlCluster -KubernetesVersion {To} to finish it first", join.Message);
+        }
+        Assert.Equal(3, (await manager.Store.ReadAsync(spec.Id, CancellationToken.None))!.Nodes.Count(n => n.Role == NodeRole.Worker));
 
         // While that upgrade is pending another version is refused, nothing changed.
         var other = await Assert.ThrowsAsync<InvalidSpecException>(() => manager.UpgradeAsync(spec.Id, "1.33.2", 1, Options, CancellationToken.None));
@@ -132,10 +124,10 @@ public sealed class K3sUpgradeTests(HaMachinesFixture machines) : IDisposable
         Assert.Equal(To, (await manager.Store.ReadAsync(spec.Id, CancellationToken.None))!.UpgradeTargetVersion);
 
         // Fixed, resumed, and cancelled (Ctrl+C) as soon as the failed worker's upgrade is done.
-        await machines.RunOnAsync(SecondWorker, "mount -o remount,rw /usr/local/bin");
+        await Machines.RunOnAsync(SecondWorker, "mount -o remount,rw /usr/local/bin");
         using var cancel = new CancellationTokenSource();
         var first = new List<string>();
-        using (var resumer = new ClusterManager(KsctlSettings.Load(_home), new StepLog(first, "upgrade:wp-1", cancel)))
+        using (var resumer = clusters.Manager(new StepLog(first, "upgrade:wp-1", cancel)))
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => resumer.UpgradeAsync(spec.Id, To, 1, Options, cancel.Token));
         Assert.Equal("upgrade:wp-1", first[0]);
         var cancelled = (await manager.Store.ReadAsync(spec.Id, CancellationToken.None))!;
@@ -145,7 +137,7 @@ public sealed class K3sUpgradeTests(HaMachinesFixture machines) : IDisposable
 
         // The last resume runs only what is left: no node upgraded before is touched again.
         var second = new List<string>();
-        using (var resumer = new ClusterManager(KsctlSettings.Load(_home), new StepLog(second)))
+        using (var resumer = clusters.Manager(new StepLog(second)))
             state = await resumer.UpgradeAsync(spec.Id, To, 1, Options, CancellationToken.None);
         Assert.DoesNotContain(second, s => cancelled.Steps.TryGetValue($"upgrade/{s}", out var r) && r.Outcome == StepOutcome.Done);
         Assert.Contains("uncordon:wp-2", second);
@@ -154,12 +146,12 @@ public sealed class K3sUpgradeTests(HaMachinesFixture machines) : IDisposable
         Assert.Equal(To, state.Spec.KubernetesVersion);
         Assert.Null(state.UpgradeTargetVersion);
         foreach (var machine in new[] { 4, 5, 6, 7, 8, 9 }) Assert.Equal("v1.34.1+k3s1", await VersionOnAsync(machine));
-        nodes = await machines.RunOnAsync(Cp0, "k3s kubectl get nodes --no-headers");
+        nodes = await Machines.RunOnAsync(Cp0, "k3s kubectl get nodes --no-headers");
         foreach (var host in hosts.Values) Assert.Contains($"{host}   Ready   ", nodes);
         Assert.DoesNotContain("SchedulingDisabled", nodes);
         Assert.DoesNotContain("v1.33.1", nodes);
         // Each worker was drained before, and uncordoned after, its upgrade, with kubectl's real flags.
-        var kubectl = (await machines.RunOnAsync(Cp0, "cat /var/lib/rancher/k3s/server/kubectl.log")).Split('\n');
+        var kubectl = (await Machines.RunOnAsync(Cp0, "cat /var/lib/rancher/k3s/server/kubectl.log")).Split('\n');
         foreach (var w in new[] { "wp-0", "wp-1", "wp-2" })
         {
             var drain = Array.FindIndex(kubectl, l => l.StartsWith($"drain {hosts[w]} --ignore-daemonsets --delete-emptydir-data --force", StringComparison.Ordinal));
@@ -167,8 +159,7 @@ public sealed class K3sUpgradeTests(HaMachinesFixture machines) : IDisposable
             Assert.True(drain >= 0 && uncordon > drain, $"{w}: drain at {drain}, uncordon at {uncordon}");
         }
         Assert.Empty((await manager.PlanUpgradeAsync(spec.Id, To, 1, CancellationToken.None)).Steps);
-
-        await manager.DeleteAsync(spec.Id, Options, CancellationToken.None);
+        clusters.Done(DistributionKind.K3s, upgraded: true);
     }
 
     /// <summary>The steps an operation started; cancels <paramref name="cancel"/> once <paramref name="cancelAfter"/> completes.</summary>

@@ -15,7 +15,9 @@ namespace Ksctl.Core.Certificates;
 /// etcd CA (kept in the state; the CA itself is not renewed), then each etcd member in turn takes its new certificate
 /// and restarts, and the next waits until every member is healthy again; then each control plane in turn takes the new
 /// client certificate and restarts its API server (Kubeadm: kubeadm certs renew all and a restart of the control-plane
-/// Pods), so the load balancer always has others to send to. The expiry dates are recorded last.
+/// Pods), so the load balancer always has others to send to. The expiry dates are recorded last. With a CA rotation
+/// (<see cref="EtcdCaRotation"/>) the leaves come from a new CA that every machine was made to trust first, and the old
+/// CA is dropped from every machine after.
 /// </summary>
 internal static class CertificateRenewalSteps
 {
@@ -23,22 +25,32 @@ internal static class CertificateRenewalSteps
     public const string RecordStep = "certs:record";
     private static readonly UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
-    public static IReadOnlyList<PlanStep> Create(ClusterState state, MachineAccess access, TimeProvider time)
+    public static IReadOnlyList<PlanStep> Create(ClusterState state, MachineAccess access, TimeProvider time, bool rotateCa = false)
     {
         var members = state.Nodes.Where(n => n.Role == NodeRole.Datastore && n.Key is not null).OrderBy(n => n.Index).ToList();
         var planes = state.Nodes.Where(n => n.Role == NodeRole.ControlPlane && n.Key is not null).OrderBy(n => n.Index).ToList();
         var kubeadm = state.Spec.Distribution == DistributionKind.Kubeadm;
         var addresses = members.Select(m => UnitValue.Address(m.PrivateIP, "Datastore.PrivateIP")).ToList();
         var endpoints = addresses.Select(a => $"https://{a}:2379").ToList();
-        var steps = new List<PlanStep>
+        var steps = new List<PlanStep>();
+        string? previous = null;
+        if (rotateCa)
         {
-            new(IssueStep, (ctx, _) => { Issue(ctx, addresses, time.GetUtcNow()); return Task.CompletedTask; })
+            steps.Add(new PlanStep(EtcdCaRotation.IssueStep, (ctx, _) => { EtcdCaRotation.Issue(ctx, time.GetUtcNow()); return Task.CompletedTask; })
             {
-                Description = "issue new etcd member and client certificates from the cluster's etcd CA (1 year; SANs: 127.0.0.1, localhost, every member's private address)",
-                Resources = ["etcd member certificate (1 year)", "etcd client certificate (1 year)"],
-            },
-        };
-        var previous = IssueStep;
+                Description = "issue a new etcd CA (2 years), kept beside the current one until every machine trusts it",
+                Resources = ["etcd CA (2 years)"],
+            });
+            previous = EtcdCaRotation.IssueStep;
+            previous = AddTrustSteps(steps, previous, EtcdCaRotation.TrustPrefix, "trust both the current and the new etcd CA", EtcdCaRotation.Bundle, members, planes, access, endpoints, kubeadm);
+        }
+        steps.Add(new PlanStep(IssueStep, (ctx, _) => { Issue(ctx, addresses, time.GetUtcNow(), rotateCa); return Task.CompletedTask; })
+        {
+            DependsOn = previous is null ? [] : [previous],
+            Description = $"issue new etcd member and client certificates from the {(rotateCa ? "new" : "cluster's")} etcd CA (1 year; SANs: 127.0.0.1, localhost, every member's private address)",
+            Resources = ["etcd member certificate (1 year)", "etcd client certificate (1 year)"],
+        });
+        previous = IssueStep;
         foreach (var m in members)
         {
             var name = $"certs:etcd:{m.Key}";
@@ -61,17 +73,57 @@ internal static class CertificateRenewalSteps
             });
             previous = name;
         }
-        steps.Add(new PlanStep(RecordStep, (ctx, _) => { Record(ctx); return Task.CompletedTask; })
+        if (rotateCa)
+            previous = AddTrustSteps(steps, previous, EtcdCaRotation.DropPrefix, "trust only the new etcd CA (the old one is dropped)", s => s.Secrets[EtcdCaRotation.NextCertificate], members, planes, access, endpoints, kubeadm);
+        steps.Add(new PlanStep(RecordStep, (ctx, _) => { Record(ctx, rotateCa); return Task.CompletedTask; })
         {
             DependsOn = [previous],
-            Description = "record the new expiry dates",
+            Description = rotateCa ? "make the new CA the cluster's and record the new expiry dates" : "record the new expiry dates",
         });
         return steps;
     }
 
-    private static void Issue(StepContext ctx, IReadOnlyList<string> addresses, DateTimeOffset now)
+    /// <summary>One step per member, then one per control plane, each putting <paramref name="trust"/> in place and restarting; returns the last step's name.</summary>
+    private static string AddTrustSteps(List<PlanStep> steps, string previous, string prefix, string what, Func<ClusterState, string> trust,
+        IReadOnlyList<NodeState> members, IReadOnlyList<NodeState> planes, MachineAccess access, IReadOnlyList<string> endpoints, bool kubeadm)
     {
-        var ca = ctx.Session.Read(s => new PemPair(s.Secrets[DatastoreSecrets.CaCertificate], s.Secrets[DatastoreSecrets.CaKey]));
+        foreach (var m in members)
+        {
+            var name = $"{prefix}etcd:{m.Key}";
+            steps.Add(new PlanStep(name, async (ctx, ct) =>
+            {
+                var shell = await access.ShellAsync(ctx, m.Key!, ct).ConfigureAwait(false);
+                await shell.UploadAsync(Encoding.UTF8.GetBytes(ctx.Session.Read(trust)), $"{CertificateScripts.Pki}/ca.crt", Private, ct).ConfigureAwait(false);
+                await RestartMemberAsync(ctx, shell, m.Key!, endpoints, ct).ConfigureAwait(false);
+            })
+            {
+                DependsOn = [previous],
+                Description = $"{m.Key}: {what}, restart etcd and wait until every member is healthy",
+            });
+            previous = name;
+        }
+        foreach (var p in planes)
+        {
+            var name = $"{prefix}control-plane:{p.Key}";
+            steps.Add(new PlanStep(name, async (ctx, ct) =>
+            {
+                var shell = await access.ShellAsync(ctx, p.Key!, ct).ConfigureAwait(false);
+                await shell.UploadAsync(Encoding.UTF8.GetBytes(ctx.Session.Read(trust)), $"{CertificateScripts.ClientFolder}/ca.crt", Private, ct).ConfigureAwait(false);
+                var script = kubeadm ? CertificateScripts.RenewKubeadm(renew: false) : CertificateScripts.RestartK3s();
+                await shell.RunAsync(new RemoteScript($"{(kubeadm ? "kubeadm" : "k3s")}:restart-{p.Key}", script, retries: 1), ct).ConfigureAwait(false);
+            })
+            {
+                DependsOn = [previous],
+                Description = $"{p.Key}: {what} for the datastore and restart the API server",
+            });
+            previous = name;
+        }
+        return previous;
+    }
+
+    private static void Issue(StepContext ctx, IReadOnlyList<string> addresses, DateTimeOffset now, bool rotateCa)
+    {
+        var ca = ctx.Session.Read(s => EtcdCaRotation.Issuer(s, rotateCa));
         var server = EtcdCertificateAuthority.CreateServer(ca, addresses, now);
         var client = EtcdCertificateAuthority.CreateClient(ca, now);
         ctx.Mutate(s =>
@@ -89,6 +141,13 @@ internal static class CertificateRenewalSteps
         var shell = await access.ShellAsync(ctx, key, ct).ConfigureAwait(false);
         await shell.UploadAsync(Encoding.UTF8.GetBytes(cert), $"{CertificateScripts.Pki}/server.crt", Private, ct).ConfigureAwait(false);
         await shell.UploadAsync(Encoding.UTF8.GetBytes(privateKey), $"{CertificateScripts.Pki}/server.key", Private, ct).ConfigureAwait(false);
+        await RestartMemberAsync(ctx, shell, key, endpoints, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Restarts the member with the files in place, waits for every member's health, and checks it serves the state's member certificate.</summary>
+    private static async Task RestartMemberAsync(StepContext ctx, IRemoteShell shell, string key, IReadOnlyList<string> endpoints, CancellationToken ct)
+    {
+        var cert = ctx.Session.Read(s => s.Secrets[EtcdDatastore.ServerCertificate]);
         var result = await shell.RunAsync(new RemoteScript($"etcd:renew-{key}", CertificateScripts.RestartMember(endpoints), retries: 1), ct).ConfigureAwait(false);
         // The member's word is checked, not trusted: it must serve exactly the certificate issued here.
         using var issued = X509Certificate2.CreateFromPem(cert);
@@ -130,8 +189,9 @@ internal static class CertificateRenewalSteps
             && at.Year < DateTime.UtcNow.Year + 20 ? at.ToUniversalTime() : null;
     }
 
-    private static void Record(StepContext ctx) => ctx.Mutate(s =>
+    private static void Record(StepContext ctx, bool rotateCa) => ctx.Mutate(s =>
     {
+        if (rotateCa && s.Secrets.ContainsKey(EtcdCaRotation.NextCertificate)) EtcdCaRotation.Complete(s);
         var ca = new PemPair(s.Secrets[DatastoreSecrets.CaCertificate], s.Secrets[DatastoreSecrets.CaKey]);
         var server = new PemPair(s.Secrets[EtcdDatastore.ServerCertificate], s.Secrets[EtcdDatastore.ServerKey]);
         var client = new PemPair(s.Secrets[DatastoreSecrets.ClientCertificate], s.Secrets[DatastoreSecrets.ClientKey]);

@@ -43,10 +43,11 @@ internal static class CertificateScripts
 
         """.Replace("\r\n", "\n");
 
-    /// <summary>kubeadm certs renew all, then the control-plane static Pods restarted (they read certificates at start).</summary>
-    public static string RenewKubeadm() => """
-        set -euo pipefail
-        kubeadm certs renew all
+    /// <summary>
+    /// kubeadm certs renew all, then the control-plane static Pods restarted (they read certificates at start); without
+    /// <paramref name="renew"/> only the restart (the datastore's CA bundle changed).
+    /// </summary>
+    public static string RenewKubeadm(bool renew = true) => (renew ? "set -euo pipefail\nkubeadm certs renew all\n" : "set -euo pipefail\n") + """
         manifests=/etc/kubernetes/manifests
         paused=/etc/kubernetes/ksctl-restart
         mkdir -p "$paused"

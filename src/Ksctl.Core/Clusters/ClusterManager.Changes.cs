@@ -84,6 +84,7 @@ public sealed partial class ClusterManager
         if (state.Id.Type != ClusterType.SelfManaged)
             throw new OperationNotAllowedException(state.Id.ToString(), "resize", $"{state.Status} ({state.Id.Type} clusters are resized by their cloud's node pool, not by Ksctl in this version)");
         if (workerCount < 0) throw new InvalidSpecException("WorkerCount", $"{workerCount} is negative; give the total number of workers wanted (0 or more).");
+        RefuseJoinDuringUpgrade(state, workerCount);
         // A failed shrink may have drained workers (their Nodes deleted) that are still recorded: keeping them would
         // report Running with workers out of the cluster, so the shrink is finished first.
         if (state.Status is ClusterStatus.ConfiguringFailed or ClusterStatus.Configuring)

@@ -71,6 +71,23 @@ public sealed partial class ClusterManager
         return state;
     }
 
+    /// <summary>
+    /// A worker joined while an upgrade is unfinished would join at the version the cluster is leaving (the spec keeps it
+    /// until the upgrade is done) and then be skipped by the resumed upgrade, whose plan was fixed when it began: a
+    /// resize that adds workers is refused until the upgrade is finished. Removing workers is not affected.
+    /// </summary>
+    private static void RefuseJoinDuringUpgrade(ClusterState state, int workerCount)
+    {
+        if (state.UpgradeTargetVersion is not { } pending) return;
+        var workers = state.Nodes.Count(n => n.Role == NodeRole.Worker);
+        if (workerCount <= workers) return;
+        // What the state says is printed only when it is a version.
+        var target = KubernetesVersion.TryParse(pending, out _) ? pending : "<the version it was started with>";
+        throw new InvalidSpecException("WorkerCount",
+            $"{workerCount} adds workers to {state.Id.Name} while its upgrade to {target} is unfinished: they would join at {state.Spec.KubernetesVersion ?? state.KubernetesVersion}. " +
+            $"run Update-KsctlCluster -KubernetesVersion {target} to finish it first, then resize. Nothing was changed.");
+    }
+
     /// <summary>The version to upgrade to, or null when there is nothing to do. Throws InvalidSpecException; touches nothing.</summary>
     private string? PrepareUpgrade(ClusterState state, string kubernetesVersion, int maxUnavailable)
     {
