@@ -45,6 +45,12 @@ public sealed class AwsLiveCatalogTests : IAsyncLifetime
         Assert.Empty(await catalog.NodeSizesAsync("../../etc", CancellationToken.None));
         Assert.Empty(_bed.Aws.Requests);
 
+        // EC2 unreachable (a port nothing listens on): a connection error naming EC2 and its address, not a crash.
+        var nowhere = _bed.Provider(endpoints: _bed.Endpoints with { Ec2Url = new Uri("http://127.0.0.1:9/"), MaxErrorRetry = 0 });
+        var down = await Assert.ThrowsAnyAsync<KsctlException>(() => ((ILiveCatalog)nowhere).RegionsAsync(CancellationToken.None));
+        Assert.Equal(("KsctlCloudApiError", KsctlErrorCategory.ConnectionError), (down.ErrorId, down.Category));
+        Assert.Contains("127.0.0.1:9", down.Message);
+
         AwsTestBed.UseEnvironmentCredential(secret: "wrong/secret/000000000000000000000000000");
         var e = await Assert.ThrowsAnyAsync<KsctlException>(() => catalog.RegionsAsync(CancellationToken.None));
         Assert.Equal("KsctlAuthenticationFailed", e.ErrorId);

@@ -20,10 +20,11 @@ internal sealed record AwsSignIn(AWSCredentials Credentials, AwsCredentialSource
 /// Finds the AWS credential, first match wins: -Credential (user name = access key id, password = secret access key) or
 /// -ProfileName (both are choices made for this one operation, as the AWS CLI's --profile beats its environment), the
 /// stored credential (Set-KsctlCredential -Provider Aws), AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (+AWS_SESSION_TOKEN),
-/// then the SDK's default chain: AWS_PROFILE or the default profile of the shared config/credentials files
+/// AWS_PROFILE, then <see cref="AwsDefaultChain"/>: the default profile of the shared config/credentials files
 /// (AWS_CONFIG_FILE/AWS_SHARED_CREDENTIALS_FILE move them; static keys, SSO, assume-role, credential_process), web
 /// identity (AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN), container credentials and the instance role over IMDSv2.
-/// Nothing here calls AWS: the preflight's STS GetCallerIdentity proves the credential.
+/// A profile or a default-chain credential is fetched at once (SSO portal, STS, IMDS...), so a dead one fails here;
+/// the preflight's STS GetCallerIdentity then proves the credential to AWS.
 /// </summary>
 internal static class AwsCredentials
 {

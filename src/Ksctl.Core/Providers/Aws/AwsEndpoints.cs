@@ -52,7 +52,7 @@ internal sealed record AwsEndpoints
     /// docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html; VPC endpoints, proxies and local emulators use
     /// them), else AWS's regional endpoint.
     /// </summary>
-    public Uri For(string service, string region) => service switch
+    public Uri For(string service, string region) => service.ToLowerInvariant() switch // callers name EC2 as "EC2" in messages
     {
         Ec2 => Ec2Url,
         Sts => StsUrl,
