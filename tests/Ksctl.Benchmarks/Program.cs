@@ -6,6 +6,9 @@
 using System.Diagnostics;
 using Ksctl.Benchmarks;
 
+// A child process of the latency benchmark (ColdConnect): connects once in a fresh process and prints the time.
+if (args.Length > 0 && args[0] == ColdConnect.Verb) return ColdConnect.Main(args[1..]);
+
 // One or more group names; "all" (the default) is every in-process group, not import/ha/fanout.
 var filters = args.Length == 0 ? ["all"] : args.Select(a => a.ToLowerInvariant()).ToArray();
 
