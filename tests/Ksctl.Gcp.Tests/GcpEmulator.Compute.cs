@@ -34,6 +34,15 @@ public sealed partial class GcpEmulator
         public string Status { get; set; } = "PENDING";
         public (string Code, string Message)? Error { get; set; }
         public required Action<Operation> Complete { get; init; }
+        /// <summary>Slow side effects of completing (booting or resetting a test machine), run by the request that completed it after the gate is released.</summary>
+        public List<Action> After { get; } = [];
+
+        public Action[] TakeAfter()
+        {
+            var after = After.ToArray();
+            After.Clear();
+            return after;
+        }
     }
 
     private readonly Dictionary<string, Resource> _resources = new(StringComparer.Ordinal);
@@ -211,18 +220,22 @@ public sealed partial class GcpEmulator
             if (resource.Kind == "firewalls") EnforceFirewalls();
             return;
         }
-        if (resource.Kind == "instances") BootInstance(resource);
+        // Booting a machine takes a while: outside the gate, so instances boot in parallel as on Compute.
+        if (resource.Kind == "instances") op.After.Add(() => BootInstance(resource));
     }
 
     private async Task GetOperationAsync(HttpContext ctx, string path)
     {
         JsonObject json;
+        Action[] after = [];
         lock (_gate)
         {
             var name = path[(path.LastIndexOf('/') + 1)..];
             if (!_operations.TryGetValue(name, out var op) || !path.StartsWith(op.Scope + "/", StringComparison.Ordinal)) { json = null!; }
-            else { Advance(op); json = OperationJson(op); }
+            else { Advance(op); json = OperationJson(op); after = op.TakeAfter(); }
         }
+        // The answer (DONE) leaves only once the machine is booted or reset.
+        foreach (var action in after) action();
         if (json is null) { await NotFound(ctx, path); return; }
         await Json(ctx, 200, json);
     }
@@ -255,14 +268,18 @@ public sealed partial class GcpEmulator
     private async Task GetAsync(HttpContext ctx, string path)
     {
         JsonObject? json = null;
+        Action[] after = [];
+        Resource? found = null;
         lock (_gate)
         {
             if (_resources.TryGetValue(path, out var r))
             {
-                if (r.PendingOperation is { } p && _operations.TryGetValue(p, out var op)) Advance(op);
-                if (_resources.ContainsKey(path)) json = Present(r);
+                if (r.PendingOperation is { } p && _operations.TryGetValue(p, out var op)) { Advance(op); after = op.TakeAfter(); }
+                if (_resources.ContainsKey(path)) found = r;
             }
         }
+        foreach (var action in after) action();
+        if (found is not null) lock (_gate) if (_resources.ContainsKey(path)) json = Present(found);
         if (json is null) { await NotFound(ctx, path); return; }
         await Json(ctx, 200, json);
     }
@@ -289,11 +306,11 @@ public sealed partial class GcpEmulator
             else
             {
                 var scope = path[..path.IndexOf("/" + r.Kind + "/", StringComparison.Ordinal)];
-                var op = NewOperation(scope, "delete", path, _ =>
+                var op = NewOperation(scope, "delete", path, o =>
                 {
                     _resources.Remove(path);
                     if (r.Kind == "firewalls") EnforceFirewalls();
-                    if (r.Kind == "instances") { ForgetFirewall(path); InstanceReleaser?.Invoke(r.Name); }
+                    if (r.Kind == "instances") { ForgetFirewall(path); o.After.Add(() => InstanceReleaser?.Invoke(r.Name)); }
                 });
                 if (requestId.Length > 0) _requestIds[requestId] = (op.Name, Clock.GetUtcNow());
                 json = OperationJson(op);
