@@ -79,12 +79,16 @@ public sealed class GcpApplicationDefaultTests : IAsyncLifetime
         Assert.Equal("refresh_token", gcp.Grants.Last());
         Assert.Equal(GcpEmulator.Project, gcloud.Project);
 
+        // The same file again: the credential (and its token) is reused, as for the many steps of one operation.
+        var grants = gcp.Grants.Count;
+        await SignInAsync();
+        Assert.Equal(grants, gcp.Grants.Count);
+
         // A revoked refresh token: KsctlAuthenticationFailed with Google's answer.
-        gcp.DisabledAccounts.Add("developer@example.com");
+        File.WriteAllText(Path.Combine(_gcloud, "application_default_credentials.json"), (user with { RefreshToken = "1//0g-revoked" }).FileJson());
         var revoked = await Assert.ThrowsAsync<KsctlException>(SignInAsync);
         Assert.Equal("KsctlAuthenticationFailed", revoked.ErrorId);
         Assert.Contains("invalid_grant", revoked.Message);
-        gcp.DisabledAccounts.Clear();
 
         // GOOGLE_APPLICATION_CREDENTIALS naming a workload identity federation file comes first of all.
         var subject = Path.Combine(_bed.Home, "oidc-token");
@@ -99,7 +103,7 @@ public sealed class GcpApplicationDefaultTests : IAsyncLifetime
         Assert.Equal("token-exchange", gcp.Grants.Last());
 
         // A federation file that would send the external token anywhere but the STS endpoint is refused before any request.
-        var grants = gcp.Grants.Count;
+        grants = gcp.Grants.Count;
         File.WriteAllText(wif, File.ReadAllText(WifFile("https://sts.example.net/v1/token", subject)));
         var elsewhere = await Assert.ThrowsAsync<KsctlException>(SignInAsync);
         Assert.Equal("KsctlAuthenticationFailed", elsewhere.ErrorId);

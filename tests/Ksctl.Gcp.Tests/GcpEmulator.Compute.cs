@@ -34,29 +34,19 @@ public sealed partial class GcpEmulator
         public string Status { get; set; } = "PENDING";
         public (string Code, string Message)? Error { get; set; }
         public required Action<Operation> Complete { get; init; }
+        /// <summary>Slow side effects of completing (booting or resetting a test machine), run by the request that completed it after the gate is released.</summary>
+        public List<Action> After { get; } = [];
+
+        public Action[] TakeAfter()
+        {
+            var after = After.ToArray();
+            After.Clear();
+            return after;
+        }
     }
 
     private readonly Dictionary<string, Resource> _resources = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Operation> _operations = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, (string Operation, DateTimeOffset At)> _requestIds = new(StringComparer.Ordinal);
-
-    /// <summary>
-    /// How long a requestId is remembered: compute-api.json's requestId "The server will guarantee that for at least 60
-    /// minutes after the first request"; the emulator forgets it then (the strictest the guarantee allows).
-    /// </summary>
-    public static readonly TimeSpan RequestIdMemory = TimeSpan.FromMinutes(60);
-    /// <summary>The emulator's clock (for the requestId memory): tests move it instead of waiting an hour.</summary>
-    public TimeProvider Clock { get; set; } = TimeProvider.System;
-
-    /// <summary>The operation an earlier request with this requestId started, while it is remembered (caller holds the gate).</summary>
-    private bool RememberedRequest(string requestId, out string operation)
-    {
-        operation = "";
-        if (requestId.Length == 0 || !_requestIds.TryGetValue(requestId, out var earlier)) return false;
-        if (Clock.GetUtcNow() - earlier.At >= RequestIdMemory) { _requestIds.Remove(requestId); return false; }
-        operation = earlier.Operation;
-        return true;
-    }
     private readonly ConcurrentCounter _creates = new();
     private readonly List<(string Kind, string Code, string Message)> _operationFailures = [];
     private readonly List<string> _lostAnswers = [];
@@ -211,18 +201,22 @@ public sealed partial class GcpEmulator
             if (resource.Kind == "firewalls") EnforceFirewalls();
             return;
         }
-        if (resource.Kind == "instances") BootInstance(resource);
+        // Booting a machine takes a while: outside the gate, so instances boot in parallel as on Compute.
+        if (resource.Kind == "instances") op.After.Add(() => BootInstance(resource));
     }
 
     private async Task GetOperationAsync(HttpContext ctx, string path)
     {
         JsonObject json;
+        Action[] after = [];
         lock (_gate)
         {
             var name = path[(path.LastIndexOf('/') + 1)..];
             if (!_operations.TryGetValue(name, out var op) || !path.StartsWith(op.Scope + "/", StringComparison.Ordinal)) { json = null!; }
-            else { Advance(op); json = OperationJson(op); }
+            else { Advance(op); json = OperationJson(op); after = op.TakeAfter(); }
         }
+        // The answer (DONE) leaves only once the machine is booted or reset.
+        foreach (var action in after) action();
         if (json is null) { await NotFound(ctx, path); return; }
         await Json(ctx, 200, json);
     }
@@ -255,14 +249,18 @@ public sealed partial class GcpEmulator
     private async Task GetAsync(HttpContext ctx, string path)
     {
         JsonObject? json = null;
+        Action[] after = [];
+        Resource? found = null;
         lock (_gate)
         {
             if (_resources.TryGetValue(path, out var r))
             {
-                if (r.PendingOperation is { } p && _operations.TryGetValue(p, out var op)) Advance(op);
-                if (_resources.ContainsKey(path)) json = Present(r);
+                if (r.PendingOperation is { } p && _operations.TryGetValue(p, out var op)) { Advance(op); after = op.TakeAfter(); }
+                if (_resources.ContainsKey(path)) found = r;
             }
         }
+        foreach (var action in after) action();
+        if (found is not null) lock (_gate) if (_resources.ContainsKey(path)) json = Present(found);
         if (json is null) { await NotFound(ctx, path); return; }
         await Json(ctx, 200, json);
     }
@@ -289,11 +287,11 @@ public sealed partial class GcpEmulator
             else
             {
                 var scope = path[..path.IndexOf("/" + r.Kind + "/", StringComparison.Ordinal)];
-                var op = NewOperation(scope, "delete", path, _ =>
+                var op = NewOperation(scope, "delete", path, o =>
                 {
                     _resources.Remove(path);
                     if (r.Kind == "firewalls") EnforceFirewalls();
-                    if (r.Kind == "instances") { ForgetFirewall(path); InstanceReleaser?.Invoke(r.Name); }
+                    if (r.Kind == "instances") { ForgetFirewall(path); o.After.Add(() => InstanceReleaser?.Invoke(r.Name)); }
                 });
                 if (requestId.Length > 0) _requestIds[requestId] = (op.Name, Clock.GetUtcNow());
                 json = OperationJson(op);

@@ -156,19 +156,28 @@ public sealed partial class GcpEmulator
         nic["name"] = "nic0";
     }
 
+    /// <summary>Boots the instance's machine (outside the gate: slow), then records its addresses and RUNNING.</summary>
     private void BootInstance(Resource r)
     {
-        var nic = r.Body["networkInterfaces"]![0]!.AsObject();
-        var items = (r.Body["metadata"]?["items"] as JsonArray ?? []).OfType<JsonObject>().ToList();
-        string Item(string key) => items.Where(i => Str(i, "key") == key).Select(i => Str(i, "value")).FirstOrDefault() ?? "";
-        var subnet = _resources[Relative(Str(nic, "subnetwork"))!];
-        var tags = (r.Body["tags"]?["items"] as JsonArray ?? []).Select(x => x!.GetValue<string>()).ToArray();
-        var (publicIp, privateIp) = InstanceBooter?.Invoke(new InstanceBoot(r.Name, Item("user-data"), Str(nic, "networkIP")!, Str(subnet.Body, "ipCidrRange")!, tags, Item("ssh-keys")))
-            ?? ($"203.0.113.{_nextNat++}", Str(nic, "networkIP")!);
-        nic["networkIP"] = privateIp;
-        foreach (var ac in (nic["accessConfigs"] as JsonArray ?? []).OfType<JsonObject>()) ac["natIP"] = publicIp;
-        r.Body["status"] = "RUNNING";
-        EnforceFirewalls();
+        InstanceBoot boot;
+        lock (_gate)
+        {
+            var nic = r.Body["networkInterfaces"]![0]!.AsObject();
+            var items = (r.Body["metadata"]?["items"] as JsonArray ?? []).OfType<JsonObject>().ToList();
+            string Item(string key) => items.Where(i => Str(i, "key") == key).Select(i => Str(i, "value")).FirstOrDefault() ?? "";
+            var subnet = _resources[Relative(Str(nic, "subnetwork"))!];
+            var tags = (r.Body["tags"]?["items"] as JsonArray ?? []).Select(x => x!.GetValue<string>()).ToArray();
+            boot = new InstanceBoot(r.Name, Item("user-data"), Str(nic, "networkIP")!, Str(subnet.Body, "ipCidrRange")!, tags, Item("ssh-keys"));
+        }
+        var (publicIp, privateIp) = InstanceBooter?.Invoke(boot) ?? ($"203.0.113.{Interlocked.Increment(ref _nextNat)}", boot.PrivateIp);
+        lock (_gate)
+        {
+            var nic = r.Body["networkInterfaces"]![0]!.AsObject();
+            nic["networkIP"] = privateIp;
+            foreach (var ac in (nic["accessConfigs"] as JsonArray ?? []).OfType<JsonObject>()) ac["natIP"] = publicIp;
+            r.Body["status"] = "RUNNING";
+            EnforceFirewalls();
+        }
     }
 
     private JsonObject Present(Resource r)

@@ -16,23 +16,21 @@ namespace Ksctl.Gcp.Tests;
 /// instance is inserted, the resume, a resize both ways and the delete to an empty inventory.
 /// </summary>
 [Collection(GcpEnvironmentCollection.Name)]
-public sealed class GcpHaTests : IAsyncLifetime
+public sealed class GcpHaTests(GcpHaMachines machines) : IClassFixture<GcpHaMachines>, IAsyncLifetime
 {
-    private static readonly string Prefix = TestMachineHarness.ScopedPrefix("ksg");
-    private static readonly string Subnet = TestMachineHarness.ScopedSubnet("10.251.206");
-    private const int MachineCount = 1 + 3 + 3 + 1;
-    private const int PoolSize = MachineCount + 1;
+    private const int MachineCount = GcpHaMachines.MachineCount;
     private GcpTestBed _bed = null!;
-    private TestMachinePool _pool = null!;
-    private IReadOnlyList<InventoryMachine> _machines = [];
-    private readonly string _artifacts = TestMachineHarness.MakeArtifactFolder();
+    private TestMachinePool _pool => machines.Pool;
+    private string _artifacts => machines.Artifacts;
     private static readonly OperationOptions Connect = new() { ConnectDeadline = TimeSpan.FromSeconds(60) };
 
     public async Task InitializeAsync()
     {
-        _machines = TestMachineHarness.Start(Prefix, Subnet, PoolSize, "--sudo-user", "ksctl");
-        await TestMachineHarness.ProvisionStandInsAsync(_machines);
-        _pool = new TestMachinePool(Prefix, Subnet, _machines);
+        // The machines are the class's (started once); each test starts from a pool with nothing booted. A released
+        // machine is reset to a fresh one (its private /usr/local/bin too): the stand-ins go back on before reuse.
+        foreach (var name in _pool.Booted.Keys.ToList()) _pool.Release(name);
+        if (machines.Used) await TestMachineHarness.ProvisionStandInsAsync(machines.All);
+        machines.Used = true;
         _bed = await GcpTestBed.StartAsync();
         _bed.Gcp.InstanceBooter = boot =>
         {
@@ -44,12 +42,7 @@ public sealed class GcpHaTests : IAsyncLifetime
         _bed.Gcp.InstanceFirewall = (name, rules) => _pool.Firewall(name, rules);
     }
 
-    public async Task DisposeAsync()
-    {
-        await _bed.DisposeAsync();
-        TestMachineHarness.Stop(Prefix, Subnet);
-        try { Directory.Delete(_artifacts, true); } catch (IOException) { }
-    }
+    public async Task DisposeAsync() => await _bed.DisposeAsync();
 
     private OperationOptions Options => Connect with { Credential = GcpTestBed.WithKey(_bed.KeyFile).Credential };
 
@@ -210,4 +203,36 @@ public sealed class GcpHaTests : IAsyncLifetime
 
     private static int ConnectFromHost(string address, int port) =>
         TestMachineHarness.Run("timeout", TimeSpan.FromMinutes(1), "5", "bash", "-c", $"exec 3<>/dev/tcp/{address}/{port}").ExitCode;
+}
+
+/// <summary>
+/// The test machines of <see cref="GcpHaTests"/>, started once for the class: both clusters (K3s, then Kubeadm) boot on
+/// the same pool one after the other, each test deleting its cluster (every machine released and reset) at its end.
+/// </summary>
+public sealed class GcpHaMachines : IAsyncLifetime
+{
+    private static readonly string Prefix = TestMachineHarness.ScopedPrefix("ksg");
+    private static readonly string Subnet = TestMachineHarness.ScopedSubnet("10.251.206");
+    public const int MachineCount = 1 + 3 + 3 + 1;
+    private const int PoolSize = MachineCount + 1;
+
+    public TestMachinePool Pool { get; private set; } = null!;
+    public IReadOnlyList<InventoryMachine> All { get; private set; } = [];
+    /// <summary>Whether a test has booted clusters on these machines already.</summary>
+    public bool Used { get; set; }
+    public string Artifacts { get; } = TestMachineHarness.MakeArtifactFolder();
+
+    public async Task InitializeAsync()
+    {
+        All = TestMachineHarness.Start(Prefix, Subnet, PoolSize, "--sudo-user", "ksctl");
+        await TestMachineHarness.ProvisionStandInsAsync(All);
+        Pool = new TestMachinePool(Prefix, Subnet, All);
+    }
+
+    public Task DisposeAsync()
+    {
+        TestMachineHarness.Stop(Prefix, Subnet);
+        try { Directory.Delete(Artifacts, true); } catch (IOException) { }
+        return Task.CompletedTask;
+    }
 }

@@ -32,6 +32,12 @@ internal static class GcpApplicationDefault
     // host or host:port, nothing else: the variable must not carry a scheme, path or credentials.
     private static readonly Regex HostAndPort = new("^[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?\\z|^\\[[0-9A-Fa-f:.]+\\](:[0-9]{1,5})?\\z", RegexOptions.CultureInvariant);
     private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false });
+    // One credential object per source (file content or metadata server) and token endpoint: it caches its token for the
+    // many steps of an operation, as Google's library caches Application Default Credentials per process.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, GcpFoundCredential> Cache = new();
+
+    private static string Key(params string[] parts) =>
+        Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join('\n', parts))));
 
     /// <summary>gcloud's ADC file path (it may not exist).</summary>
     public static string? WellKnownFile()
@@ -60,6 +66,14 @@ internal static class GcpApplicationDefault
 
     /// <summary>An authorized_user or external_account credential file (from gcloud's folder or GOOGLE_APPLICATION_CREDENTIALS).</summary>
     public static GcpFoundCredential FromFile(string json, string where, GcpEndpoints endpoints)
+    {
+        var key = Key("file", where, json, endpoints.TokenUrl.ToString(), endpoints.StsUrl.ToString(), endpoints.IamCredentials.ToString());
+        if (Cache.TryGetValue(key, out var cached)) return cached;
+        var found = ReadFile(json, where, endpoints);
+        return Cache.GetOrAdd(key, found);
+    }
+
+    private static GcpFoundCredential ReadFile(string json, string where, GcpEndpoints endpoints)
     {
         JsonObject? o = null;
         try { o = JsonNode.Parse(json) as JsonObject; }
@@ -119,8 +133,9 @@ internal static class GcpApplicationDefault
         }
         if (project is null) return null;
         var account = await ReadAsync(new Uri(root, "instance/service-accounts/default/email"), ct).ConfigureAwait(false);
-        var credential = new ComputeCredential(new ComputeCredential.Initializer(new Uri(root, "instance/service-accounts/default/token").ToString()));
-        return new GcpFoundCredential(credential, project.Trim(), $"the metadata server at {host}", account?.Trim());
+        return Cache.GetOrAdd(Key("metadata", host, project.Trim(), account?.Trim() ?? ""), _ => new GcpFoundCredential(
+            new ComputeCredential(new ComputeCredential.Initializer(new Uri(root, "instance/service-accounts/default/token").ToString())),
+            project.Trim(), $"the metadata server at {host}", account?.Trim()));
     }
 
     /// <summary>One metadata read; null unless the answer is 200 and carries Metadata-Flavor: Google.</summary>
