@@ -95,7 +95,13 @@ public sealed class DayTwoClusters : IAsyncLifetime
         public bool Broken { get; set; }
     }
 
-    public async Task InitializeAsync() => await Task.WhenAll(K3s.StartAsync(), Kubeadm.StartAsync());
+    public async Task InitializeAsync()
+    {
+        // One after the other: the harness's bridge and iptables changes are host-wide, and a parallel start was seen to
+        // lose a freshly added bridge under heavy load.
+        await K3s.StartAsync();
+        await Kubeadm.StartAsync();
+    }
 
     public DayTwoMachineSet Machines(DistributionKind distribution) => distribution == DistributionKind.K3s ? K3s : Kubeadm;
 

@@ -175,6 +175,68 @@ public sealed class EtcdBackupRestoreTests(DayTwoClusters clusters) : IDisposabl
         clusters.Done(DistributionKind.K3s);
     }
 
+    /// <summary>
+    /// Kubeadm's documented restore ("Operating etcd clusters for Kubernetes": stop every API server, restore every
+    /// member, start the API servers): kube-apiserver is a static Pod, stopped by moving its manifest out of
+    /// /etc/kubernetes/manifests (the kubelet stand-in stops it, crictl no longer lists it) and started by moving it back.
+    /// Interrupted once the data swap began: every API server is down then; the re-run finishes and they serve again.
+    /// </summary>
+    [Fact]
+    public async Task A_Kubeadm_restore_stops_the_API_servers_through_their_manifests_and_an_interrupted_one_resumes()
+    {
+        var machines = clusters.Kubeadm;
+        var state = await clusters.AcquireAsync(DistributionKind.Kubeadm);
+        var id = state.Id;
+        var etcd = new EtcdClient(state, machines);
+        EtcdBackup backup;
+        using (var manager = clusters.Manager())
+        {
+            etcd.Put("/ksctl-test/kubeadm", "before");
+            backup = await manager.BackupAsync(id, null, Options, CancellationToken.None);
+            etcd.Put("/ksctl-test/kubeadm", "after the backup");
+        }
+        for (var i = Cp0; i < Cp0 + 3; i++) Assert.Equal("200", await ReadyzAsync(machines, i));
+
+        var cts = new CancellationTokenSource();
+        var first = new EventLog(e => { if (e is { Kind: KsctlEventKind.StepStarted, Step: "restore:swap:db-0" }) cts.Cancel(); });
+        using (var manager = clusters.Manager(first))
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => manager.RestoreAsync(id, backup.Id, null, Options, cts.Token));
+        Assert.Contains("restore:stop-apiserver:cp-2", first.Completed());
+        for (var i = Cp0; i < Cp0 + 3; i++)
+        {
+            // Stopped the kubeadm way: the manifest aside, the kubelet stopped the Pod, nothing answers on :6443.
+            Assert.Equal("kube-apiserver.yaml", (await machines.RunOnAsync(i, "ls /etc/kubernetes/ksctl-paused")).Trim());
+            Assert.DoesNotContain("kube-apiserver.yaml", await machines.RunOnAsync(i, "ls /etc/kubernetes/manifests"));
+            Assert.Equal("", (await machines.RunOnAsync(i, "crictl ps --name kube-apiserver -q")).Trim());
+            Assert.Equal("000", await ReadyzAsync(machines, i));
+            Assert.Contains("static pod kube-apiserver stopped (manifest removed)", await machines.RunOnAsync(i, "cat /var/log/ksctl/kubelet-standin.log"));
+        }
+
+        var second = new EventLog(_ => { });
+        using (var manager = clusters.Manager(second))
+        {
+            state = await manager.RestoreAsync(id, backup.Id, null, Options, CancellationToken.None);
+            Assert.Equal(ClusterStatus.Running, state.Status);
+            Assert.Empty(second.Started().Intersect(first.Completed()));
+            Assert.Equal("before", etcd.Get("/ksctl-test/kubeadm"));
+            Assert.Equal(3, etcd.HealthyMembers());
+            for (var i = Cp0; i < Cp0 + 3; i++)
+            {
+                Assert.Contains("kube-apiserver.yaml", await machines.RunOnAsync(i, "ls /etc/kubernetes/manifests"));
+                Assert.NotEqual("", (await machines.RunOnAsync(i, "crictl ps --name kube-apiserver -q")).Trim());
+                Assert.Equal("200", await ReadyzAsync(machines, i));
+                Assert.Contains("static pod kube-apiserver started (manifest back)", await machines.RunOnAsync(i, "cat /var/log/ksctl/kubelet-standin.log"));
+            }
+            // The API answers through the load balancer again, from the restored datastore.
+            Assert.Contains(state.Nodes.First(n => n.Key == "wp-0").Hostname!, await machines.RunOnAsync(Cp0, "kubectl --kubeconfig=/etc/kubernetes/admin.conf get nodes --no-headers"));
+            await manager.RemoveBackupAsync(id, backup.Id, Options, CancellationToken.None);
+        }
+        clusters.Done(DistributionKind.Kubeadm);
+    }
+
+    private static async Task<string> ReadyzAsync(DayTwoMachineSet machines, int machine) =>
+        (await machines.RunOnAsync(machine, "curl -sk --max-time 5 -o /dev/null -w '%{http_code}' https://127.0.0.1:6443/readyz || true")).Trim();
+
     /// <summary>etcdctl from the test host with the cluster's client certificate.</summary>
     /// <param name="trust">The CA certificates to trust (the state's CA when null).</param>
     internal sealed class EtcdClient(ClusterState state, DayTwoMachineSet machines, string? trust = null)

@@ -108,6 +108,34 @@ public sealed class BackupStoreTests(AzuriteFixture fixture) : IDisposable
     }
 
     [Fact]
+    public async Task Remove_KsctlBackup_deletes_a_backups_description_and_snapshot_from_either_store_and_nothing_else()
+    {
+        var state = TestStates.Store(fixture.Azurite, _container, _key);
+        IBackupStore[] stores = [new BlobBackupStore(state), new FileBackupStore(new FileStateStore(_root, _key))];
+        foreach (var store in stores)
+        {
+            var (kept, keptSnapshot) = Snapshot(Cluster, "20261130T184500Z-1a2b3c");
+            var (removed, removedSnapshot) = Snapshot(Cluster, "20261201T090000Z-abcdef");
+            await store.SaveAsync(kept, keptSnapshot, default);
+            await store.SaveAsync(removed, removedSnapshot, default);
+
+            await store.DeleteAsync(removed, default);
+
+            Assert.Equal([kept], await store.ListAsync(Cluster, _ => Assert.Fail("no invalid backup"), default));
+            Assert.Null(await store.GetAsync(Cluster, removed.Id, default));
+            await Assert.ThrowsAsync<BackupNotFoundException>(() => store.ReadSnapshotAsync(removed, default));
+            Assert.Equal(keptSnapshot, await store.ReadSnapshotAsync(kept, default));
+            // Deleting again is no error (both halves are already gone).
+            await store.DeleteAsync(removed, default);
+        }
+        var raw = TestStates.RawContainer(fixture.Azurite, _container);
+        var names = new List<string>();
+        await foreach (var blob in raw.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, AzureBlobStateStore.ClusterPrefix(Cluster) + "backups/", default)) names.Add(blob.Name);
+        Assert.All(names, n => Assert.Contains("20261130T184500Z-1a2b3c", n));
+        Assert.Equal(2, names.Count);
+    }
+
+    [Fact]
     public async Task The_blob_store_without_a_state_key_writes_nothing()
     {
         var state = TestStates.Store(fixture.Azurite, _container, null);

@@ -106,10 +106,19 @@ internal static class BackupScripts
 
         """.Replace("\r\n", "\n");
 
+    /// <summary>
+    /// The manifest back in the static Pod folder; the kubelet starts kube-apiserver at its next look, and the step ends
+    /// when it answers (kubeadm's restore: "restart all API server instances" after etcd is restored).
+    /// </summary>
     public static string ResumeStaticApiServer() => """
         set -euo pipefail
         if [ -f /etc/kubernetes/ksctl-paused/kube-apiserver.yaml ]; then mv -f /etc/kubernetes/ksctl-paused/kube-apiserver.yaml /etc/kubernetes/manifests/; fi
         rmdir /etc/kubernetes/ksctl-paused 2>/dev/null || true
+        deadline=$((SECONDS + 180))
+        until curl -sk --max-time 5 -o /dev/null https://127.0.0.1:6443/readyz; do
+          if [ "$SECONDS" -ge "$deadline" ]; then echo "kube-apiserver did not answer within 180 s of its manifest's return" >&2; exit 1; fi
+          sleep 1
+        done
 
         """.Replace("\r\n", "\n");
 
