@@ -142,6 +142,17 @@ function renderOperation(op) {
 }
 
 // Server-Sent Events through fetch (EventSource cannot send the API key header): each event refreshes the operation.
+// A stream that broke or closed before the operation's End is picked up again by reading the page anew (which follows
+// the operation again if it still runs), a few times per operation: the page never waits on a stream that is gone.
+const resumed = new Map();
+function resumeAfterBrokenStream(id) {
+  const n = resumed.get(id) || 0;
+  if (n >= 3 || !current) return false;
+  resumed.set(id, n + 1);
+  renderCluster(current.name, current.query);
+  return true;
+}
+
 async function follow(id, draw) {
   const ctrl = new AbortController(); streams.push(ctrl);
   try {
@@ -160,7 +171,13 @@ async function follow(id, draw) {
         }
       }
     }
-  } catch (e) { if (e.name !== "AbortError") $("#cluster-error").textContent = e.message; }
+  } catch (e) {
+    if (e.name === "AbortError" || ctrl.signal.aborted) return;
+    if (e.name === "TypeError" && resumeAfterBrokenStream(id)) return;
+    $("#cluster-error").textContent = e.message;
+    return;
+  }
+  if (!ctrl.signal.aborted) resumeAfterBrokenStream(id);
 }
 
 function route() {

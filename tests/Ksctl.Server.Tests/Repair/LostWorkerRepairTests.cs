@@ -35,6 +35,8 @@ public sealed class LostWorkerRepairTests(Xunit.Abstractions.ITestOutputHelper o
         _civo.PollsToGone = 1;
         _machines.Attach(_civo);
         _env = new CivoTestEnvironment(_home, _civo.BaseUrl);
+        // The create merges the cluster's kubeconfig: into this test's file, never the host's ~/.kube/config.
+        _env.Set("KUBECONFIG", Path.Combine(_home, "kube", "config"));
     }
 
     public async Task DisposeAsync()
