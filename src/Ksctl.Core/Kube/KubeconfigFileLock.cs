@@ -33,9 +33,10 @@ internal sealed class KubeconfigFileLock : IDisposable
                 new FileStream(lockPath, options).Dispose();
                 return new KubeconfigFileLock(lockPath);
             }
-            catch (IOException) when (File.Exists(lockPath) && attempt < attempts)
+            catch (IOException) when (attempt < attempts)
             {
-                // Another writer (kubectl or Ksctl) holds it: a kubeconfig write takes milliseconds.
+                // Another writer (kubectl or Ksctl) holds it: a kubeconfig write takes milliseconds. It may also have
+                // removed its lock between our failed create and any check of the file, so the next attempt decides.
                 await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(10 * attempt, 250)), cancellationToken).ConfigureAwait(false);
             }
             catch (IOException ex) when (File.Exists(lockPath))
