@@ -109,6 +109,15 @@ public sealed partial class CivoEmulator : IAsyncDisposable
     /// <summary>Requests allowed per <see cref="RateWindow"/> (per key, as Civo counts them).</summary>
     public int RateLimit { get; set; } = 300;
     public TimeSpan RateWindow { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Starts a fresh budget window now. A test whose phases run seconds apart (fast test timings) would otherwise put a
+    /// create's, a resize's and a delete's requests into one window that minutes of real polling spread over several.
+    /// </summary>
+    public void StartRateWindow()
+    {
+        lock (_budgetLock) { _windowStart = DateTimeOffset.UtcNow; _windowUsed = 0; }
+    }
     /// <summary>Called when a request has been received in full (before it is answered): tests cancel or change things from here, not on a timer.</summary>
     public Action<HttpContext>? OnRequest { get; set; }
     /// <summary>Called once a request has been answered.</summary>

@@ -74,6 +74,7 @@ public sealed class CivoHaTests(CivoMachinesFixture machines, Xunit.Abstractions
         machines.LateFirstBoot.Add("ha-vm-db-1");
         // A per-minute budget a default HA create and delete stay under (with one instance list per poll, not one GET per instance).
         _civo.RateLimit = 120;
+        _civo.StartRateWindow();
 
         var state = await manager.CreateAsync(Spec("ha", workers: 1), Options, CancellationToken.None);
 
@@ -150,6 +151,7 @@ public sealed class CivoHaTests(CivoMachinesFixture machines, Xunit.Abstractions
 
         // Resize 1 → 2 → 1: a new instance joins; the removed one is drained and its instance deleted; the rest stays.
         _civo.NewerImages.Add(("ubuntu-plucky", "25.04")); // a newer Ubuntu since the create: the cluster keeps its image
+        _civo.StartRateWindow();
         state = await manager.ResizeAsync(Id("ha"), 2, Options, CancellationToken.None);
         Assert.Equal(9, _civo.Instances.Count);
         var added = Assert.Single(_civo.Instances, i => i.Hostname == "ha-vm-wp-1");
@@ -176,6 +178,7 @@ public sealed class CivoHaTests(CivoMachinesFixture machines, Xunit.Abstractions
         Assert.Equal(("wp-0", "machine 'ha-vm-wp-0' is recorded in the state but Civo no longer has it"), (drift.Target, drift.Reason));
 
         var beforeDelete = _civo.Requests.Count;
+        _civo.StartRateWindow();
         await manager.DeleteAsync(Id("ha"), Options, CancellationToken.None);
         await _civo.SettleAsync();
 
