@@ -1,9 +1,11 @@
 namespace Ksctl.Gcp.Tests;
 
 /// <summary>
-/// The requestId memory of Compute's inserts and deletes (compute-api.json, every mutating method's requestId: "The
+/// The requestId memory of Compute's inserts and deletes. Source: the Compute Engine API v1 discovery document
+/// (compute/v1/compute-api.json, as published at compute.googleapis.com/$discovery/rest?version=v1 and vendored in
+/// googleapis/google-api-go-client), every mutating method's requestId parameter: "The
 /// server will guarantee that for at least 60 minutes after the first request"; "The request ID must be a valid UUID
-/// with the exception that zero UUID is not supported").
+/// with the exception that zero UUID is not supported".
 /// </summary>
 public sealed partial class GcpEmulator
 {

@@ -17,8 +17,7 @@ internal static class InventoryDrift
         foreach (var node in state.Nodes.OrderBy(n => n.Role).ThenBy(n => n.Index))
         {
             var target = node.Key ?? node.Name;
-            var found = live.FirstOrDefault(m => node.ResourceId is not null && string.Equals(m.ResourceId, node.ResourceId, StringComparison.OrdinalIgnoreCase))
-                ?? live.FirstOrDefault(m => string.Equals(m.Name, node.Name, StringComparison.Ordinal));
+            var found = Match(node, live);
             if (found is null)
             {
                 results.Add(new(HealthChecks.Inventory, target, false, $"machine '{node.Name}' is recorded in the state but {state.Id.Provider} no longer has it"));
@@ -33,6 +32,11 @@ internal static class InventoryDrift
             results.Add(new(HealthChecks.Inventory, extra.Name, false, $"{state.Id.Provider} has machine '{extra.Name}' for this cluster, which the state does not record"));
         return results;
     }
+
+    /// <summary>The cloud's machine for a recorded node: by resource id, else by name (the drift check's and a repair's one rule).</summary>
+    public static LiveMachine? Match(NodeState node, IReadOnlyList<LiveMachine> live) =>
+        live.FirstOrDefault(m => node.ResourceId is not null && string.Equals(m.ResourceId, node.ResourceId, StringComparison.OrdinalIgnoreCase))
+        ?? live.FirstOrDefault(m => string.Equals(m.Name, node.Name, StringComparison.Ordinal));
 
     private static bool IsRunning(string state) =>
         state.Equals("running", StringComparison.OrdinalIgnoreCase) || state.Equals("ACTIVE", StringComparison.OrdinalIgnoreCase)

@@ -1,3 +1,4 @@
+using Ksctl.Core.Health;
 using Ksctl.Core.Model;
 using Ksctl.Core.Providers;
 
@@ -12,17 +13,15 @@ public sealed record LostWorkers(IReadOnlyList<string> Keys, string? Withheld = 
     public static readonly LostWorkers None = new([]);
 
     /// <summary>
-    /// Matches each recorded worker to the cloud's inventory by resource id, else by name (as Test-KsctlCluster's drift
-    /// check does). A machine that exists but is stopped is not lost (it can be started again); only a gone one is.
+    /// Matches each recorded worker to the cloud's inventory by resource id, else by name (Test-KsctlCluster's drift
+    /// check's rule, <see cref="InventoryDrift.Match"/>). A machine that exists but is stopped is not lost (it can be started again); only a gone one is.
     /// The answer drives a machine's replacement, so it is only believed when it still holds the cluster's load
     /// balancer and every control plane: an inventory read from the wrong account or region, or during an outage
     /// that took the whole cluster, would otherwise look like every worker lost.
     /// </summary>
     public static LostWorkers Find(ClusterState state, IReadOnlyList<LiveMachine> live)
     {
-        bool Present(NodeState node) =>
-            live.Any(m => node.ResourceId is not null && string.Equals(m.ResourceId, node.ResourceId, StringComparison.OrdinalIgnoreCase))
-            || live.Any(m => string.Equals(m.Name, node.Name, StringComparison.Ordinal));
+        bool Present(NodeState node) => InventoryDrift.Match(node, live) is not null;
         var lost = state.Nodes.Where(n => n.Role == NodeRole.Worker && n.Key is not null && !Present(n))
             .OrderBy(n => n.Index).Select(n => n.Key!).ToList();
         if (lost.Count == 0) return None;
